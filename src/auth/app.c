@@ -1,0 +1,145 @@
+/* app.c - service state construction, reload and teardown. */
+#include "auth/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/totp.h"
+#include "common/log.h"
+#include "common/util.h"
+
+struct password_params app_password_params(const struct gv_config *cfg)
+{
+	struct password_params p = {
+		.memory_kib = (uint32_t)cfg->argon2_memory_kib,
+		.iterations = (uint32_t)cfg->argon2_iterations,
+		.parallelism = (uint32_t)cfg->argon2_parallelism,
+	};
+	return p;
+}
+
+static gv_err load_common(const struct gv_config *cfg, struct pw_common **out, char *errmsg,
+			  size_t errlen)
+{
+	gv_err err;
+
+	*out = NULL;
+	if (!cfg->pw_common_list[0])
+		return GV_OK;
+	err = pw_common_load(cfg->pw_common_list, out);
+	if (err != GV_OK)
+		snprintf(errmsg, errlen, "password.common_list %s: %s", cfg->pw_common_list,
+			 gv_strerror(err));
+	return err;
+}
+
+static gv_err make_dummy_hash(struct gv_app *app)
+{
+	struct password_params p = app_password_params(&app->cfg);
+	char pw[24];
+	gv_err err;
+
+	err = password_generate(pw, 20);
+	if (err == GV_OK)
+		err = password_hash(&p, pw, app->dummy_hash, sizeof(app->dummy_hash));
+	util_wipe(pw, sizeof(pw));
+	return err;
+}
+
+gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size_t errlen)
+{
+	struct gv_app *app;
+	gv_err err;
+
+	*out = NULL;
+	err = crypto_init();
+	if (err == GV_OK)
+		err = totp_init();
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "libgcrypt/liboath initialisation failed (SM3/SM4 missing?)");
+		return err;
+	}
+	app = calloc(1, sizeof(*app));
+	if (!app)
+		return GV_ERR_NOMEM;
+	pthread_rwlock_init(&app->cfg_lock, NULL);
+	pthread_mutex_init(&app->acct_lock, NULL);
+	if (util_strcpy(app->config_path, sizeof(app->config_path), config_path) != GV_OK) {
+		err = GV_ERR_CONFIG;
+		snprintf(errmsg, errlen, "configuration path too long");
+		goto out;
+	}
+	err = config_load(config_path, &app->cfg, errmsg, errlen);
+	if (err != GV_OK)
+		goto out;
+	err = keys_load(app->cfg.server_key, &app->keys);
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "%s: cannot load server key (%s; must exist with mode 0600)",
+			 app->cfg.server_key, gv_strerror(err));
+		goto out;
+	}
+	err = load_common(&app->cfg, &app->common, errmsg, errlen);
+	if (err != GV_OK)
+		goto out;
+	err = store_open(&app->cfg, &app->st);
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "%s: cannot open %s store", app->cfg.db_path, app->cfg.backend);
+		goto out;
+	}
+	audit_init(&app->audit, app->st, app->cfg.node_id);
+	err = make_dummy_hash(app);
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "Argon2 self-test failed: %s", gv_strerror(err));
+		goto out;
+	}
+	*out = app;
+	app = NULL;
+out:
+	app_free(app);
+	return err;
+}
+
+gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen)
+{
+	struct gv_config *next = malloc(sizeof(*next));
+	struct pw_common *common = NULL, *old;
+	gv_err err;
+
+	if (!next)
+		return GV_ERR_NOMEM;
+	err = config_load(app->config_path, next, errmsg, errlen);
+	if (err == GV_OK)
+		err = load_common(next, &common, errmsg, errlen);
+	if (err != GV_OK) {
+		free(next);
+		return err;
+	}
+	pthread_rwlock_wrlock(&app->cfg_lock);
+	config_apply_reloadable(&app->cfg, next);
+	old = app->common;
+	app->common = common;
+	pthread_rwlock_unlock(&app->cfg_lock);
+	pw_common_free(old);
+	free(next);
+	return GV_OK;
+}
+
+void app_policy(struct gv_app *app, struct gv_config *out)
+{
+	pthread_rwlock_rdlock(&app->cfg_lock);
+	memcpy(out, &app->cfg, sizeof(*out));
+	pthread_rwlock_unlock(&app->cfg_lock);
+}
+
+void app_free(struct gv_app *app)
+{
+	if (!app)
+		return;
+	store_close(app->st);
+	pw_common_free(app->common);
+	keys_wipe(&app->keys);
+	pthread_rwlock_destroy(&app->cfg_lock);
+	pthread_mutex_destroy(&app->acct_lock);
+	free(app);
+}

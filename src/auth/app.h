@@ -1,0 +1,40 @@
+/* app.h - the running service's shared state: configuration, store, keys, audit log.
+ *
+ * One `struct gv_app` per process.  The configuration may be replaced by SIGHUP, so
+ * request code takes a snapshot with app_policy() rather than reading cfg directly;
+ * account read-modify-write sequences hold acct_lock so concurrent logins cannot lose
+ * a failure count. */
+#ifndef GV_AUTH_APP_H
+#define GV_AUTH_APP_H
+
+#include <pthread.h>
+
+#include "audit/audit.h"
+#include "auth/password.h"
+#include "common/config.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+struct gv_app {
+	char config_path[GV_PATH_MAX];
+	struct gv_config cfg;            /* guarded by cfg_lock */
+	pthread_rwlock_t cfg_lock;
+	struct gv_store *st;
+	struct audit_log audit;
+	struct gv_keys keys;
+	struct pw_common *common;        /* guarded by cfg_lock */
+	char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users to equalise timing */
+	pthread_mutex_t acct_lock;
+};
+
+/* Loads config, opens the store, loads keys and the common-password list. */
+gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size_t errlen) GV_MUST_CHECK;
+/* Re-reads the config file and applies the reloadable keys. */
+gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen) GV_MUST_CHECK;
+void app_free(struct gv_app *app);
+
+/* Consistent copy of the current configuration. */
+void app_policy(struct gv_app *app, struct gv_config *out);
+struct password_params app_password_params(const struct gv_config *cfg);
+
+#endif

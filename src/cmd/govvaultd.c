@@ -1,0 +1,221 @@
+/* govvaultd.c - the govvault daemon: loads configuration, serves the API, sweeps
+ * dormant and expired accounts, reloads on SIGHUP and stops cleanly on SIGTERM/SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/account.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "http/http.h"
+
+#define DEFAULT_CONFIG "govvault-data/govvault.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: govvaultd [--config FILE] [--foreground]\n"
+		"  --config FILE   configuration file (default %s, or $GOVVAULT_CONFIG)\n"
+		"  --foreground    stay attached and log to stderr\n"
+		"  --version       print the version\n",
+		DEFAULT_CONFIG);
+}
+
+static gv_err open_log(const struct gv_config *cfg, int foreground)
+{
+	enum gv_log_level lv = GV_LOG_INFO;
+
+	(void)log_level_parse(cfg->log_level, &lv);
+	return log_open(foreground ? NULL : cfg->log_file, lv);
+}
+
+/* Forks; the parent exits with the child's start-up verdict read from a pipe. */
+static int daemonise(int *ready_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char verdict = 1;
+
+		close(fds[1]);
+		if (read(fds[0], &verdict, 1) != 1)
+			verdict = 1;
+		_exit(verdict == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	*ready_fd = fds[1];
+	return 0;
+}
+
+static void report_ready(int fd, int ok)
+{
+	char v = ok ? 0 : 1;
+	int devnull;
+
+	if (fd < 0)
+		return;
+	if (write(fd, &v, 1) != 1)
+		log_warn("could not report readiness to the parent process");
+	close(fd);
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > 2)
+			close(devnull);
+	}
+}
+
+/* Records a system event; a failure is logged because the event already happened. */
+static void audit_note(struct audit_log *log, const char *actor, const char *action,
+		       const char *object, const char *reason)
+{
+	if (audit_event(log, actor, action, object, reason) != GV_OK)
+		log_error("audit: could not record %s", action);
+}
+
+static void run_sweep(struct gv_app *app)
+{
+	int changed = 0;
+	struct gv_config cfg;
+	int64_t now = util_now_s();
+
+	if (account_sweep(app, now, &changed) != GV_OK)
+		log_error("account sweep failed");
+	app_policy(app, &cfg);
+	if (app->st->ops->session_purge(app->st, now - cfg.session_idle_s,
+					now - cfg.session_absolute_s) != GV_OK)
+		log_error("session purge failed");
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = getenv("GOVVAULT_CONFIG");
+	struct http_server *srv = NULL;
+	struct gv_app *app = NULL;
+	char errmsg[1024] = "";
+	int foreground = 0, ready_fd = -1, rc = 1;
+	sigset_t sigs;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			config = argv[++i];
+		} else if (!strcmp(argv[i], "--foreground")) {
+			foreground = 1;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("govvaultd %s\n", GV_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "govvaultd: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!config)
+		config = DEFAULT_CONFIG;
+
+	/* Signals are consumed synchronously by the main loop below; worker threads
+	 * inherit the blocked mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+
+	if (app_open(config, &app, errmsg, sizeof(errmsg)) != GV_OK) {
+		fprintf(stderr, "govvaultd: %s\n", errmsg);
+		return 1;
+	}
+	if (!foreground && daemonise(&ready_fd) != 0) {
+		fprintf(stderr, "govvaultd: cannot daemonise: %s\n", strerror(errno));
+		goto out;
+	}
+	if (open_log(&app->cfg, foreground) != GV_OK) {
+		fprintf(stderr, "govvaultd: cannot open log file %s\n", app->cfg.log_file);
+		goto out;
+	}
+	if (audit_event(&app->audit, "system", "system.start", "govvaultd", "version " GV_VERSION) != GV_OK) {
+		log_error("cannot write the start-up audit record; refusing to start");
+		goto out;
+	}
+	if (http_server_start(app, &srv, errmsg, sizeof(errmsg)) != GV_OK) {
+		log_error("%s", errmsg);
+		audit_note(&app->audit, "system", "system.start_failed", "govvaultd", errmsg);
+		goto out;
+	}
+	if (!foreground) {
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+		if (util_file_write(app->cfg.pid_file, pid, (size_t)n, 0644) != GV_OK)
+			log_warn("cannot write pid file %s", app->cfg.pid_file);
+	}
+	log_info("govvaultd %s listening on %s%s:%d (storage %s)", GV_VERSION,
+		 app->cfg.tls ? "https://" : "http://", app->cfg.listen, app->cfg.port,
+		 app->st->ops->name);
+	report_ready(ready_fd, 1);
+	ready_fd = -1;
+	run_sweep(app);
+
+	for (;;) {
+		struct gv_config cfg;
+		struct timespec ts;
+		int sig;
+
+		app_policy(app, &cfg);
+		ts.tv_sec = cfg.maintenance_interval_s;
+		ts.tv_nsec = 0;
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				run_sweep(app);
+			continue;
+		}
+		if (sig == SIGHUP) {
+			if (app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
+				log_error("reload refused, keeping the running configuration: %s", errmsg);
+				audit_note(&app->audit, "system", "system.reload_failed", "config", errmsg);
+				continue;
+			}
+			app_policy(app, &cfg);
+			if (open_log(&cfg, foreground) != GV_OK)
+				log_error("cannot reopen log file %s", cfg.log_file);
+			audit_note(&app->audit, "system", "system.reload", "config", "SIGHUP");
+			log_info("configuration reloaded");
+			continue;
+		}
+		log_info("signal %d: shutting down", sig);
+		break;
+	}
+	rc = 0;
+out:
+	report_ready(ready_fd, 0);
+	http_server_stop(srv);
+	if (app) {
+		if (rc == 0)
+			audit_note(&app->audit, "system", "system.stop", "govvaultd", "clean shutdown");
+		if (!foreground && rc == 0)
+			unlink(app->cfg.pid_file);
+	}
+	app_free(app);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,27 @@
+/* buf.h - growable byte buffer with a hard maximum size.
+ *
+ * All byte accumulation (request bodies, response text) goes through this type so that
+ * no caller can write past a limit; appending beyond max returns GV_ERR_TOO_LARGE and
+ * leaves the buffer unchanged. */
+#ifndef GV_COMMON_BUF_H
+#define GV_COMMON_BUF_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+
+struct gv_buf {
+	char *data;   /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+void buf_init(struct gv_buf *b, size_t max);
+/* Wipes the contents (a body may hold a password) and frees the storage. */
+void buf_release(struct gv_buf *b);
+gv_err buf_append(struct gv_buf *b, const void *data, size_t len) GV_MUST_CHECK;
+gv_err buf_printf(struct gv_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3))) GV_MUST_CHECK;
+
+#endif

@@ -1,0 +1,237 @@
+/* util.c - clock, randomness, hex, constant-time compare, wiping, file I/O. */
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gcrypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t util_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int64_t util_now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void util_random_bytes(void *buf, size_t len)
+{
+	gcry_randomize(buf, len, GCRY_STRONG_RANDOM);
+}
+
+void util_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen)
+{
+	if (strlen(in) != 2 * outlen)
+		return GV_ERR_INVALID;
+	for (size_t i = 0; i < outlen; i++) {
+		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return GV_ERR_INVALID;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return GV_OK;
+}
+
+int util_ct_equal(const void *a, const void *b, size_t len)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+
+	for (size_t i = 0; i < len; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+int util_ct_streq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = (unsigned char)(la != lb);
+	size_t n = la < lb ? la : lb;
+
+	/* Compare over the shorter length; the length mismatch is already folded in. */
+	diff |= (unsigned char)!util_ct_equal(a, b, n);
+	return diff == 0;
+}
+
+void util_wipe(void *p, size_t len)
+{
+	if (p)
+		explicit_bzero(p, len);
+}
+
+void util_free_secret(char *s)
+{
+	if (!s)
+		return;
+	util_wipe(s, strlen(s));
+	free(s);
+}
+
+gv_err util_strcpy(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= dstlen) {
+		if (dstlen)
+			dst[0] = '\0';
+		return GV_ERR_TOO_LARGE;
+	}
+	memcpy(dst, src, n + 1);
+	return GV_OK;
+}
+
+gv_err util_file_read(const char *path, size_t maxlen, char **out, size_t *outlen)
+{
+	gv_err err = GV_ERR_IO;
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? GV_ERR_NOT_FOUND : GV_ERR_IO;
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if ((size_t)st.st_size > maxlen) {
+		err = GV_ERR_TOO_LARGE;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = GV_ERR_NOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (outlen)
+		*outlen = got;
+	err = GV_OK;
+out:
+	if (buf) {
+		util_wipe(buf, (size_t)st.st_size);
+		free(buf);
+	}
+	close(fd);
+	return err;
+}
+
+gv_err util_file_write(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char tmp[4096];
+	size_t done = 0;
+	gv_err err = GV_ERR_IO;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return GV_ERR_TOO_LARGE;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return GV_ERR_IO;
+	if (fchmod(fd, mode) != 0)
+		goto out;
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	if (rename(tmp, path) != 0)
+		goto out;
+	err = GV_OK;
+out:
+	close(fd);
+	if (err != GV_OK)
+		unlink(tmp);
+	return err;
+}
+
+int util_utf8_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, need, cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 && c != '\t')
+				return 0;
+			if (c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		p++;
+		for (unsigned i = 0; i < need; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+	}
+	return 1;
+}

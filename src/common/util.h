@@ -1,0 +1,47 @@
+/* util.h - small process-wide helpers: clock, randomness, hex, secret handling,
+ * bounded string copy and whole-file I/O. */
+#ifndef GV_COMMON_UTIL_H
+#define GV_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define GV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Wall clock, microseconds / seconds since the epoch (UTC). */
+int64_t util_now_us(void);
+int64_t util_now_s(void);
+
+/* Cryptographically strong random bytes (libgcrypt GCRY_STRONG_RANDOM). */
+void util_random_bytes(void *buf, size_t len);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void util_hex_encode(const unsigned char *in, size_t len, char *out);
+/* Decodes exactly outlen bytes from 2*outlen hex chars; GV_ERR_INVALID otherwise. */
+gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
+
+/* 1 when equal; time depends only on len. */
+int util_ct_equal(const void *a, const void *b, size_t len);
+/* Constant-time comparison of two NUL-terminated strings of possibly different length. */
+int util_ct_streq(const char *a, const char *b);
+
+/* Wipes memory holding a secret; the compiler cannot elide it. */
+void util_wipe(void *p, size_t len);
+/* Wipes and frees a NUL-terminated secret string; NULL is a no-op. */
+void util_free_secret(char *s);
+
+/* Copies src into dst[dstlen]; GV_ERR_TOO_LARGE (dst left empty) when it does not fit. */
+gv_err util_strcpy(char *dst, size_t dstlen, const char *src) GV_MUST_CHECK;
+
+/* Reads a whole file of at most maxlen bytes into a NUL-terminated buffer the caller
+ * frees (util_free_secret when it holds a secret). */
+gv_err util_file_read(const char *path, size_t maxlen, char **out, size_t *outlen) GV_MUST_CHECK;
+/* Writes atomically (temp + fsync + rename) with the given mode. */
+gv_err util_file_write(const char *path, const void *data, size_t len, unsigned mode) GV_MUST_CHECK;
+
+/* 1 if s is valid UTF-8 with no NUL and no C0 control characters other than tab. */
+int util_utf8_printable(const char *s);
+
+#endif

@@ -1,0 +1,51 @@
+/* crypto.h - national-algorithm primitives (SM3, HMAC-SM3, SM4-GCM) over libgcrypt,
+ * and the server master key with the purpose-bound subkeys derived from it.
+ *
+ * Subkeys are HMAC-SM3(master, label) so that a token hash can never be confused with
+ * a recovery-code hash or an encryption key. */
+#ifndef GV_CRYPTO_CRYPTO_H
+#define GV_CRYPTO_CRYPTO_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+
+#define CRYPTO_SM3_LEN 32
+#define CRYPTO_GCM_NONCE 12
+#define CRYPTO_GCM_TAG 16
+#define CRYPTO_SEAL_OVERHEAD (CRYPTO_GCM_NONCE + CRYPTO_GCM_TAG)
+
+struct gv_keys {
+	unsigned char token[32];     /* HMAC-SM3 key for session tokens */
+	unsigned char recovery[32];  /* HMAC-SM3 key for recovery codes */
+	unsigned char totp[16];      /* SM4-GCM key for TOTP secrets at rest */
+};
+
+/* Initialises libgcrypt once per process; GV_ERR_CRYPTO if it lacks SM3/SM4. */
+gv_err crypto_init(void) GV_MUST_CHECK;
+
+gv_err crypto_sm3(const void *data, size_t len, unsigned char out[CRYPTO_SM3_LEN]) GV_MUST_CHECK;
+gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
+		       unsigned char out[CRYPTO_SM3_LEN]) GV_MUST_CHECK;
+/* HMAC-SM3 rendered as 64 hex chars + NUL. */
+gv_err crypto_hmac_sm3_hex(const void *key, size_t keylen, const char *text, char out[65]) GV_MUST_CHECK;
+
+/* out (len + CRYPTO_SEAL_OVERHEAD bytes) = nonce || ciphertext || tag; aad is bound in. */
+gv_err crypto_sm4gcm_seal(const unsigned char key[16], const void *aad, size_t aadlen,
+			  const void *plain, size_t len, unsigned char *out) GV_MUST_CHECK;
+/* Inverse of seal; GV_ERR_CRYPTO when the tag does not verify. out holds len - overhead. */
+gv_err crypto_sm4gcm_open(const unsigned char key[16], const void *aad, size_t aadlen,
+			  const unsigned char *sealed, size_t len, unsigned char *out) GV_MUST_CHECK;
+
+/* Creates a new random master key file (mode 0600); GV_ERR_EXISTS if present. */
+gv_err keys_create_file(const char *path) GV_MUST_CHECK;
+/* Loads the master key and derives the subkeys; the master is wiped before return. */
+gv_err keys_load(const char *path, struct gv_keys *out) GV_MUST_CHECK;
+void keys_wipe(struct gv_keys *k);
+
+/* Generates a self-signed ECDSA P-256 certificate for localhost/127.0.0.1/::1 (and
+ * extra_name if not NULL) valid for `days`, writing PEM files (key 0600). */
+gv_err tlsgen_self_signed(const char *cert_path, const char *key_path, const char *extra_name,
+			  unsigned days) GV_MUST_CHECK;
+
+#endif

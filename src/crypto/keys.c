@@ -1,0 +1,189 @@
+/* keys.c - libgcrypt wrappers for SM3 / HMAC-SM3 / SM4-GCM and the master key file. */
+#include "crypto/crypto.h"
+
+#include <gcrypt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static gv_err init_result = GV_ERR_CRYPTO;
+
+static void crypto_init_once(void)
+{
+	if (!gcry_check_version("1.9.0"))
+		return;
+	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	if (gcry_md_test_algo(GCRY_MD_SM3) || gcry_cipher_test_algo(GCRY_CIPHER_SM4))
+		return;
+	init_result = GV_OK;
+}
+
+gv_err crypto_init(void)
+{
+	pthread_once(&init_once, crypto_init_once);
+	return init_result;
+}
+
+gv_err crypto_sm3(const void *data, size_t len, unsigned char out[CRYPTO_SM3_LEN])
+{
+	gcry_md_hash_buffer(GCRY_MD_SM3, out, data, len);
+	return GV_OK;
+}
+
+gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
+		       unsigned char out[CRYPTO_SM3_LEN])
+{
+	gcry_md_hd_t h = NULL;
+	gv_err err = GV_ERR_CRYPTO;
+
+	if (gcry_md_open(&h, GCRY_MD_SM3, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE))
+		return GV_ERR_CRYPTO;
+	if (gcry_md_setkey(h, key, keylen))
+		goto out;
+	gcry_md_write(h, data, len);
+	memcpy(out, gcry_md_read(h, GCRY_MD_SM3), CRYPTO_SM3_LEN);
+	err = GV_OK;
+out:
+	gcry_md_close(h);
+	return err;
+}
+
+gv_err crypto_hmac_sm3_hex(const void *key, size_t keylen, const char *text, char out[65])
+{
+	unsigned char mac[CRYPTO_SM3_LEN];
+	gv_err err = crypto_hmac_sm3(key, keylen, text, strlen(text), mac);
+
+	if (err == GV_OK)
+		util_hex_encode(mac, sizeof(mac), out);
+	return err;
+}
+
+static gv_err gcm_open_handle(const unsigned char key[16], const unsigned char *nonce,
+			      const void *aad, size_t aadlen, gcry_cipher_hd_t *out)
+{
+	gcry_cipher_hd_t h;
+
+	if (gcry_cipher_open(&h, GCRY_CIPHER_SM4, GCRY_CIPHER_MODE_GCM, 0))
+		return GV_ERR_CRYPTO;
+	if (gcry_cipher_setkey(h, key, 16) || gcry_cipher_setiv(h, nonce, CRYPTO_GCM_NONCE) ||
+	    (aadlen && gcry_cipher_authenticate(h, aad, aadlen))) {
+		gcry_cipher_close(h);
+		return GV_ERR_CRYPTO;
+	}
+	*out = h;
+	return GV_OK;
+}
+
+gv_err crypto_sm4gcm_seal(const unsigned char key[16], const void *aad, size_t aadlen,
+			  const void *plain, size_t len, unsigned char *out)
+{
+	gcry_cipher_hd_t h;
+	gv_err err;
+
+	util_random_bytes(out, CRYPTO_GCM_NONCE);
+	err = gcm_open_handle(key, out, aad, aadlen, &h);
+	if (err != GV_OK)
+		return err;
+	if (gcry_cipher_encrypt(h, out + CRYPTO_GCM_NONCE, len, plain, len) ||
+	    gcry_cipher_gettag(h, out + CRYPTO_GCM_NONCE + len, CRYPTO_GCM_TAG))
+		err = GV_ERR_CRYPTO;
+	gcry_cipher_close(h);
+	return err;
+}
+
+gv_err crypto_sm4gcm_open(const unsigned char key[16], const void *aad, size_t aadlen,
+			  const unsigned char *sealed, size_t len, unsigned char *out)
+{
+	gcry_cipher_hd_t h;
+	size_t plen;
+	gv_err err;
+
+	if (len < CRYPTO_SEAL_OVERHEAD)
+		return GV_ERR_CRYPTO;
+	plen = len - CRYPTO_SEAL_OVERHEAD;
+	err = gcm_open_handle(key, sealed, aad, aadlen, &h);
+	if (err != GV_OK)
+		return err;
+	if (gcry_cipher_decrypt(h, out, plen, sealed + CRYPTO_GCM_NONCE, plen) ||
+	    gcry_cipher_checktag(h, sealed + CRYPTO_GCM_NONCE + plen, CRYPTO_GCM_TAG)) {
+		util_wipe(out, plen);
+		err = GV_ERR_CRYPTO;
+	}
+	gcry_cipher_close(h);
+	return err;
+}
+
+gv_err keys_create_file(const char *path)
+{
+	unsigned char master[32];
+	char hex[66];
+	gv_err err;
+
+	if (access(path, F_OK) == 0)
+		return GV_ERR_EXISTS;
+	util_random_bytes(master, sizeof(master));
+	util_hex_encode(master, sizeof(master), hex);
+	hex[64] = '\n';
+	hex[65] = '\0';
+	err = util_file_write(path, hex, 65, 0600);
+	util_wipe(master, sizeof(master));
+	util_wipe(hex, sizeof(hex));
+	return err;
+}
+
+static gv_err derive(const unsigned char master[32], const char *label, unsigned char *out,
+		     size_t outlen)
+{
+	unsigned char mac[CRYPTO_SM3_LEN];
+	gv_err err = crypto_hmac_sm3(master, 32, label, strlen(label), mac);
+
+	if (err == GV_OK)
+		memcpy(out, mac, outlen);
+	util_wipe(mac, sizeof(mac));
+	return err;
+}
+
+gv_err keys_load(const char *path, struct gv_keys *out)
+{
+	unsigned char master[32];
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	gv_err err;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) != 0)
+		return GV_ERR_NOT_FOUND;
+	/* A key readable by group or others is a misconfiguration, not a warning. */
+	if (st.st_mode & 077)
+		return GV_ERR_CONFIG;
+	err = util_file_read(path, 256, &text, &len);
+	if (err != GV_OK)
+		return err;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	err = util_hex_decode(text, master, sizeof(master));
+	util_free_secret(text);
+	if (err != GV_OK)
+		return GV_ERR_CONFIG;
+	err = derive(master, "govvault session token v1", out->token, sizeof(out->token));
+	if (err == GV_OK)
+		err = derive(master, "govvault recovery code v1", out->recovery, sizeof(out->recovery));
+	if (err == GV_OK)
+		err = derive(master, "govvault totp secret v1", out->totp, sizeof(out->totp));
+	util_wipe(master, sizeof(master));
+	if (err != GV_OK)
+		keys_wipe(out);
+	return err;
+}
+
+void keys_wipe(struct gv_keys *k)
+{
+	util_wipe(k, sizeof(*k));
+}

@@ -1,0 +1,122 @@
+/* http.h - the HTTP/JSON API: server lifecycle (server.c), the route table with
+ * authentication and role checks (router.c), replies and error mapping (reply.c), and
+ * one handler file per resource (h_*.c).
+ *
+ * A request lives in a `struct http_req` allocated when its headers arrive and freed
+ * when libmicrohttpd reports completion.  Handlers fill resp/status or return an error;
+ * reply.c writes the audit row and only then queues the response (fail closed). */
+#ifndef GV_HTTP_HTTP_H
+#define GV_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "auth/app.h"
+#include "common/arena.h"
+#include "common/buf.h"
+
+#define HTTP_MAX_PARAMS 4
+
+struct http_server;
+
+struct http_req {
+	struct gv_app *app;
+	struct MHD_Connection *conn;
+	struct gv_arena arena;
+	struct gv_buf body;
+	int body_too_large;
+	int headers_too_large;
+	const char *method;
+	char path[512];
+	char *params[HTTP_MAX_PARAMS];
+	int nparams;
+	char ip[64];
+	char device_fp[65];
+	char request_id[33];
+	json_t *json;                 /* parsed request body (an object) or NULL */
+	int has_session;
+	struct store_session session;
+	struct store_account account; /* the caller, when has_session */
+	/* audit */
+	const char *action;
+	const char *object;
+	const char *reason;           /* internal reason for the audit row, never sent */
+	/* reply */
+	int status;
+	json_t *resp;
+	gv_err err;
+	const char *message;          /* public error message, overrides gv_strerror */
+	int responded;
+};
+
+typedef gv_err (*http_handler)(struct http_req *r);
+
+gv_err http_server_start(struct gv_app *app, struct http_server **out, char *errmsg,
+			 size_t errlen) GV_MUST_CHECK;
+void http_server_stop(struct http_server *srv);
+
+/* router.c */
+/* Resolves route, session, restrictions, stage and role, then runs the handler. */
+void router_dispatch(struct http_req *r);
+
+/* reply.c */
+int reply_status_for(gv_err err);
+/* Sets an error with a public message (static or arena string). */
+gv_err reply_error(struct http_req *r, gv_err err, const char *message);
+/* Writes the audit row, then queues the response; returns the MHD result. */
+enum MHD_Result reply_send(struct http_req *r);
+
+/* request body helpers (router.c) */
+/* GV_OK if the body object has only keys from `allowed` (NULL-terminated). */
+gv_err req_only_fields(struct http_req *r, const char *const *allowed) GV_MUST_CHECK;
+/* String field: required or optional (*out = NULL when absent); max bytes; printable. */
+gv_err req_string(struct http_req *r, const char *key, int required, size_t max,
+		  const char **out) GV_MUST_CHECK;
+gv_err req_int(struct http_req *r, const char *key, int required, long long min, long long max,
+	       long long *out, int *present) GV_MUST_CHECK;
+gv_err req_bool(struct http_req *r, const char *key, int *out, int *present) GV_MUST_CHECK;
+/* Array of non-empty strings without commas, joined with ',' into out (absent = ""). */
+gv_err req_list(struct http_req *r, const char *key, char *out, size_t len) GV_MUST_CHECK;
+/* Depth of nested arrays/objects in text, scanning outside strings only. */
+int json_text_depth(const char *text, size_t len);
+/* Parses a request body as a JSON object with depth and UTF-8 checks. */
+gv_err json_parse_body(const char *text, size_t len, int max_depth, json_t **out,
+		       const char **why) GV_MUST_CHECK;
+
+/* handlers */
+gv_err h_health(struct http_req *r);
+gv_err h_auth_login(struct http_req *r);
+gv_err h_auth_logout(struct http_req *r);
+gv_err h_auth_me(struct http_req *r);
+gv_err h_auth_password(struct http_req *r);
+gv_err h_auth_totp(struct http_req *r);
+gv_err h_auth_totp_enroll(struct http_req *r);
+gv_err h_auth_totp_confirm(struct http_req *r);
+gv_err h_accounts_list(struct http_req *r);
+gv_err h_accounts_create(struct http_req *r);
+gv_err h_accounts_get(struct http_req *r);
+gv_err h_accounts_patch(struct http_req *r);
+gv_err h_accounts_cancel(struct http_req *r);
+gv_err h_accounts_approve(struct http_req *r);
+gv_err h_accounts_disable(struct http_req *r);
+gv_err h_accounts_enable(struct http_req *r);
+gv_err h_accounts_unlock(struct http_req *r);
+gv_err h_accounts_reset_password(struct http_req *r);
+gv_err h_roles_list(struct http_req *r);
+gv_err h_roles_set_restrictions(struct http_req *r);
+gv_err h_sessions_list(struct http_req *r);
+gv_err h_sessions_revoke(struct http_req *r);
+gv_err h_audit_list(struct http_req *r);
+gv_err h_system_config(struct http_req *r);
+gv_err h_system_reload(struct http_req *r);
+
+/* Account record as JSON (never credentials). h_accounts.c */
+json_t *account_to_json(const struct store_account *a);
+/* A comma-joined list as a JSON array of strings. h_accounts.c */
+json_t *json_list(const char *list);
+/* RFC 3339 UTC string for unix seconds, JSON null for 0. h_accounts.c */
+json_t *json_time(int64_t t);
+/* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" into unix seconds. h_accounts.c */
+gv_err time_parse(const char *text, int64_t *out) GV_MUST_CHECK;
+
+#endif

@@ -1,0 +1,122 @@
+/* reply.c - the one place errors become HTTP statuses, and the audit-then-send rule. */
+#include "http/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/role.h"
+#include "common/log.h"
+#include "common/util.h"
+
+int reply_status_for(gv_err err)
+{
+	switch (err) {
+	case GV_OK: return MHD_HTTP_OK;
+	case GV_ERR_INVALID: return MHD_HTTP_BAD_REQUEST;
+	case GV_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+	case GV_ERR_EXISTS: return MHD_HTTP_CONFLICT;
+	case GV_ERR_AUTH: return MHD_HTTP_UNAUTHORIZED;
+	case GV_ERR_UNAUTHENTICATED: return MHD_HTTP_UNAUTHORIZED;
+	case GV_ERR_FORBIDDEN: return MHD_HTTP_FORBIDDEN;
+	case GV_ERR_RESTRICTED: return MHD_HTTP_FORBIDDEN;
+	case GV_ERR_STAGE: return MHD_HTTP_FORBIDDEN;
+	case GV_ERR_POLICY: return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case GV_ERR_LIMIT: return MHD_HTTP_CONFLICT;
+	case GV_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
+	case GV_ERR_STATE: return MHD_HTTP_CONFLICT;
+	case GV_ERR_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+gv_err reply_error(struct http_req *r, gv_err err, const char *message)
+{
+	r->err = err;
+	r->message = message;
+	r->status = reply_status_for(err);
+	if (r->resp) {
+		json_decref(r->resp);
+		r->resp = NULL;
+	}
+	return err;
+}
+
+static json_t *error_body(struct http_req *r)
+{
+	const char *msg = r->message ? r->message : gv_strerror(r->err);
+
+	/* Internal failures get a generic message; the detail goes to the log only. */
+	if (r->status >= 500 && r->err != GV_ERR_UNAVAILABLE)
+		msg = "internal error; see the server log with the request id";
+	return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gv_err_code(r->err), "message", msg,
+			 "request_id", r->request_id);
+}
+
+static void fill_audit(struct http_req *r, struct store_audit *a)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->request_id, sizeof(a->request_id), "%s", r->request_id);
+	if (r->has_session) {
+		snprintf(a->actor, sizeof(a->actor), "%s", r->account.username);
+		role_format(r->account.roles, a->roles, sizeof(a->roles));
+		snprintf(a->session, sizeof(a->session), "%s", r->session.id);
+	}
+	snprintf(a->source, sizeof(a->source), "%s", r->ip);
+	snprintf(a->device_fp, sizeof(a->device_fp), "%s", r->device_fp);
+	if (r->action)
+		snprintf(a->action, sizeof(a->action), "%s", r->action);
+	else
+		snprintf(a->action, sizeof(a->action), "%s %.40s", r->method, r->path);
+	snprintf(a->object, sizeof(a->object), "%s", r->object ? r->object : "");
+	a->status = r->status;
+	snprintf(a->result, sizeof(a->result), "%s",
+		 r->status < 400 ? "permit" : r->status >= 500 ? "error" : "deny");
+	snprintf(a->reason, sizeof(a->reason), "%s",
+		 r->reason ? r->reason : r->err != GV_OK ? gv_err_code(r->err) : "");
+}
+
+enum MHD_Result reply_send(struct http_req *r)
+{
+	struct MHD_Response *resp;
+	struct store_audit rec;
+	enum MHD_Result ret;
+	char *text;
+
+	if (r->responded)
+		return MHD_YES;
+	r->responded = 1;
+	if (r->err != GV_OK && r->status >= 500 && r->err != GV_ERR_UNAVAILABLE)
+		log_error("request %s %s %.64s failed: %s", r->request_id, r->method, r->path,
+			  gv_strerror(r->err));
+	if (r->err == GV_OK && !r->resp)
+		r->resp = json_object();
+	fill_audit(r, &rec);
+	if (audit_append(&r->app->audit, &rec) != GV_OK) {
+		/* No durable record, no response content: the caller learns only that the
+		 * service cannot serve safely now. */
+		reply_error(r, GV_ERR_UNAVAILABLE, "audit trail unavailable; request refused");
+	}
+	if (r->err != GV_OK) {
+		if (r->resp)
+			json_decref(r->resp);
+		r->resp = error_body(r);
+	}
+	text = r->resp ? json_dumps(r->resp, JSON_COMPACT) : NULL;
+	if (!text)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"govvault\"");
+	ret = MHD_queue_response(r->conn, (unsigned int)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

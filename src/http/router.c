@@ -1,0 +1,353 @@
+/* router.c - route table, authentication, restrictions, stage and role checks, and the
+ * request-body helpers.  Deny by default: a route lists the roles it admits. */
+#include "http/http.h"
+
+#include <string.h>
+
+#include "auth/login.h"
+#include "auth/role.h"
+#include "common/log.h"
+#include "common/util.h"
+
+enum route_auth {
+	AUTH_NONE,      /* public */
+	AUTH_ANY_STAGE, /* a session in any login stage (finishing login) */
+	AUTH_ACTIVE,    /* a fully authenticated session */
+};
+
+#define ANY_ROLE ((unsigned)-1)
+#define SEC ROLE_BIT(ROLE_SECADMIN)
+#define SYS ROLE_BIT(ROLE_SYSADMIN)
+#define AUD ROLE_BIT(ROLE_AUDITADMIN)
+
+struct route {
+	const char *method;
+	const char *pattern;   /* "{}" matches one path segment */
+	enum route_auth auth;
+	unsigned roles;
+	const char *action;
+	http_handler handler;
+};
+
+static const struct route routes[] = {
+	{"GET", "/v1/health", AUTH_NONE, 0, "health", h_health},
+	{"POST", "/v1/auth/login", AUTH_NONE, 0, "auth.login", h_auth_login},
+	{"POST", "/v1/auth/logout", AUTH_ANY_STAGE, ANY_ROLE, "auth.logout", h_auth_logout},
+	{"GET", "/v1/auth/me", AUTH_ANY_STAGE, ANY_ROLE, "auth.me", h_auth_me},
+	{"POST", "/v1/auth/password", AUTH_ANY_STAGE, ANY_ROLE, "auth.password", h_auth_password},
+	{"POST", "/v1/auth/totp", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp", h_auth_totp},
+	{"POST", "/v1/auth/totp/enroll", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_enroll", h_auth_totp_enroll},
+	{"POST", "/v1/auth/totp/confirm", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_confirm", h_auth_totp_confirm},
+	{"GET", "/v1/accounts", AUTH_ACTIVE, SEC, "account.list", h_accounts_list},
+	{"POST", "/v1/accounts", AUTH_ACTIVE, SEC, "account.apply", h_accounts_create},
+	{"GET", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.get", h_accounts_get},
+	{"PATCH", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.change", h_accounts_patch},
+	{"DELETE", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.cancel", h_accounts_cancel},
+	{"POST", "/v1/accounts/{}/approve", AUTH_ACTIVE, SEC, "account.approve", h_accounts_approve},
+	{"POST", "/v1/accounts/{}/disable", AUTH_ACTIVE, SEC, "account.disable", h_accounts_disable},
+	{"POST", "/v1/accounts/{}/enable", AUTH_ACTIVE, SEC, "account.enable", h_accounts_enable},
+	{"POST", "/v1/accounts/{}/unlock", AUTH_ACTIVE, SEC, "account.unlock", h_accounts_unlock},
+	{"POST", "/v1/accounts/{}/reset-password", AUTH_ACTIVE, SEC, "account.reset_password",
+	 h_accounts_reset_password},
+	{"GET", "/v1/roles", AUTH_ACTIVE, SEC, "role.list", h_roles_list},
+	{"PUT", "/v1/roles/{}/restrictions", AUTH_ACTIVE, SEC, "role.restrict", h_roles_set_restrictions},
+	{"GET", "/v1/sessions", AUTH_ACTIVE, SEC, "session.list", h_sessions_list},
+	{"DELETE", "/v1/sessions/{}", AUTH_ACTIVE, SEC, "session.revoke", h_sessions_revoke},
+	{"GET", "/v1/audit", AUTH_ACTIVE, AUD, "audit.list", h_audit_list},
+	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config},
+	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload},
+};
+
+/* Matches path against pattern, capturing "{}" segments into r->params (arena). */
+static int route_match(struct http_req *r, const char *pattern, const char *path)
+{
+	int n = 0;
+
+	while (*pattern && *path) {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			size_t len = strcspn(path, "/");
+			char *seg;
+
+			if (len == 0 || n == HTTP_MAX_PARAMS)
+				return 0;
+			seg = arena_alloc(&r->arena, len + 1);
+			if (!seg)
+				return 0;
+			memcpy(seg, path, len);
+			r->params[n++] = seg;
+			pattern += 2;
+			path += len;
+			continue;
+		}
+		if (*pattern != *path)
+			return 0;
+		pattern++;
+		path++;
+	}
+	if (*pattern || *path)
+		return 0;
+	r->nparams = n;
+	return 1;
+}
+
+static gv_err authenticate(struct http_req *r)
+{
+	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	int64_t now = util_now_s();
+	gv_err err;
+
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return reply_error(r, GV_ERR_UNAUTHENTICATED, "missing bearer token");
+	err = session_resolve(r->app, auth + 7, now, &r->session);
+	if (err == GV_ERR_UNAUTHENTICATED) {
+		r->reason = "unknown or expired session";
+		return reply_error(r, err, "session is invalid or has expired; log in again");
+	}
+	if (err != GV_OK)
+		return reply_error(r, err, NULL);
+	err = r->app->st->ops->account_get_id(r->app->st, r->session.account_id, &r->account);
+	if (err != GV_OK)
+		return reply_error(r, err, NULL);
+	r->has_session = 1;
+	if (r->account.status != ACCOUNT_ACTIVE) {
+		(void)r->app->st->ops->session_delete(r->app->st, r->session.id);
+		r->reason = "account no longer active";
+		return reply_error(r, GV_ERR_UNAUTHENTICATED, "session is invalid or has expired; log in again");
+	}
+	/* Device binding also pins the session to the certificate it logged in with. */
+	if (r->session.device_fp[0] && strcmp(r->session.device_fp, r->device_fp) != 0) {
+		r->reason = "client certificate differs from the one used at login";
+		return reply_error(r, GV_ERR_RESTRICTED, NULL);
+	}
+	err = login_check_access(r->app, &r->account, r->ip, r->device_fp, now, &r->reason);
+	if (err != GV_OK)
+		return reply_error(r, err, NULL);
+	return GV_OK;
+}
+
+void router_dispatch(struct http_req *r)
+{
+	const struct route *rt = NULL;
+	int path_known = 0;
+	gv_err err;
+
+	for (size_t i = 0; i < GV_ARRAY_LEN(routes); i++) {
+		if (!route_match(r, routes[i].pattern, r->path))
+			continue;
+		path_known = 1;
+		if (strcmp(routes[i].method, r->method) == 0) {
+			rt = &routes[i];
+			break;
+		}
+	}
+	if (!rt) {
+		r->action = "http.unrouted";
+		if (path_known)
+			reply_error(r, GV_ERR_INVALID, "method not allowed on this resource");
+		else
+			reply_error(r, GV_ERR_NOT_FOUND, "no such API endpoint");
+		if (path_known)
+			r->status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		return;
+	}
+	r->action = rt->action;
+	if (rt->auth != AUTH_NONE) {
+		if (authenticate(r) != GV_OK)
+			return;
+		if (rt->auth == AUTH_ACTIVE && r->session.stage != SESSION_ACTIVE) {
+			r->reason = "login not complete";
+			r->message = arena_printf(&r->arena, "complete the login step '%s' first",
+						  session_stage_name(r->session.stage));
+			reply_error(r, GV_ERR_STAGE, r->message);
+			return;
+		}
+		if (rt->roles != ANY_ROLE && !(r->account.roles & rt->roles)) {
+			r->reason = "role not permitted";
+			reply_error(r, GV_ERR_FORBIDDEN, NULL);
+			return;
+		}
+	}
+	if (r->body.len) {
+		const char *why = NULL;
+		const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+								MHD_HTTP_HEADER_CONTENT_TYPE);
+		struct gv_config cfg;
+
+		if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+			reply_error(r, GV_ERR_INVALID, "request body must be application/json");
+			r->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+			return;
+		}
+		app_policy(r->app, &cfg);
+		err = json_parse_body(r->body.data, r->body.len, cfg.max_json_depth, &r->json, &why);
+		if (err != GV_OK) {
+			reply_error(r, err, why);
+			return;
+		}
+	}
+	err = rt->handler(r);
+	if (err != GV_OK && r->err == GV_OK)
+		reply_error(r, err, NULL);
+}
+
+int json_text_depth(const char *text, size_t len)
+{
+	int depth = 0, max = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+gv_err json_parse_body(const char *text, size_t len, int max_depth, json_t **out, const char **why)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	*out = NULL;
+	*why = NULL;
+	if (json_text_depth(text, len) > max_depth) {
+		*why = "JSON nesting is deeper than server.max_json_depth";
+		return GV_ERR_INVALID;
+	}
+	/* jansson rejects invalid UTF-8, NUL in strings unless allowed, and trailing data. */
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		*why = "request body is not valid JSON (or not valid UTF-8, or has duplicate keys)";
+		return GV_ERR_INVALID;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*why = "request body must be a JSON object";
+		return GV_ERR_INVALID;
+	}
+	*out = j;
+	return GV_OK;
+}
+
+gv_err req_only_fields(struct http_req *r, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	if (!r->json)
+		return GV_OK;
+	json_object_foreach(r->json, key, v) {
+		int ok = 0;
+
+		(void)v;
+		for (const char *const *a = allowed; *a; a++)
+			ok |= strcmp(*a, key) == 0;
+		if (!ok) {
+			char *msg = util_utf8_printable(key) && strlen(key) < 64
+				? arena_printf(&r->arena, "unknown field '%s'", key) : NULL;
+
+			return reply_error(r, GV_ERR_INVALID, msg ? msg : "unknown field");
+		}
+	}
+	return GV_OK;
+}
+
+gv_err req_string(struct http_req *r, const char *key, int required, size_t max, const char **out)
+{
+	json_t *v = r->json ? json_object_get(r->json, key) : NULL;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return GV_OK;
+		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' is required", key));
+	}
+	if (!json_is_string(v))
+		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' must be a string", key));
+	if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
+		return reply_error(r, GV_ERR_INVALID,
+				   arena_printf(&r->arena, "field '%s' is longer than %zu bytes", key, max));
+	if (!util_utf8_printable(json_string_value(v)))
+		return reply_error(r, GV_ERR_INVALID,
+				   arena_printf(&r->arena, "field '%s' contains control characters", key));
+	*out = json_string_value(v);
+	return GV_OK;
+}
+
+gv_err req_int(struct http_req *r, const char *key, int required, long long min, long long max,
+	       long long *out, int *present)
+{
+	json_t *v = r->json ? json_object_get(r->json, key) : NULL;
+
+	*present = 0;
+	if (!v) {
+		if (!required)
+			return GV_OK;
+		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' is required", key));
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return reply_error(r, GV_ERR_INVALID,
+				   arena_printf(&r->arena, "field '%s' must be an integer in [%lld, %lld]",
+						key, min, max));
+	*out = json_integer_value(v);
+	*present = 1;
+	return GV_OK;
+}
+
+gv_err req_bool(struct http_req *r, const char *key, int *out, int *present)
+{
+	json_t *v = r->json ? json_object_get(r->json, key) : NULL;
+
+	*present = 0;
+	if (!v)
+		return GV_OK;
+	if (!json_is_boolean(v))
+		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' must be true or false", key));
+	*out = json_is_true(v);
+	*present = 1;
+	return GV_OK;
+}
+
+gv_err req_list(struct http_req *r, const char *key, char *out, size_t len)
+{
+	json_t *v = r->json ? json_object_get(r->json, key) : NULL, *item;
+	size_t used = 0, i;
+
+	out[0] = '\0';
+	if (!v)
+		return GV_OK;
+	if (!json_is_array(v))
+		return reply_error(r, GV_ERR_INVALID,
+				   arena_printf(&r->arena, "field '%s' must be an array of strings", key));
+	json_array_foreach(v, i, item) {
+		const char *s = json_string_value(item);
+		size_t n = s ? strlen(s) : 0;
+
+		if (!s || !n || strchr(s, ',') || n != json_string_length(item) ||
+		    !util_utf8_printable(s))
+			return reply_error(r, GV_ERR_INVALID,
+					   arena_printf(&r->arena, "field '%s' has an invalid entry", key));
+		if (used + n + 2 > len)
+			return reply_error(r, GV_ERR_INVALID,
+					   arena_printf(&r->arena, "field '%s' is too long", key));
+		if (used)
+			out[used++] = ',';
+		memcpy(out + used, s, n + 1);
+		used += n;
+	}
+	return GV_OK;
+}

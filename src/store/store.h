@@ -1,0 +1,167 @@
+/* store.h - the storage interface: records govvault keeps and the operations on them.
+ *
+ * A backend fills a `struct store_ops` and embeds `struct gv_store` as its first
+ * member.  Nothing outside a backend's own file sees its database types or SQL.  The
+ * SQLite backend (sqlite.c) is the embedded default; PostgreSQL arrives later behind
+ * the same table.  Every write is durable when the call returns. */
+#ifndef GV_STORE_STORE_H
+#define GV_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/error.h"
+
+enum account_status {
+	ACCOUNT_PENDING,
+	ACCOUNT_ACTIVE,
+	ACCOUNT_LOCKED,
+	ACCOUNT_DISABLED,
+	ACCOUNT_EXPIRED,
+};
+
+#define STORE_NAME_LEN 65
+#define STORE_TEXT_LEN 129
+#define STORE_LIST_LEN 1025
+#define STORE_SEALED_MAX 64
+
+struct store_account {
+	int64_t id;
+	char username[STORE_NAME_LEN];
+	char full_name[STORE_TEXT_LEN];
+	char department[STORE_TEXT_LEN];
+	char contact[STORE_TEXT_LEN];
+	unsigned roles;                  /* bit mask of enum role (auth/role.h) */
+	int status;                      /* enum account_status */
+	char status_reason[STORE_NAME_LEN];
+	int outsourced;
+	int64_t expires_at;              /* unix seconds, 0 = no expiry */
+	int clearance;                   /* highest data grade the account may be cleared for: 1..3 */
+	char created_by[STORE_NAME_LEN];
+	char approved_by[STORE_NAME_LEN];
+	int64_t approved_at;
+	char ip_allowlist[STORE_LIST_LEN];   /* comma-separated CIDRs, empty = any */
+	char time_windows[513];              /* see common/timewin.h, empty = any */
+	char device_fps[STORE_LIST_LEN];     /* comma-separated SHA-256 hex of client certs */
+	char pw_hash[256];               /* Argon2id encoded string */
+	int64_t pw_changed_at;
+	int must_change_pw;
+	int failed_pw;
+	int failed_totp;
+	int64_t locked_until;
+	int totp_enabled;
+	unsigned char totp_secret[STORE_SEALED_MAX];   /* SM4-GCM sealed */
+	size_t totp_secret_len;
+	unsigned char totp_pending[STORE_SEALED_MAX];  /* sealed secret awaiting confirmation */
+	size_t totp_pending_len;
+	int64_t totp_last_step;          /* last accepted TOTP counter, refuses replay */
+	int64_t last_login_at;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Session stages: what the holder of the token must do next. */
+enum session_stage {
+	SESSION_ACTIVE,
+	SESSION_PASSWORD_CHANGE,
+	SESSION_TOTP_ENROLL,
+	SESSION_TOTP_VERIFY,
+};
+
+struct store_session {
+	char id[33];                 /* public identifier, safe to show and log */
+	char token_hash[65];         /* HMAC-SM3 hex of the bearer token */
+	int64_t account_id;
+	char username[STORE_NAME_LEN];
+	int stage;                   /* enum session_stage */
+	int64_t created_at;
+	int64_t last_seen;
+	char ip[64];
+	char device_fp[65];
+};
+
+struct store_audit {
+	int64_t seq;
+	int64_t ts_us;
+	char node[64];
+	char request_id[33];
+	char actor[STORE_NAME_LEN];
+	char roles[128];
+	char session[33];            /* public session id (never the token) */
+	char source[64];
+	char device_fp[65];
+	char action[64];
+	char object[256];
+	char result[16];             /* permit | deny | error | event */
+	int status;                  /* HTTP status, 0 for events */
+	char reason[256];
+};
+
+struct store_audit_filter {
+	int64_t after_seq;           /* return records with seq > after_seq */
+	int limit;                   /* 1..1000 */
+	const char *actor;           /* NULL = any */
+	const char *action;          /* NULL = any */
+};
+
+struct gv_store;
+
+typedef int (*store_account_cb)(const struct store_account *a, void *ctx);
+typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
+typedef int (*store_audit_cb)(const struct store_audit *r, void *ctx);
+typedef int (*store_text_cb)(const char *text, void *ctx);
+
+/* Callbacks return 0 to continue, non-zero to stop early (not an error). */
+struct store_ops {
+	const char *name;
+	void (*close)(struct gv_store *st);
+
+	gv_err (*account_insert)(struct gv_store *st, struct store_account *a);
+	gv_err (*account_get)(struct gv_store *st, const char *username, struct store_account *out);
+	gv_err (*account_get_id)(struct gv_store *st, int64_t id, struct store_account *out);
+	gv_err (*account_update)(struct gv_store *st, const struct store_account *a);
+	gv_err (*account_list)(struct gv_store *st, store_account_cb cb, void *ctx);
+
+	gv_err (*pwhist_add)(struct gv_store *st, int64_t account_id, const char *hash,
+			     int64_t at, int keep);
+	gv_err (*pwhist_list)(struct gv_store *st, int64_t account_id, int limit,
+			      store_text_cb cb, void *ctx);
+
+	gv_err (*recovery_replace)(struct gv_store *st, int64_t account_id,
+				   const char *const *hashes, size_t n);
+	gv_err (*recovery_consume)(struct gv_store *st, int64_t account_id, const char *hash);
+	gv_err (*recovery_count)(struct gv_store *st, int64_t account_id, int *out);
+
+	gv_err (*session_insert)(struct gv_store *st, const struct store_session *s);
+	gv_err (*session_get)(struct gv_store *st, const char *token_hash, struct store_session *out);
+	gv_err (*session_update)(struct gv_store *st, const struct store_session *s);
+	gv_err (*session_delete)(struct gv_store *st, const char *id);
+	gv_err (*session_delete_account)(struct gv_store *st, int64_t account_id, int *deleted);
+	gv_err (*session_list)(struct gv_store *st, int64_t account_id, store_session_cb cb, void *ctx);
+	gv_err (*session_purge)(struct gv_store *st, int64_t idle_before, int64_t created_before);
+
+	gv_err (*role_get)(struct gv_store *st, const char *role, char *ip, size_t iplen,
+			   char *windows, size_t winlen);
+	gv_err (*role_set)(struct gv_store *st, const char *role, const char *ip, const char *windows);
+
+	gv_err (*audit_append)(struct gv_store *st, struct store_audit *rec);
+	gv_err (*audit_list)(struct gv_store *st, const struct store_audit_filter *f,
+			     store_audit_cb cb, void *ctx);
+};
+
+struct gv_store {
+	const struct store_ops *ops;
+};
+
+/* Opens the backend named by cfg->backend, applying pending schema migrations. */
+gv_err store_open(const struct gv_config *cfg, struct gv_store **out) GV_MUST_CHECK;
+void store_close(struct gv_store *st);
+
+const char *store_status_name(int status);
+int store_status_parse(const char *name);
+
+/* Backend constructors (one per backend file). */
+gv_err store_sqlite_open(const char *path, struct gv_store **out) GV_MUST_CHECK;
+
+#endif
