@@ -372,7 +372,23 @@ gv_err login_change_password(struct gv_app *app, struct store_session *s, const 
 		return err;
 	err = password_verify(a.pw_hash, current);
 	if (err == GV_ERR_AUTH) {
+		/* A stolen session must not become a password-guessing oracle. */
 		*why = "current password is wrong";
+		pthread_mutex_lock(&app->acct_lock);
+		if (app->st->ops->account_get_id(app->st, s->account_id, &a) == GV_OK &&
+		    a.status == ACCOUNT_ACTIVE) {
+			gv_err lerr;
+
+			a.failed_pw++;
+			if (a.failed_pw >= cfg.lock_max_failures)
+				lerr = lock_account(app, &a, util_now_s(), cfg.lock_duration_s,
+						    "too many wrong passwords");
+			else
+				lerr = app->st->ops->account_update(app->st, &a);
+			if (lerr != GV_OK)
+				err = lerr;
+		}
+		pthread_mutex_unlock(&app->acct_lock);
 		goto out;
 	}
 	if (err != GV_OK)

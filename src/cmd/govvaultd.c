@@ -156,6 +156,8 @@ int main(int argc, char **argv)
 		log_error("cannot write the start-up audit record; refusing to start");
 		goto out;
 	}
+	audit_note(&app->audit, "system", "system.config_load", app->config_path,
+		   "configuration loaded at start");
 	if (http_server_start(app, &srv, errmsg, sizeof(errmsg)) != GV_OK) {
 		log_error("%s", errmsg);
 		audit_note(&app->audit, "system", "system.start_failed", "govvaultd", errmsg);
