@@ -21,6 +21,7 @@ struct http_server {
 	int max_header_bytes;
 };
 
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
