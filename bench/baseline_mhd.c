@@ -38,8 +38,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	(void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_size;
-	(void)con_cls;
+	(void)cls, (void)url, (void)method, (void)version, (void)upload;
+	/* Same two-step pattern as govvaultd: answering on the first call makes
+	 * libmicrohttpd close the connection, which would understate the baseline. */
+	if (!*con_cls) {
+		*con_cls = (void *)1;
+		return MHD_YES;
+	}
+	*upload_size = 0;
 	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	ret = MHD_queue_response(c, 200, r);
