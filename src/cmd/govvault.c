@@ -1,10 +1,19 @@
-/* govvault.c - the command-line tool: offline commands on a data directory. */
+/* govvault.c - the command-line tool: offline commands on a data directory (init) and
+ * API commands against a running govvaultd (login with its steps, whoami, health,
+ * passwd, logout, and `api` for any endpoint). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "auth/bootstrap.h"
+#include "auth/totp.h"
+#include "cmd/cli_http.h"
+#include "cmd/cli_prompt.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -60,24 +69,348 @@ static int cmd_init(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: govvault <command> [options]\n\n"
-		     "Offline commands:\n"
-		     "  init [--data DIR] [--tls-name NAME]   create a data directory and the administrators\n");
+	fprintf(out, "usage: govvault [--url URL] [--cacert FILE] [--cert FILE --key FILE] <command>\n\n"
+		     "Offline:\n"
+		     "  init [--data DIR] [--tls-name NAME] [--config-extra FILE]\n"
+		     "                              create a data directory and the administrators\n"
+		     "API (token kept in ~/.govvault/token or $GOVVAULT_TOKEN_FILE):\n"
+		     "  health                      service liveness\n"
+		     "  login [USERNAME]            log in, completing password change and TOTP steps\n"
+		     "  whoami                      the logged-in account and session\n"
+		     "  passwd                      change your password\n"
+		     "  logout                      end the session\n"
+		     "  api METHOD PATH [JSON]      call any endpoint, e.g. api GET /v1/accounts\n"
+		     "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
+		     "GOVVAULT_TOKEN.\n");
+}
+
+static void token_path(char *out, size_t len)
+{
+	const char *env = getenv("GOVVAULT_TOKEN_FILE");
+	const char *home = getenv("HOME");
+
+	if (env)
+		snprintf(out, len, "%s", env);
+	else
+		snprintf(out, len, "%s/.govvault/token", home ? home : ".");
+}
+
+static void token_load(struct cli_http *h)
+{
+	const char *env = getenv("GOVVAULT_TOKEN");
+	char path[1024], *text = NULL;
+
+	if (env) {
+		snprintf(h->token, sizeof(h->token), "%s", env);
+		return;
+	}
+	token_path(path, sizeof(path));
+	if (util_file_read(path, 256, &text, NULL) == GV_OK) {
+		text[strcspn(text, "\r\n")] = '\0';
+		snprintf(h->token, sizeof(h->token), "%s", text);
+		util_free_secret(text);
+	}
+}
+
+static int token_save(const char *token)
+{
+	char path[1024], dir[1024];
+	char *slash;
+
+	token_path(path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return -1;
+	}
+	return util_file_write(path, token, strlen(token), 0600) == GV_OK ? 0 : -1;
+}
+
+/* Prints an API error on stderr; returns the exit status. */
+static int report(long status, json_t *resp)
+{
+	json_t *e = json_object_get(resp, "error");
+
+	if (e)
+		fprintf(stderr, "govvault: %s (%s, HTTP %ld, request %s)\n",
+			json_string_value(json_object_get(e, "message")),
+			json_string_value(json_object_get(e, "code")), status,
+			json_string_value(json_object_get(e, "request_id")));
+	else
+		fprintf(stderr, "govvault: HTTP %ld\n", status);
+	return 1;
+}
+
+/* One call; on success *out holds the response. Prints errors itself. */
+static int call(struct cli_http *h, const char *method, const char *path, json_t *body,
+		json_t **out)
+{
+	long status = 0;
+	gv_err err = cli_http_call(h, method, path, body, &status, out);
+
+	if (err != GV_OK) {
+		fprintf(stderr, "govvault: cannot reach %s (%s)\n", h->url, gv_strerror(err));
+		return 1;
+	}
+	if (status >= 400) {
+		int rc = report(status, *out);
+
+		json_decref(*out);
+		*out = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+static int print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2));
+
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(j);
+	return 0;
+}
+
+static int simple(struct cli_http *h, const char *method, const char *path)
+{
+	json_t *r;
+
+	return call(h, method, path, NULL, &r) ? 1 : print_json(r);
+}
+
+static int cmd_api(struct cli_http *h, int argc, char **argv)
+{
+	json_t *body = NULL, *r;
+	int rc;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: govvault api METHOD PATH [JSON]\n");
+		return 2;
+	}
+	if (argc == 3) {
+		body = json_loads(argv[2], 0, NULL);
+		if (!body) {
+			fprintf(stderr, "govvault: the JSON argument does not parse\n");
+			return 2;
+		}
+	}
+	rc = call(h, argv[0], argv[1], body, &r);
+	json_decref(body);
+	return rc ? rc : print_json(r);
+}
+
+static int change_password(struct cli_http *h, const char *current, json_t **out)
+{
+	char next[300], again[300];
+	json_t *body;
+	int rc = 1;
+
+	if (cli_prompt("New password: ", 1, next, sizeof(next)) != GV_OK ||
+	    cli_prompt("New password again: ", 1, again, sizeof(again)) != GV_OK)
+		goto out;
+	if (strcmp(next, again) != 0) {
+		fprintf(stderr, "govvault: the passwords differ\n");
+		goto out;
+	}
+	body = json_pack("{s:s,s:s}", "current_password", current, "new_password", next);
+	rc = call(h, "POST", "/v1/auth/password", body, out);
+	json_decref(body);
+out:
+	util_wipe(next, sizeof(next));
+	util_wipe(again, sizeof(again));
+	return rc;
+}
+
+static int enrol_totp(struct cli_http *h, json_t **out)
+{
+	struct gv_buf qr;
+	json_t *r, *body, *code;
+	char answer[32];
+	size_t i;
+	int rc;
+
+	rc = call(h, "POST", "/v1/auth/totp/enroll", json_object(), &r);
+	if (rc)
+		return rc;
+	buf_init(&qr, 1 << 20);
+	if (totp_qr_text(json_string_value(json_object_get(r, "otpauth_uri")), &qr) == GV_OK)
+		fprintf(stderr, "%s", qr.data);
+	buf_release(&qr);
+	fprintf(stderr, "Scan the code or enter this URI in an authenticator app:\n  %s\n"
+			"Recovery codes (each works once; store them offline):\n",
+		json_string_value(json_object_get(r, "otpauth_uri")));
+	json_array_foreach(json_object_get(r, "recovery_codes"), i, code)
+		fprintf(stderr, "  %s\n", json_string_value(code));
+	json_decref(r);
+	if (cli_prompt("Code from the app: ", 0, answer, sizeof(answer)) != GV_OK)
+		return 1;
+	body = json_pack("{s:s}", "code", answer);
+	rc = call(h, "POST", "/v1/auth/totp/confirm", body, out);
+	json_decref(body);
+	return rc;
+}
+
+static int second_factor(struct cli_http *h, json_t **out)
+{
+	char answer[40];
+	json_t *body;
+	int rc;
+
+	if (cli_prompt("One-time code (or recovery code): ", 1, answer, sizeof(answer)) != GV_OK)
+		return 1;
+	body = json_pack("{s:s}", strlen(answer) == 6 ? "code" : "recovery_code", answer);
+	util_wipe(answer, sizeof(answer));
+	rc = call(h, "POST", "/v1/auth/totp", body, out);
+	json_decref(body);
+	return rc;
+}
+
+static int cmd_login(struct cli_http *h, int argc, char **argv)
+{
+	char user[80], pw[300];
+	json_t *body, *r = NULL;
+	int rc = 1;
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: govvault login [USERNAME]\n");
+		return 2;
+	}
+	if (argc == 1)
+		snprintf(user, sizeof(user), "%s", argv[0]);
+	else if (cli_prompt("Username: ", 0, user, sizeof(user)) != GV_OK)
+		return 1;
+	if (cli_prompt("Password: ", 1, pw, sizeof(pw)) != GV_OK)
+		return 1;
+	h->token[0] = '\0';
+	body = json_pack("{s:s,s:s}", "username", user, "password", pw);
+	rc = call(h, "POST", "/v1/auth/login", body, &r);
+	json_decref(body);
+	if (rc)
+		goto out;
+	snprintf(h->token, sizeof(h->token), "%s", json_string_value(json_object_get(r, "token")));
+	for (int steps = 0; steps < 4; steps++) {
+		const char *stage = json_string_value(json_object_get(r, "stage"));
+		json_t *next = NULL;
+
+		if (token_save(h->token) != 0)
+			fprintf(stderr, "govvault: warning: cannot save the token\n");
+		if (!stage || !strcmp(stage, "active")) {
+			printf("Logged in as %s.\n", user);
+			rc = 0;
+			goto out;
+		}
+		if (!strcmp(stage, "password_change")) {
+			fprintf(stderr, "A new password is required (>= 12 characters, 3 character classes).\n");
+			rc = change_password(h, pw, &next);
+		} else if (!strcmp(stage, "totp_enroll")) {
+			fprintf(stderr, "Two-factor enrolment is required for this account.\n");
+			rc = enrol_totp(h, &next);
+		} else {
+			rc = second_factor(h, &next);
+		}
+		if (rc)
+			goto out;
+		json_decref(r);
+		r = next;
+	}
+	rc = 1;
+out:
+	util_wipe(pw, sizeof(pw));
+	json_decref(r);
+	return rc;
+}
+
+static int cmd_passwd(struct cli_http *h)
+{
+	char current[300];
+	json_t *r;
+	int rc;
+
+	if (cli_prompt("Current password: ", 1, current, sizeof(current)) != GV_OK)
+		return 1;
+	rc = change_password(h, current, &r);
+	util_wipe(current, sizeof(current));
+	if (rc)
+		return rc;
+	json_decref(r);
+	printf("Password changed.\n");
+	return 0;
+}
+
+static int cmd_logout(struct cli_http *h)
+{
+	char path[1024];
+	json_t *r;
+	int rc = call(h, "POST", "/v1/auth/logout", NULL, &r);
+
+	json_decref(r);
+	token_path(path, sizeof(path));
+	unlink(path);
+	if (!rc)
+		printf("Logged out.\n");
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	struct cli_http h = {0};
+	const char *cmd;
+	int i = 1, rc;
+
+	h.url = getenv("GOVVAULT_URL") ? getenv("GOVVAULT_URL") : "https://127.0.0.1:8443";
+	h.cacert = getenv("GOVVAULT_CACERT");
+	h.cert = getenv("GOVVAULT_CLIENT_CERT");
+	h.key = getenv("GOVVAULT_CLIENT_KEY");
+	for (; i < argc && argv[i][0] == '-' && i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--url"))
+			h.url = argv[i + 1];
+		else if (!strcmp(argv[i], "--cacert"))
+			h.cacert = argv[i + 1];
+		else if (!strcmp(argv[i], "--cert"))
+			h.cert = argv[i + 1];
+		else if (!strcmp(argv[i], "--key"))
+			h.key = argv[i + 1];
+		else
+			break;
+	}
+	if (i >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "init"))
-		return cmd_init(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	cmd = argv[i++];
+	if (!strcmp(cmd, "init"))
+		return cmd_init(argc - i, argv + i);
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "govvault: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if (!h.cacert && access("govvault-data/tls/cert.pem", R_OK) == 0)
+		h.cacert = "govvault-data/tls/cert.pem";
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return 1;
+	token_load(&h);
+	if (!strcmp(cmd, "health"))
+		rc = simple(&h, "GET", "/v1/health");
+	else if (!strcmp(cmd, "whoami"))
+		rc = simple(&h, "GET", "/v1/auth/me");
+	else if (!strcmp(cmd, "login"))
+		rc = cmd_login(&h, argc - i, argv + i);
+	else if (!strcmp(cmd, "passwd"))
+		rc = cmd_passwd(&h);
+	else if (!strcmp(cmd, "logout"))
+		rc = cmd_logout(&h);
+	else if (!strcmp(cmd, "api"))
+		rc = cmd_api(&h, argc - i, argv + i);
+	else {
+		fprintf(stderr, "govvault: unknown command '%s'\n", cmd);
+		usage(stderr);
+		rc = 2;
+	}
+	util_wipe(h.token, sizeof(h.token));
+	curl_global_cleanup();
+	return rc;
 }
