@@ -140,12 +140,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 
-	if (app_open(config, &app, errmsg, sizeof(errmsg)) != GV_OK) {
-		fprintf(stderr, "govvaultd: %s\n", errmsg);
-		return 1;
-	}
+	/* Fork before opening the store: SQLite's POSIX locks belong to the process that
+	 * took them, so a store opened by the exiting parent would leave the daemon
+	 * unlocked and let another connection delete its WAL. Start-up errors still reach
+	 * the terminal: the child keeps stderr until it reports readiness. */
 	if (!foreground && daemonise(&ready_fd) != 0) {
 		fprintf(stderr, "govvaultd: cannot daemonise: %s\n", strerror(errno));
+		return 1;
+	}
+	if (app_open(config, &app, errmsg, sizeof(errmsg)) != GV_OK) {
+		fprintf(stderr, "govvaultd: %s\n", errmsg);
 		goto out;
 	}
 	if (open_log(&app->cfg, foreground) != GV_OK) {

@@ -47,6 +47,35 @@ class ConfigTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("without TLS", r.stderr)
 
+    def test_daemonised_store_survives_other_readers(self):
+        # Regression: the store used to be opened before fork, so the daemon held no
+        # SQLite locks and a reader could delete its WAL, losing audit rows.
+        import sqlite3
+        r = subprocess.run([os.path.join(BIN, "govvaultd"), "--config", self.d.conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pid = int(open(os.path.join(self.d.data, "govvaultd.pid")).read())
+        try:
+            db = os.path.join(self.d.data, "govvault.db")
+            for _ in range(50):
+                try:
+                    if self.d.req("GET", "/v1/health")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            with sqlite3.connect(db) as c:
+                before = c.execute("select count(*) from audit_log").fetchone()[0]
+            c.close()
+            for _ in range(3):
+                self.assertEqual(self.d.req("GET", "/v1/health")[0], 200)
+        finally:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        c = sqlite3.connect(db)
+        after = c.execute("select count(*) from audit_log").fetchone()[0]
+        c.close()
+        self.assertEqual(after, before + 3)
+
     def test_sighup_reload(self):
         self.d.start()
         sec = self.d.activate_admin("secadmin")[0]
