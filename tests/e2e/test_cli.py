@@ -5,7 +5,7 @@ import os
 import subprocess
 import unittest
 
-from gvtest import BIN, DaemonTest
+from gvtest import CLI, DaemonTest
 
 
 class CliTest(DaemonTest):
@@ -14,11 +14,11 @@ class CliTest(DaemonTest):
                    GOVVAULT_CACERT=os.path.join(self.d.data, "tls/cert.pem"),
                    GOVVAULT_TOKEN_FILE=os.path.join(self.d.dir, "token"))
         env.pop("GOVVAULT_TOKEN", None)
-        return subprocess.run([os.path.join(BIN, "govvault")] + list(args), input=stdin,
+        return subprocess.run([CLI] + list(args), input=stdin,
                               capture_output=True, text=True, env=env, timeout=60)
 
     def test_login_whoami_api_logout(self):
-        sec = self.d.activate_admin("secadmin")[0]
+        sec = self.d.activate_admin("secadmin").token
         otp = self.d.new_user(sec, "nina")
         r = self.cli("health")
         self.assertEqual((r.returncode, json.loads(r.stdout)["status"]), (0, "ok"))
