@@ -201,47 +201,79 @@ out:
 	return err;
 }
 
-gv_err account_change(struct gv_app *app, const char *actor, const struct store_account *before,
-		      struct store_account *after, const char **why)
+/* The attributes an administrator may edit; everything else (status, credentials,
+ * counters, TOTP) belongs to other code paths and is never overwritten by a change. */
+static void copy_editable(struct store_account *dst, const struct store_account *src)
 {
+	memcpy(dst->full_name, src->full_name, sizeof(dst->full_name));
+	memcpy(dst->department, src->department, sizeof(dst->department));
+	memcpy(dst->contact, src->contact, sizeof(dst->contact));
+	dst->roles = src->roles;
+	dst->clearance = src->clearance;
+	dst->outsourced = src->outsourced;
+	dst->expires_at = src->expires_at;
+	memcpy(dst->ip_allowlist, src->ip_allowlist, sizeof(dst->ip_allowlist));
+	memcpy(dst->time_windows, src->time_windows, sizeof(dst->time_windows));
+	memcpy(dst->device_fps, src->device_fps, sizeof(dst->device_fps));
+}
+
+gv_err account_change(struct gv_app *app, const char *actor, const struct store_account *edits,
+		      struct store_account *out, const char **why)
+{
+	struct store_account cur, next;
 	char obj[96], reason[256];
 	gv_err err;
 
 	*why = NULL;
-	if (strcmp(actor, before->username) == 0 &&
-	    (after->roles != before->roles || after->clearance != before->clearance ||
-	     strcmp(after->ip_allowlist, before->ip_allowlist) ||
-	     strcmp(after->time_windows, before->time_windows) ||
-	     strcmp(after->device_fps, before->device_fps) || after->expires_at != before->expires_at)) {
-		*why = "administrators cannot change their own roles, clearance or restrictions";
-		return GV_ERR_FORBIDDEN;
-	}
-	if (before->status == ACCOUNT_DISABLED && !strcmp(before->status_reason, CANCELLED_REASON)) {
-		*why = "a cancelled account cannot be changed";
-		return GV_ERR_STATE;
-	}
-	err = account_validate(after, util_now_s(), why);
-	if (err != GV_OK)
-		return err;
-	after->updated_at = util_now_s();
+	/* Read-modify-write under acct_lock: a lock, password change, enrolment or
+	 * cancellation that lands while the request was being parsed is kept. */
 	pthread_mutex_lock(&app->acct_lock);
-	err = app->st->ops->account_update(app->st, after);
+	err = app->st->ops->account_get_id(app->st, edits->id, &cur);
+	if (err != GV_OK)
+		goto unlock;
+	next = cur;
+	copy_editable(&next, edits);
+	if (strcmp(actor, cur.username) == 0 &&
+	    (next.roles != cur.roles || next.clearance != cur.clearance ||
+	     strcmp(next.ip_allowlist, cur.ip_allowlist) ||
+	     strcmp(next.time_windows, cur.time_windows) ||
+	     strcmp(next.device_fps, cur.device_fps) || next.expires_at != cur.expires_at)) {
+		*why = "administrators cannot change their own roles, clearance or restrictions";
+		err = GV_ERR_FORBIDDEN;
+		goto unlock;
+	}
+	if (cur.status == ACCOUNT_DISABLED && !strcmp(cur.status_reason, CANCELLED_REASON)) {
+		*why = "a cancelled account cannot be changed";
+		err = GV_ERR_STATE;
+		goto unlock;
+	}
+	err = account_validate(&next, util_now_s(), why);
+	if (err != GV_OK)
+		goto unlock;
+	next.updated_at = util_now_s();
+	err = app->st->ops->account_update(app->st, &next);
+unlock:
 	pthread_mutex_unlock(&app->acct_lock);
 	if (err != GV_OK)
-		return err;
-	snprintf(obj, sizeof(obj), "account:%s", after->username);
-	if (after->roles != before->roles) {
+		goto out;
+	*out = next;
+	snprintf(obj, sizeof(obj), "account:%s", next.username);
+	if (next.roles != cur.roles) {
 		char r1[96], r2[96];
 
-		role_format(before->roles, r1, sizeof(r1));
-		role_format(after->roles, r2, sizeof(r2));
+		role_format(cur.roles, r1, sizeof(r1));
+		role_format(next.roles, r2, sizeof(r2));
 		snprintf(reason, sizeof(reason), "roles %s -> %s; sessions revoked", r1, r2);
-		err = app->st->ops->session_delete_account(app->st, after->id, NULL);
+		err = app->st->ops->session_delete_account(app->st, next.id, NULL);
 		if (err == GV_OK)
 			err = audit_event(&app->audit, actor, "account.roles_changed", obj, reason);
-		return err;
+		goto out;
 	}
-	return audit_event(&app->audit, actor, "account.changed", obj, "attributes updated");
+	err = audit_event(&app->audit, actor, "account.changed", obj, "attributes updated");
+out:
+	util_wipe(&cur, sizeof(cur));
+	util_wipe(&next, sizeof(next));
+	return err;
 }
 
 gv_err account_set_enabled(struct gv_app *app, const char *actor, const char *username,
@@ -395,11 +427,22 @@ out:
 	return err;
 }
 
+/* What the sweep does to a: ACCOUNT_EXPIRED, ACCOUNT_DISABLED (dormant) or -1. */
+static int sweep_target(const struct store_account *a, int64_t now, int64_t dormant_s)
+{
+	if (a->status != ACCOUNT_ACTIVE && a->status != ACCOUNT_LOCKED)
+		return -1;
+	if (a->expires_at && a->expires_at <= now)
+		return ACCOUNT_EXPIRED;
+	if (dormant_s > 0 && a->last_login_at && now - a->last_login_at >= dormant_s)
+		return ACCOUNT_DISABLED;
+	return -1;
+}
+
 struct sweep_ctx {
 	int64_t now;
 	int64_t dormant_s;
 	int64_t ids[256];
-	int statuses[256];
 	int n;
 	int more;
 };
@@ -407,23 +450,66 @@ struct sweep_ctx {
 static int sweep_pick(const struct store_account *a, void *ctx)
 {
 	struct sweep_ctx *s = ctx;
-	int to = -1;
 
-	if (a->status != ACCOUNT_ACTIVE && a->status != ACCOUNT_LOCKED)
-		return 0;
-	if (a->expires_at && a->expires_at <= s->now)
-		to = ACCOUNT_EXPIRED;
-	else if (a->last_login_at && s->now - a->last_login_at >= s->dormant_s)
-		to = ACCOUNT_DISABLED;
-	if (to < 0)
+	if (sweep_target(a, s->now, s->dormant_s) < 0)
 		return 0;
 	if (s->n == (int)GV_ARRAY_LEN(s->ids)) {
 		s->more = 1;
 		return 1;
 	}
-	s->ids[s->n] = a->id;
-	s->statuses[s->n++] = to;
+	s->ids[s->n++] = a->id;
 	return 0;
+}
+
+/* Expires or disables (dormant) one account if it is still due, ends its sessions and
+ * records the event.  *done is 1 when this call made the change. */
+static gv_err sweep_apply(struct gv_app *app, int64_t id, int64_t now, int64_t dormant_s, int *done)
+{
+	struct store_account a;
+	char obj[96];
+	int to;
+	gv_err err;
+
+	*done = 0;
+	pthread_mutex_lock(&app->acct_lock);
+	err = app->st->ops->account_get_id(app->st, id, &a);
+	/* Decided again on the fresh record: the account may have been cancelled,
+	 * re-enabled or given a new end date since it was picked. */
+	to = err == GV_OK ? sweep_target(&a, now, dormant_s) : -1;
+	if (to < 0) {
+		pthread_mutex_unlock(&app->acct_lock);
+		return err;
+	}
+	a.status = to;
+	snprintf(a.status_reason, sizeof(a.status_reason), "%s",
+		 to == ACCOUNT_EXPIRED ? "expiry date reached" : "dormant");
+	a.updated_at = now;
+	err = app->st->ops->account_update(app->st, &a);
+	if (err == GV_OK)
+		err = app->st->ops->session_delete_account(app->st, a.id, NULL);
+	pthread_mutex_unlock(&app->acct_lock);
+	if (err != GV_OK)
+		return err;
+	*done = 1;
+	snprintf(obj, sizeof(obj), "account:%s", a.username);
+	log_info("account %s %s", a.username, to == ACCOUNT_EXPIRED ? "expired" : "disabled (dormant)");
+	return audit_event(&app->audit, "system",
+			   to == ACCOUNT_EXPIRED ? "account.expired" : "account.dormant_disabled",
+			   obj, a.status_reason);
+}
+
+gv_err account_expire_due(struct gv_app *app, const struct store_account *a, int64_t now,
+			  int *expired)
+{
+	int done;
+
+	*expired = 0;
+	if (!a->expires_at || a->expires_at > now)
+		return GV_OK;
+	*expired = 1;
+	if (a->status != ACCOUNT_ACTIVE && a->status != ACCOUNT_LOCKED)
+		return GV_OK;
+	return sweep_apply(app, a->id, now, 0, &done);
 }
 
 gv_err account_sweep(struct gv_app *app, int64_t now, int *changed)
@@ -440,29 +526,10 @@ gv_err account_sweep(struct gv_app *app, int64_t now, int *changed)
 		s.dormant_s = (int64_t)cfg.dormant_days * 86400;
 		err = app->st->ops->account_list(app->st, sweep_pick, &s);
 		for (int i = 0; err == GV_OK && i < s.n; i++) {
-			struct store_account a;
-			char obj[96];
+			int done;
 
-			pthread_mutex_lock(&app->acct_lock);
-			err = app->st->ops->account_get_id(app->st, s.ids[i], &a);
-			if (err == GV_OK) {
-				a.status = s.statuses[i];
-				snprintf(a.status_reason, sizeof(a.status_reason), "%s",
-					 a.status == ACCOUNT_EXPIRED ? "expiry date reached" : "dormant");
-				a.updated_at = now;
-				err = app->st->ops->account_update(app->st, &a);
-			}
-			if (err == GV_OK)
-				err = app->st->ops->session_delete_account(app->st, a.id, NULL);
-			pthread_mutex_unlock(&app->acct_lock);
-			if (err != GV_OK)
-				break;
-			snprintf(obj, sizeof(obj), "account:%s", a.username);
-			err = audit_event(&app->audit, "system",
-					  a.status == ACCOUNT_EXPIRED ? "account.expired" : "account.dormant_disabled",
-					  obj, a.status_reason);
-			(*changed)++;
-			log_info("account %s %s", a.username, a.status == ACCOUNT_EXPIRED ? "expired" : "disabled (dormant)");
+			err = sweep_apply(app, s.ids[i], now, s.dormant_s, &done);
+			*changed += done;
 		}
 	} while (err == GV_OK && s.more);
 	return err;

@@ -21,10 +21,12 @@ gv_err account_apply(struct gv_app *app, const char *actor, struct store_account
 /* pending -> active; issues a one-time password that must be changed at first login. */
 gv_err account_approve(struct gv_app *app, const char *actor, const char *username,
 		       char otp[ACCOUNT_OTP_LEN + 1], const char **why) GV_MUST_CHECK;
-/* Stores `after` (a modified copy of the current record) after validation; role changes
- * revoke the account's sessions. */
-gv_err account_change(struct gv_app *app, const char *actor, const struct store_account *before,
-		      struct store_account *after, const char **why) GV_MUST_CHECK;
+/* Applies the editable attributes of `edits` (names, department, contact, roles,
+ * clearance, outsourced, expiry, restrictions) to the stored account edits->id, under
+ * acct_lock, after validation; *out gets the stored result.  Role changes revoke the
+ * account's sessions. */
+gv_err account_change(struct gv_app *app, const char *actor, const struct store_account *edits,
+		      struct store_account *out, const char **why) GV_MUST_CHECK;
 /* disable / enable; reason is recorded with the status. */
 gv_err account_set_enabled(struct gv_app *app, const char *actor, const char *username,
 			   int enabled, const char **why) GV_MUST_CHECK;
@@ -40,5 +42,9 @@ gv_err account_store_password(struct gv_app *app, struct store_account *a, const
 			      int must_change) GV_MUST_CHECK;
 /* Disables dormant accounts and expires accounts past their end date. */
 gv_err account_sweep(struct gv_app *app, int64_t now, int *changed) GV_MUST_CHECK;
+/* *expired = 1 if a's end date has passed; an active or locked account is then moved
+ * to expired at once (sessions ended, event audited) rather than at the next sweep. */
+gv_err account_expire_due(struct gv_app *app, const struct store_account *a, int64_t now,
+			  int *expired) GV_MUST_CHECK;
 
 #endif

@@ -34,15 +34,18 @@ static gv_err load_common(const struct gv_config *cfg, struct pw_common **out, c
 	return err;
 }
 
-static gv_err make_dummy_hash(struct gv_app *app)
+/* A hash of a random password at cfg's Argon2 cost, verified for unknown users so that
+ * they cost what a known user does.  Rebuilt on reload, or a raised cost would make
+ * known users measurably slower than unknown ones. */
+static gv_err make_dummy_hash(const struct gv_config *cfg, char out[PASSWORD_HASH_MAX])
 {
-	struct password_params p = app_password_params(&app->cfg);
+	struct password_params p = app_password_params(cfg);
 	char pw[24];
 	gv_err err;
 
 	err = password_generate(pw, 20);
 	if (err == GV_OK)
-		err = password_hash(&p, pw, app->dummy_hash, sizeof(app->dummy_hash));
+		err = password_hash(&p, pw, out, PASSWORD_HASH_MAX);
 	util_wipe(pw, sizeof(pw));
 	return err;
 }
@@ -88,7 +91,7 @@ gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size
 		goto out;
 	}
 	audit_init(&app->audit, app->st, app->cfg.node_id);
-	err = make_dummy_hash(app);
+	err = make_dummy_hash(&app->cfg, app->dummy_hash);
 	if (err != GV_OK) {
 		snprintf(errmsg, errlen, "Argon2 self-test failed: %s", gv_strerror(err));
 		goto out;
@@ -104,6 +107,7 @@ gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen)
 {
 	struct gv_config *next = malloc(sizeof(*next));
 	struct pw_common *common = NULL, *old;
+	char dummy[PASSWORD_HASH_MAX];
 	gv_err err;
 
 	if (!next)
@@ -111,7 +115,13 @@ gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen)
 	err = config_load(app->config_path, next, errmsg, errlen);
 	if (err == GV_OK)
 		err = load_common(next, &common, errmsg, errlen);
+	if (err == GV_OK) {
+		err = make_dummy_hash(next, dummy);
+		if (err != GV_OK)
+			snprintf(errmsg, errlen, "Argon2 with the new cost failed: %s", gv_strerror(err));
+	}
 	if (err != GV_OK) {
+		pw_common_free(common);
 		free(next);
 		return err;
 	}
@@ -119,7 +129,10 @@ gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen)
 	config_apply_reloadable(&app->cfg, next);
 	old = app->common;
 	app->common = common;
+	memcpy(app->dummy_hash, dummy, sizeof(dummy));
 	pthread_rwlock_unlock(&app->cfg_lock);
+	if (app_log_open(app) != GV_OK)
+		log_error("cannot reopen log file %s", next->log_file);
 	pw_common_free(old);
 	free(next);
 	return GV_OK;
@@ -129,6 +142,23 @@ void app_policy(struct gv_app *app, struct gv_config *out)
 {
 	pthread_rwlock_rdlock(&app->cfg_lock);
 	memcpy(out, &app->cfg, sizeof(*out));
+	pthread_rwlock_unlock(&app->cfg_lock);
+}
+
+gv_err app_log_open(struct gv_app *app)
+{
+	struct gv_config cfg;
+	enum gv_log_level lv = GV_LOG_INFO;
+
+	app_policy(app, &cfg);
+	(void)log_level_parse(cfg.log_level, &lv);
+	return log_open(app->log_stderr ? NULL : cfg.log_file, lv);
+}
+
+void app_dummy_hash(struct gv_app *app, char out[PASSWORD_HASH_MAX])
+{
+	pthread_rwlock_rdlock(&app->cfg_lock);
+	memcpy(out, app->dummy_hash, PASSWORD_HASH_MAX);
 	pthread_rwlock_unlock(&app->cfg_lock);
 }
 

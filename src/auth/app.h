@@ -23,18 +23,25 @@ struct gv_app {
 	struct audit_log audit;
 	struct gv_keys keys;
 	struct pw_common *common;        /* guarded by cfg_lock */
-	char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users to equalise timing */
+	char dummy_hash[PASSWORD_HASH_MAX]; /* guarded by cfg_lock; see app_dummy_hash */
 	pthread_mutex_t acct_lock;
+	int log_stderr;                  /* set by govvaultd --foreground */
 };
 
 /* Loads config, opens the store, loads keys and the common-password list. */
 gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size_t errlen) GV_MUST_CHECK;
-/* Re-reads the config file and applies the reloadable keys. */
+/* Re-reads the config file and applies the reloadable keys, including log.level and
+ * log.file (whichever of SIGHUP or the API asked for it). */
 gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen) GV_MUST_CHECK;
 void app_free(struct gv_app *app);
+/* (Re)opens the log as configured: stderr when log_stderr, else log.file. */
+gv_err app_log_open(struct gv_app *app) GV_MUST_CHECK;
 
 /* Consistent copy of the current configuration. */
 void app_policy(struct gv_app *app, struct gv_config *out);
 struct password_params app_password_params(const struct gv_config *cfg);
+/* Copy of the hash verified for unknown users (current Argon2 cost), so that their
+ * login costs what a known user's does. */
+void app_dummy_hash(struct gv_app *app, char out[PASSWORD_HASH_MAX]);
 
 #endif

@@ -148,8 +148,11 @@ gv_err login_password(struct gv_app *app, const char *username, const char *pass
 		verdict = password_verify(a.pw_hash, password);
 	} else {
 		/* Unknown or never-issued accounts: same work, and never a match. */
-		gv_err ignored = password_verify(app->dummy_hash, password);
+		char dummy[PASSWORD_HASH_MAX];
+		gv_err ignored;
 
+		app_dummy_hash(app, dummy);
+		ignored = password_verify(dummy, password);
 		(void)ignored;
 		verdict = GV_ERR_AUTH;
 	}
@@ -487,7 +490,7 @@ gv_err login_totp_enroll(struct gv_app *app, struct store_session *s, struct log
 		goto out;
 	err = app->st->ops->account_update(app->st, &a);
 	if (err == GV_OK)
-		err = app->st->ops->recovery_replace(app->st, a.id, hash_ptrs, LOGIN_RECOVERY_CODES);
+		err = app->st->ops->recovery_stage(app->st, a.id, hash_ptrs, LOGIN_RECOVERY_CODES);
 	if (err == GV_OK)
 		err = totp_uri(secret, sizeof(secret), "govvault", a.username, &e->uri);
 	if (err == GV_OK)
@@ -534,6 +537,11 @@ gv_err login_totp_confirm(struct gv_app *app, struct store_session *s, const cha
 		*why = "the code does not match the new secret";
 		goto out;
 	}
+	/* Codes first: a crash between the two leaves the new codes with the old secret,
+	 * which the user holds both of, never a secret without usable codes. */
+	err = app->st->ops->recovery_activate(app->st, a.id);
+	if (err != GV_OK)
+		goto out;
 	memcpy(a.totp_secret, a.totp_pending, a.totp_pending_len);
 	a.totp_secret_len = a.totp_pending_len;
 	a.totp_pending_len = 0;

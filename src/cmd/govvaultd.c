@@ -26,14 +26,6 @@ static void usage(FILE *out)
 		DEFAULT_CONFIG);
 }
 
-static gv_err open_log(const struct gv_config *cfg, int foreground)
-{
-	enum gv_log_level lv = GV_LOG_INFO;
-
-	(void)log_level_parse(cfg->log_level, &lv);
-	return log_open(foreground ? NULL : cfg->log_file, lv);
-}
-
 /* Forks; the parent exits with the child's start-up verdict read from a pipe. */
 static int daemonise(int *ready_fd)
 {
@@ -152,7 +144,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "govvaultd: %s\n", errmsg);
 		goto out;
 	}
-	if (open_log(&app->cfg, foreground) != GV_OK) {
+	app->log_stderr = foreground;
+	if (app_log_open(app) != GV_OK) {
 		fprintf(stderr, "govvaultd: cannot open log file %s\n", app->cfg.log_file);
 		goto out;
 	}
@@ -201,9 +194,6 @@ int main(int argc, char **argv)
 				audit_note(&app->audit, "system", "system.reload_failed", "config", errmsg);
 				continue;
 			}
-			app_policy(app, &cfg);
-			if (open_log(&cfg, foreground) != GV_OK)
-				log_error("cannot reopen log file %s", cfg.log_file);
 			audit_note(&app->audit, "system", "system.reload", "config", "SIGHUP");
 			log_info("configuration reloaded");
 			continue;

@@ -342,9 +342,9 @@ gv_err config_load(const char *path, struct gv_config *c, char *errmsg, size_t e
 		memcpy(c->base_dir, path, n);
 		c->base_dir[n] = '\0';
 		if (n == 0)
-			strcpy(c->base_dir, "/");
+			memcpy(c->base_dir, "/", 2);
 	} else {
-		strcpy(c->base_dir, ".");
+		memcpy(c->base_dir, ".", 2);
 	}
 	for (size_t i = 0; i < GV_ARRAY_LEN(config_table); i++) {
 		const struct config_key *k = &config_table[i];

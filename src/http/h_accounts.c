@@ -23,24 +23,59 @@ json_t *json_time(int64_t t)
 	return json_string(text);
 }
 
+/* Reads exactly n decimal digits; -1 on anything else. */
+static int digits(const char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/* Strict: fixed widths, a real calendar date, no leading or trailing text; mktime-style
+ * normalisation (Feb 30 -> Mar 2) would silently move an account's end date. */
 gv_err time_parse(const char *text, int64_t *out)
 {
 	struct tm tm;
-	const char *end;
+	size_t len = strlen(text);
+	int y, mo, d, h = 0, mi = 0, sec = 0;
 
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(text, "%Y-%m-%d", &tm);
-	if (!end)
+	if (len != 10 && len != 20)
 		return GV_ERR_INVALID;
-	if (*end == 'T') {
-		end = strptime(end + 1, "%H:%M:%S", &tm);
-		if (!end || strcmp(end, "Z") != 0)
+	y = digits(text, 4);
+	mo = digits(text + 5, 2);
+	d = digits(text + 8, 2);
+	if (text[4] != '-' || text[7] != '-' || y < 2000 || y > 2999 || mo < 1 || mo > 12 ||
+	    d < 1 || d > days_in_month(y, mo))
+		return GV_ERR_INVALID;
+	if (len == 20) {
+		h = digits(text + 11, 2);
+		mi = digits(text + 14, 2);
+		sec = digits(text + 17, 2);
+		if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' ||
+		    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
 			return GV_ERR_INVALID;
-	} else if (*end != '\0') {
-		return GV_ERR_INVALID;
 	}
-	if (tm.tm_year < 100 || tm.tm_year > 1100)
-		return GV_ERR_INVALID;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
 	*out = (int64_t)timegm(&tm);
 	return GV_OK;
 }
@@ -235,7 +270,7 @@ gv_err h_accounts_get(struct http_req *r)
 
 gv_err h_accounts_patch(struct http_req *r)
 {
-	struct store_account before, after;
+	struct store_account edits, stored;
 	const char *why = NULL;
 	gv_err err;
 
@@ -243,16 +278,15 @@ gv_err h_accounts_patch(struct http_req *r)
 		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
 	if (req_only_fields(r, editable_fields))
 		return r->err;
-	err = load_param(r, &before);
+	err = load_param(r, &edits);
 	if (err != GV_OK)
 		return err;
-	after = before;
-	if (apply_fields(r, &after, 0))
+	if (apply_fields(r, &edits, 0))
 		return r->err;
-	err = account_change(r->app, r->account.username, &before, &after, &why);
+	err = account_change(r->app, r->account.username, &edits, &stored, &why);
 	if (err != GV_OK)
 		return reply_error(r, err, why);
-	r->resp = account_to_json(&after);
+	r->resp = account_to_json(&stored);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
 

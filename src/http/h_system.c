@@ -32,8 +32,6 @@ gv_err h_system_config(struct http_req *r)
 gv_err h_system_reload(struct http_req *r)
 {
 	char errmsg[512];
-	struct gv_config cfg;
-	enum gv_log_level lv = GV_LOG_INFO;
 	gv_err err;
 
 	r->object = "config";
@@ -42,8 +40,6 @@ gv_err h_system_reload(struct http_req *r)
 		r->reason = "reload refused: invalid configuration";
 		return reply_error(r, GV_ERR_INVALID, arena_strdup(&r->arena, errmsg));
 	}
-	app_policy(r->app, &cfg);
-	(void)log_level_parse(cfg.log_level, &lv);
 	log_info("configuration reloaded by %s", r->account.username);
 	r->resp = json_pack("{s:b}", "reloaded", 1);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;

@@ -46,6 +46,7 @@ struct http_req {
 	json_t *resp;
 	gv_err err;
 	const char *message;          /* public error message, overrides gv_strerror */
+	char allow[64];               /* methods for the Allow header of a 405 */
 	int responded;
 };
 

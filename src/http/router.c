@@ -2,8 +2,11 @@
  * request-body helpers.  Deny by default: a route lists the roles it admits. */
 #include "http/http.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "auth/account.h"
 #include "auth/login.h"
 #include "auth/role.h"
 #include "common/log.h"
@@ -95,6 +98,7 @@ static gv_err authenticate(struct http_req *r)
 	const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 	int64_t now = util_now_s();
+	int expired;
 	gv_err err;
 
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
@@ -110,7 +114,11 @@ static gv_err authenticate(struct http_req *r)
 	if (err != GV_OK)
 		return reply_error(r, err, NULL);
 	r->has_session = 1;
-	if (r->account.status != ACCOUNT_ACTIVE) {
+	/* The sweep runs periodically; an account's end date is enforced to the second. */
+	err = account_expire_due(r->app, &r->account, now, &expired);
+	if (err != GV_OK)
+		return reply_error(r, err, NULL);
+	if (expired || r->account.status != ACCOUNT_ACTIVE) {
 		(void)r->app->st->ops->session_delete(r->app->st, r->session.id);
 		r->reason = "account no longer active";
 		return reply_error(r, GV_ERR_UNAUTHENTICATED, "session is invalid or has expired; log in again");
@@ -126,20 +134,40 @@ static gv_err authenticate(struct http_req *r)
 	return GV_OK;
 }
 
+/* "application/json", optionally followed by parameters; not a longer type name that
+ * merely starts with it (application/jsonx, application/json-seq). */
+static int media_type_is_json(const char *ctype)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (!ctype || strncasecmp(ctype, want, n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
+}
+
 void router_dispatch(struct http_req *r)
 {
 	const struct route *rt = NULL;
 	int path_known = 0;
+	size_t used;
 	gv_err err;
 
 	for (size_t i = 0; i < GV_ARRAY_LEN(routes); i++) {
 		if (!route_match(r, routes[i].pattern, r->path))
 			continue;
-		path_known = 1;
 		if (strcmp(routes[i].method, r->method) == 0) {
 			rt = &routes[i];
 			break;
 		}
+		/* RFC 9110 15.5.6: a 405 names the methods the resource does accept. */
+		used = strlen(r->allow);
+		snprintf(r->allow + used, sizeof(r->allow) - used, "%s%s", path_known ? ", " : "",
+			 routes[i].method);
+		path_known = 1;
 	}
 	if (!rt) {
 		r->action = "http.unrouted";
@@ -174,7 +202,7 @@ void router_dispatch(struct http_req *r)
 								MHD_HTTP_HEADER_CONTENT_TYPE);
 		struct gv_config cfg;
 
-		if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+		if (!media_type_is_json(ctype)) {
 			reply_error(r, GV_ERR_INVALID, "request body must be application/json");
 			r->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 			return;

@@ -13,6 +13,9 @@
 #include "common/log.h"
 #include "common/util.h"
 
+/* Room above the configured header limit, see memlimit in http_server_start. */
+#define HTTP_POOL_HEADROOM ((size_t)1 << 20)
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct gv_app *app;
@@ -104,7 +107,9 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	peer_fingerprint(c, r->device_fp);
 	if (util_strcpy(r->path, sizeof(r->path), url) != GV_OK)
 		r->headers_too_large = 1;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &hs);
+	/* MHD hands over the path without its query; the arguments are part of the
+	 * request line all the same. */
+	MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, add_header_size, &hs);
 	hs.total += strlen(url) + strlen(method);
 	if (hs.total > (size_t)srv->max_header_bytes)
 		r->headers_too_large = 1;
@@ -248,9 +253,11 @@ gv_err http_server_start(struct gv_app *app, struct http_server **out, char *err
 			goto out;
 		}
 	}
-	/* The connection pool must hold the headers plus a read buffer; anything beyond
-	 * max_header_bytes is refused by req_new with a JSON 431 before that limit. */
-	memlimit = (size_t)cfg.max_header_bytes * 2 + 32768;
+	/* The connection pool must hold the headers plus a read buffer.  It is kept far
+	 * above max_header_bytes so that oversized headers still reach req_new and get the
+	 * JSON 431 with a request id; only beyond the pool does MHD answer by itself.  The
+	 * pool is address space touched only as a request grows, not resident memory. */
+	memlimit = (size_t)cfg.max_header_bytes * 4 + HTTP_POOL_HEADROOM;
 	if (cfg.tls)
 		/* MEM_TRUST makes GnuTLS request (not require) a client certificate, which is
 		 * what device binding needs; nothing is verified against it. */

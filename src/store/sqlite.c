@@ -19,6 +19,7 @@ enum stmt_id {
 	Q_ACCOUNT_INSERT, Q_ACCOUNT_GET, Q_ACCOUNT_GET_ID, Q_ACCOUNT_UPDATE, Q_ACCOUNT_LIST,
 	Q_PWHIST_ADD, Q_PWHIST_TRIM, Q_PWHIST_LIST,
 	Q_RECOVERY_CLEAR, Q_RECOVERY_ADD, Q_RECOVERY_CONSUME, Q_RECOVERY_COUNT,
+	Q_RECOVERY_DROP_ACTIVE, Q_RECOVERY_ACTIVATE,
 	Q_SESSION_INSERT, Q_SESSION_GET, Q_SESSION_UPDATE, Q_SESSION_DELETE,
 	Q_SESSION_DELETE_ACCOUNT, Q_SESSION_LIST, Q_SESSION_LIST_ACCOUNT, Q_SESSION_PURGE,
 	Q_ROLE_GET, Q_ROLE_SET,
@@ -70,10 +71,14 @@ static const char *const stmt_sql[Q__COUNT] = {
 		"password_history WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2)",
 	[Q_PWHIST_LIST] =
 		"SELECT pw_hash FROM password_history WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2",
-	[Q_RECOVERY_CLEAR] = "DELETE FROM recovery_codes WHERE account_id = ?1",
-	[Q_RECOVERY_ADD] = "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?1, ?2)",
-	[Q_RECOVERY_CONSUME] = "DELETE FROM recovery_codes WHERE account_id = ?1 AND code_hash = ?2",
-	[Q_RECOVERY_COUNT] = "SELECT count(*) FROM recovery_codes WHERE account_id = ?1",
+	[Q_RECOVERY_CLEAR] = "DELETE FROM recovery_codes WHERE account_id = ?1 AND pending = 1",
+	[Q_RECOVERY_ADD] =
+		"INSERT INTO recovery_codes (account_id, code_hash, pending) VALUES (?1, ?2, 1)",
+	[Q_RECOVERY_CONSUME] = "DELETE FROM recovery_codes WHERE account_id = ?1 AND code_hash = ?2 "
+			       "AND pending = 0",
+	[Q_RECOVERY_COUNT] = "SELECT count(*) FROM recovery_codes WHERE account_id = ?1 AND pending = 0",
+	[Q_RECOVERY_DROP_ACTIVE] = "DELETE FROM recovery_codes WHERE account_id = ?1 AND pending = 0",
+	[Q_RECOVERY_ACTIVATE] = "UPDATE recovery_codes SET pending = 0 WHERE account_id = ?1",
 	[Q_SESSION_INSERT] =
 		"INSERT INTO sessions (id, token_hash, account_id, stage, created_at, last_seen, ip, "
 		"device_fp) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -132,6 +137,9 @@ static const char *const migrations[] = {
 	" action TEXT NOT NULL, object TEXT NOT NULL, result TEXT NOT NULL,"
 	" status INTEGER NOT NULL, reason TEXT NOT NULL);"
 	"CREATE INDEX audit_log_actor ON audit_log(actor);",
+	/* 2: recovery codes issued with a TOTP re-enrolment wait, like its secret, for the
+	 * confirmation; until then the old codes stay valid. */
+	"ALTER TABLE recovery_codes ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct sqlite_store {
@@ -458,8 +466,19 @@ static gv_err sq_pwhist_list(struct gv_store *st, int64_t account_id, int limit,
 	return err;
 }
 
-static gv_err sq_recovery_replace(struct gv_store *st, int64_t account_id,
-				  const char *const *hashes, size_t n)
+/* Runs the one-parameter (account id) statement id. */
+static gv_err exec_account(struct sqlite_store *s, enum stmt_id id, int64_t account_id)
+{
+	sqlite3_stmt *q = stmt_get(s, id);
+
+	if (!q)
+		return GV_ERR_STORE;
+	sqlite3_bind_int64(q, 1, account_id);
+	return exec_simple(s, q);
+}
+
+static gv_err sq_recovery_stage(struct gv_store *st, int64_t account_id,
+				const char *const *hashes, size_t n)
 {
 	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
@@ -469,12 +488,7 @@ static gv_err sq_recovery_replace(struct gv_store *st, int64_t account_id,
 	err = tx(s, Q_BEGIN);
 	if (err != GV_OK)
 		goto out;
-	q = stmt_get(s, Q_RECOVERY_CLEAR);
-	err = GV_ERR_STORE;
-	if (q) {
-		sqlite3_bind_int64(q, 1, account_id);
-		err = exec_simple(s, q);
-	}
+	err = exec_account(s, Q_RECOVERY_CLEAR, account_id);
 	for (size_t i = 0; err == GV_OK && i < n; i++) {
 		q = stmt_get(s, Q_RECOVERY_ADD);
 		err = GV_ERR_STORE;
@@ -484,6 +498,27 @@ static gv_err sq_recovery_replace(struct gv_store *st, int64_t account_id,
 			err = exec_simple(s, q);
 		}
 	}
+	if (err == GV_OK)
+		err = tx(s, Q_COMMIT);
+	if (err != GV_OK)
+		(void)tx(s, Q_ROLLBACK);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static gv_err sq_recovery_activate(struct gv_store *st, int64_t account_id)
+{
+	struct sqlite_store *s = impl(st);
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = tx(s, Q_BEGIN);
+	if (err != GV_OK)
+		goto out;
+	err = exec_account(s, Q_RECOVERY_DROP_ACTIVE, account_id);
+	if (err == GV_OK)
+		err = exec_account(s, Q_RECOVERY_ACTIVATE, account_id);
 	if (err == GV_OK)
 		err = tx(s, Q_COMMIT);
 	if (err != GV_OK)
@@ -836,7 +871,8 @@ static const struct store_ops sqlite_ops = {
 	.account_list = sq_account_list,
 	.pwhist_add = sq_pwhist_add,
 	.pwhist_list = sq_pwhist_list,
-	.recovery_replace = sq_recovery_replace,
+	.recovery_stage = sq_recovery_stage,
+	.recovery_activate = sq_recovery_activate,
 	.recovery_consume = sq_recovery_consume,
 	.recovery_count = sq_recovery_count,
 	.session_insert = sq_session_insert,

@@ -128,8 +128,12 @@ struct store_ops {
 	gv_err (*pwhist_list)(struct gv_store *st, int64_t account_id, int limit,
 			      store_text_cb cb, void *ctx);
 
-	gv_err (*recovery_replace)(struct gv_store *st, int64_t account_id,
-				   const char *const *hashes, size_t n);
+	/* Recovery codes of a TOTP enrolment are staged (pending, unusable) and replace
+	 * the account's active codes only on activate, when the new secret is confirmed;
+	 * staging again discards earlier pending codes.  consume/count see active codes. */
+	gv_err (*recovery_stage)(struct gv_store *st, int64_t account_id,
+				 const char *const *hashes, size_t n);
+	gv_err (*recovery_activate)(struct gv_store *st, int64_t account_id);
 	gv_err (*recovery_consume)(struct gv_store *st, int64_t account_id, const char *hash);
 	gv_err (*recovery_count)(struct gv_store *st, int64_t account_id, int *out);
 

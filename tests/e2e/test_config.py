@@ -192,6 +192,18 @@ class ReloadTest(unittest.TestCase):
         with open(os.path.join(d.data, "keys", "server.key")) as f:
             self.assertNotIn(f.read().strip(), json.dumps(r))
 
+    def test_api_reload_applies_the_log_level(self):
+        """log.level is reloadable through the API as through SIGHUP."""
+        d = self.d
+        sysadm = d.activate_admin("sysadmin").token
+        d.append_config("[log]\nlevel = warn")
+        self.assertEqual(d.req("POST", "/v1/system/reload", None, sysadm)[0], 200)
+        # The reload's own info line is written after the new level applies.
+        self.assertNotIn("configuration reloaded by", d.daemon_log())
+        d.append_config("[log]\nlevel = info")
+        self.assertEqual(d.req("POST", "/v1/system/reload", None, sysadm)[0], 200)
+        self.assertIn("configuration reloaded by sysadmin", d.daemon_log())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -105,6 +105,7 @@ static void test_history_and_recovery(void **state)
 	struct gv_store *st = *state;
 	struct store_account a;
 	const char *codes[] = {"h1", "h2", "h3"};
+	const char *codes2[] = {"h9"};
 	struct texts x = {0};
 	int n;
 
@@ -119,14 +120,27 @@ static void test_history_and_recovery(void **state)
 	assert_int_equal(st->ops->pwhist_list(st, a.id, 100, text_cb, &x), GV_OK);
 	assert_int_equal(x.n, 5);
 	assert_string_equal(x.first, "hash6");
-	assert_int_equal(st->ops->recovery_replace(st, a.id, codes, 3), GV_OK);
+	/* Staged codes are unusable until activated. */
+	assert_int_equal(st->ops->recovery_stage(st, a.id, codes, 3), GV_OK);
+	assert_int_equal(st->ops->recovery_count(st, a.id, &n), GV_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->ops->recovery_consume(st, a.id, "h2"), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->recovery_activate(st, a.id), GV_OK);
 	assert_int_equal(st->ops->recovery_count(st, a.id, &n), GV_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(st->ops->recovery_consume(st, a.id, "h2"), GV_OK);
 	assert_int_equal(st->ops->recovery_consume(st, a.id, "h2"), GV_ERR_NOT_FOUND);
-	assert_int_equal(st->ops->recovery_replace(st, a.id, codes, 1), GV_OK);
+	/* A new staging leaves the active codes alone until it is activated. */
+	assert_int_equal(st->ops->recovery_stage(st, a.id, codes2, 1), GV_OK);
+	assert_int_equal(st->ops->recovery_consume(st, a.id, "h9"), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->recovery_consume(st, a.id, "h3"), GV_OK);
 	assert_int_equal(st->ops->recovery_count(st, a.id, &n), GV_OK);
 	assert_int_equal(n, 1);
+	assert_int_equal(st->ops->recovery_activate(st, a.id), GV_OK);
+	assert_int_equal(st->ops->recovery_count(st, a.id, &n), GV_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(st->ops->recovery_consume(st, a.id, "h1"), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->recovery_consume(st, a.id, "h9"), GV_OK);
 }
 
 static int session_count(const struct store_session *s, void *ctx)
