@@ -4,10 +4,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/deps.sh bench
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGV_TESTS=OFF >/dev/null
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGV_TESTS=OFF -DGV_BENCH=ON >/dev/null
 cmake --build build-bench -j"$(nproc)" >/dev/null
 tools=build-bench/bench-tools
 mkdir -p "$tools"
 cc -O2 -Wall -o "$tools/baseline_mhd" bench/baseline_mhd.c $(pkg-config --cflags --libs libmicrohttpd)
 cc -O2 -Wall -pthread -o "$tools/argon2_baseline" bench/argon2_baseline.c $(pkg-config --cflags --libs libargon2)
 python3 bench/bench.py "$root/build-bench/src" "$root/$tools"
+python3 bench/audit_bench.py "$root/build-bench"

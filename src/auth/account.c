@@ -142,7 +142,7 @@ gv_err account_apply(struct gv_app *app, const char *actor, struct store_account
 	if (err != GV_OK)
 		return err;
 	snprintf(obj, sizeof(obj), "account:%s", a->username);
-	return audit_event(&app->audit, actor, "account.applied", obj, "pending approval");
+	return audit_event(app->audit, actor, "account.applied", obj, "pending approval");
 }
 
 /* Loads username for a change by actor, refusing self-service administration. */
@@ -193,7 +193,7 @@ gv_err account_approve(struct gv_app *app, const char *actor, const char *userna
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", username);
-	err = audit_event(&app->audit, actor, "account.approved", obj, "one-time password issued");
+	err = audit_event(app->audit, actor, "account.approved", obj, "one-time password issued");
 out:
 	pthread_mutex_unlock(&app->acct_lock);
 	if (err != GV_OK)
@@ -266,10 +266,10 @@ unlock:
 		snprintf(reason, sizeof(reason), "roles %s -> %s; sessions revoked", r1, r2);
 		err = app->st->ops->session_delete_account(app->st, next.id, NULL);
 		if (err == GV_OK)
-			err = audit_event(&app->audit, actor, "account.roles_changed", obj, reason);
+			err = audit_event(app->audit, actor, "account.roles_changed", obj, reason);
 		goto out;
 	}
-	err = audit_event(&app->audit, actor, "account.changed", obj, "attributes updated");
+	err = audit_event(app->audit, actor, "account.changed", obj, "attributes updated");
 out:
 	util_wipe(&cur, sizeof(cur));
 	util_wipe(&next, sizeof(next));
@@ -320,7 +320,7 @@ gv_err account_set_enabled(struct gv_app *app, const char *actor, const char *us
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", username);
-	err = audit_event(&app->audit, actor, enabled ? "account.enabled" : "account.disabled", obj,
+	err = audit_event(app->audit, actor, enabled ? "account.enabled" : "account.disabled", obj,
 			  enabled ? "" : "sessions revoked");
 out:
 	pthread_mutex_unlock(&app->acct_lock);
@@ -353,7 +353,7 @@ gv_err account_unlock(struct gv_app *app, const char *actor, const char *usernam
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", username);
-	err = audit_event(&app->audit, actor, "account.unlocked", obj, "unlocked by administrator");
+	err = audit_event(app->audit, actor, "account.unlocked", obj, "unlocked by administrator");
 out:
 	pthread_mutex_unlock(&app->acct_lock);
 	return err;
@@ -386,7 +386,7 @@ gv_err account_reset_password(struct gv_app *app, const char *actor, const char 
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", username);
-	err = audit_event(&app->audit, actor, "account.password_reset", obj,
+	err = audit_event(app->audit, actor, "account.password_reset", obj,
 			  "one-time password issued; sessions revoked");
 out:
 	pthread_mutex_unlock(&app->acct_lock);
@@ -421,7 +421,7 @@ gv_err account_cancel(struct gv_app *app, const char *actor, const char *usernam
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", username);
-	err = audit_event(&app->audit, actor, "account.cancelled", obj, "sessions revoked");
+	err = audit_event(app->audit, actor, "account.cancelled", obj, "sessions revoked");
 out:
 	pthread_mutex_unlock(&app->acct_lock);
 	return err;
@@ -493,7 +493,7 @@ static gv_err sweep_apply(struct gv_app *app, int64_t id, int64_t now, int64_t d
 	*done = 1;
 	snprintf(obj, sizeof(obj), "account:%s", a.username);
 	log_info("account %s %s", a.username, to == ACCOUNT_EXPIRED ? "expired" : "disabled (dormant)");
-	return audit_event(&app->audit, "system",
+	return audit_event(app->audit, "system",
 			   to == ACCOUNT_EXPIRED ? "account.expired" : "account.dormant_disabled",
 			   obj, a.status_reason);
 }

@@ -90,7 +90,9 @@ gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size
 		snprintf(errmsg, errlen, "%s: cannot open %s store", app->cfg.db_path, app->cfg.backend);
 		goto out;
 	}
-	audit_init(&app->audit, app->st, app->cfg.node_id);
+	err = app_audit_open(&app->cfg, &app->audit, errmsg, errlen);
+	if (err != GV_OK)
+		goto out;
 	err = make_dummy_hash(&app->cfg, app->dummy_hash);
 	if (err != GV_OK) {
 		snprintf(errmsg, errlen, "Argon2 self-test failed: %s", gv_strerror(err));
@@ -155,6 +157,25 @@ gv_err app_log_open(struct gv_app *app)
 	return log_open(app->log_stderr ? NULL : cfg.log_file, lv);
 }
 
+gv_err app_audit_open(const struct gv_config *cfg, struct audit_log **out, char *errmsg,
+		      size_t errlen)
+{
+	struct audit_options opt = {
+		.dir = cfg->audit_dir,
+		.witness_path = cfg->audit_witness,
+		.node = cfg->node_id,
+		.sign_key_path = cfg->audit_sign_key,
+		.checkpoint_records = cfg->audit_cp_records,
+		.checkpoint_seconds = cfg->audit_cp_seconds,
+		.segment_bytes = (int64_t)cfg->audit_segment_mib << 20,
+		.syslog_host = cfg->audit_syslog_host,
+		.syslog_port = cfg->audit_syslog_port,
+		.syslog_queue = cfg->audit_syslog_queue,
+	};
+
+	return audit_open(&opt, out, errmsg, errlen);
+}
+
 void app_dummy_hash(struct gv_app *app, char out[PASSWORD_HASH_MAX])
 {
 	pthread_rwlock_rdlock(&app->cfg_lock);
@@ -166,6 +187,7 @@ void app_free(struct gv_app *app)
 {
 	if (!app)
 		return;
+	audit_close(app->audit);
 	store_close(app->st);
 	pw_common_free(app->common);
 	keys_wipe(&app->keys);

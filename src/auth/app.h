@@ -20,7 +20,7 @@ struct gv_app {
 	struct gv_config cfg;            /* guarded by cfg_lock */
 	pthread_rwlock_t cfg_lock;
 	struct gv_store *st;
-	struct audit_log audit;
+	struct audit_log *audit;
 	struct gv_keys keys;
 	struct pw_common *common;        /* guarded by cfg_lock */
 	char dummy_hash[PASSWORD_HASH_MAX]; /* guarded by cfg_lock; see app_dummy_hash */
@@ -34,6 +34,9 @@ gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size
  * log.file (whichever of SIGHUP or the API asked for it). */
 gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen) GV_MUST_CHECK;
 void app_free(struct gv_app *app);
+/* Opens the audit log configured in cfg. */
+gv_err app_audit_open(const struct gv_config *cfg, struct audit_log **out, char *errmsg,
+		      size_t errlen) GV_MUST_CHECK;
 /* (Re)opens the log as configured: stderr when log_stderr, else log.file. */
 gv_err app_log_open(struct gv_app *app) GV_MUST_CHECK;
 

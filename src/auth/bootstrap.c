@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth/role.h"
+#include "crypto/sm2.h"
 #include "common/util.h"
 
 static const struct {
@@ -25,6 +26,26 @@ static gv_err make_dir(const char *path, mode_t mode)
 	if (mkdir(path, mode) != 0 && errno != EEXIST)
 		return GV_ERR_IO;
 	return chmod(path, mode) == 0 ? GV_OK : GV_ERR_IO;
+}
+
+/* The SM2 key that signs audit checkpoints, and its public half for verifiers. */
+static gv_err make_audit_key(const char *key_path, const char *pub_path)
+{
+	struct sm2_key *k = NULL;
+	struct gv_buf pem;
+	gv_err err;
+
+	buf_init(&pem, 4096);
+	err = sm2_key_generate(&k);
+	if (err == GV_OK)
+		err = sm2_key_save(k, key_path);
+	if (err == GV_OK)
+		err = sm2_pubkey_pem(k, &pem);
+	if (err == GV_OK)
+		err = util_file_write(pub_path, pem.data, pem.len, 0644);
+	buf_release(&pem);
+	sm2_key_free(k);
+	return err;
 }
 
 static gv_err write_config(const char *path, const char *extra)
@@ -77,6 +98,7 @@ gv_err bootstrap_init(const struct bootstrap_options *opt, struct bootstrap_admi
 		      char *errmsg, size_t errlen)
 {
 	char path[GV_PATH_MAX], sub[GV_PATH_MAX], key[GV_PATH_MAX];
+	struct gv_config cfg;
 	struct gv_app *app = NULL;
 	gv_err err;
 
@@ -121,10 +143,21 @@ gv_err bootstrap_init(const struct bootstrap_options *opt, struct bootstrap_admi
 		snprintf(errmsg, errlen, "cannot write %s", path);
 		return err;
 	}
+	/* The signing key goes where the configuration (with its extra lines) says. */
+	err = config_load(path, &cfg, errmsg, errlen);
+	if (err != GV_OK)
+		return err;
+	snprintf(key, sizeof(key), "%s/audit-sign.pub.pem", opt->data_dir);
+	err = make_audit_key(cfg.audit_sign_key, key);
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "cannot create the audit signing key %s: %s", cfg.audit_sign_key,
+			 gv_strerror(err));
+		return err;
+	}
 	err = app_open(path, &app, errmsg, errlen);
 	if (err != GV_OK)
 		return err;
-	err = audit_event(&app->audit, "init", "system.init", "datadir", "data directory initialised");
+	err = audit_event(app->audit, "init", "system.init", "datadir", "data directory initialised");
 	if (err == GV_OK)
 		err = create_admins(app, admins, errmsg, errlen);
 	app_free(app);

@@ -104,7 +104,7 @@ static gv_err lock_account(struct gv_app *app, struct store_account *a, int64_t 
 		return err;
 	snprintf(obj, sizeof(obj), "account:%s", a->username);
 	log_warn("account %s locked: %s", a->username, why);
-	return audit_event(&app->audit, a->username, "auth.lockout", obj, why);
+	return audit_event(app->audit, a->username, "auth.lockout", obj, why);
 }
 
 /* Lifts an expired lock; caller holds acct_lock. */
@@ -123,7 +123,7 @@ static gv_err lock_expire(struct gv_app *app, struct store_account *a, int64_t n
 	if (err != GV_OK)
 		return err;
 	snprintf(obj, sizeof(obj), "account:%s", a->username);
-	return audit_event(&app->audit, "system", "auth.lock_expired", obj, "lock period ended");
+	return audit_event(app->audit, "system", "auth.lock_expired", obj, "lock period ended");
 }
 
 gv_err login_password(struct gv_app *app, const char *username, const char *password,
@@ -324,7 +324,7 @@ gv_err login_totp(struct gv_app *app, struct store_session *s, const char *code,
 		char obj[96];
 
 		snprintf(obj, sizeof(obj), "account:%s", a.username);
-		err = audit_event(&app->audit, a.username, "auth.recovery_code_used", obj, "");
+		err = audit_event(app->audit, a.username, "auth.recovery_code_used", obj, "");
 	}
 out:
 	pthread_mutex_unlock(&app->acct_lock);
@@ -423,7 +423,7 @@ gv_err login_change_password(struct gv_app *app, struct store_session *s, const 
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", a.username);
-	err = audit_event(&app->audit, a.username, "auth.password_changed", obj, "");
+	err = audit_event(app->audit, a.username, "auth.password_changed", obj, "");
 	if (err == GV_OK && s->stage != SESSION_ACTIVE)
 		err = session_set_stage(app, s, login_next_stage(&a, 1, util_now_s(), cfg.pw_max_age_days));
 out:
@@ -552,7 +552,7 @@ gv_err login_totp_confirm(struct gv_app *app, struct store_session *s, const cha
 	if (err != GV_OK)
 		goto out;
 	snprintf(obj, sizeof(obj), "account:%s", a.username);
-	err = audit_event(&app->audit, a.username, "auth.totp_enrolled", obj, "");
+	err = audit_event(app->audit, a.username, "auth.totp_enrolled", obj, "");
 	if (err == GV_OK && s->stage != SESSION_ACTIVE)
 		err = session_set_stage(app, s, login_next_stage(&a, 1, now, cfg.pw_max_age_days));
 out:

@@ -10,12 +10,14 @@
 
 #include <curl/curl.h>
 
+#include "audit/audit.h"
 #include "auth/bootstrap.h"
 #include "auth/totp.h"
 #include "cmd/cli_http.h"
 #include "cmd/cli_prompt.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "http/http.h"
 
 #define DEFAULT_DATA_DIR "govvault-data"
 
@@ -73,6 +75,8 @@ static void usage(FILE *out)
 		     "Offline:\n"
 		     "  init [--data DIR] [--tls-name NAME] [--config-extra FILE]\n"
 		     "                              create a data directory and the administrators\n"
+		     "  audit verify --data DIR [--pubkey FILE] [--tail]\n"
+		     "                              verify the audit chain, signatures and witness\n"
 		     "API (token kept in ~/.govvault/token or $GOVVAULT_TOKEN_FILE):\n"
 		     "  health                      service liveness\n"
 		     "  login [USERNAME]            log in, completing password change and TOTP steps\n"
@@ -80,6 +84,7 @@ static void usage(FILE *out)
 		     "  passwd                      change your password\n"
 		     "  logout                      end the session\n"
 		     "  api METHOD PATH [JSON]      call any endpoint, e.g. api GET /v1/accounts\n"
+		     "  audit verify [--tail]       verify the running daemon's audit log (auditadmin)\n"
 		     "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
 		     "GOVVAULT_TOKEN.\n");
 }
@@ -355,6 +360,84 @@ static int cmd_logout(struct cli_http *h)
 	return rc;
 }
 
+/* Prints a verification result; 0 when the log verified. */
+static int verify_report(json_t *v)
+{
+	int ok = json_is_true(json_object_get(v, "ok"));
+
+	if (!ok)
+		fprintf(stderr, "govvault: audit log verification FAILED: %s\n",
+			json_string_value(json_object_get(v, "problem")));
+	print_json(v);
+	return ok ? 0 : 1;
+}
+
+/* `audit verify --data DIR`: reads the files only, trusting nothing but the exported
+ * public key, so it also works on a copy taken off the server. */
+static int audit_verify_offline(const char *data, const char *pubkey, int tail)
+{
+	char conf[GV_PATH_MAX], pubpath[GV_PATH_MAX], errmsg[512];
+	struct gv_config cfg;
+	struct audit_verify_result res;
+	struct sm2_key *pub = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int rc = 1;
+
+	snprintf(conf, sizeof(conf), "%s/govvault.conf", data);
+	snprintf(pubpath, sizeof(pubpath), "%s", pubkey ? pubkey : "");
+	if (!pubkey)
+		snprintf(pubpath, sizeof(pubpath), "%s/audit-sign.pub.pem", data);
+	if (crypto_init() != GV_OK || config_load(conf, &cfg, errmsg, sizeof(errmsg)) != GV_OK) {
+		fprintf(stderr, "govvault: cannot load %s\n", conf);
+		return 1;
+	}
+	if (util_file_read(pubpath, 1 << 16, &pem, &len) != GV_OK ||
+	    sm2_pubkey_from_pem(pem, len, &pub) != GV_OK) {
+		fprintf(stderr, "govvault: cannot read the audit public key %s\n", pubpath);
+		goto out;
+	}
+	if (audit_verify_dir(cfg.audit_dir, cfg.audit_witness, pub, tail, &res) != GV_OK) {
+		fprintf(stderr, "govvault: verification could not run\n");
+		goto out;
+	}
+	rc = verify_report(audit_verify_json(&res));
+out:
+	free(pem);
+	sm2_key_free(pub);
+	return rc;
+}
+
+static int cmd_audit(struct cli_http *h, int argc, char **argv)
+{
+	const char *data = NULL, *pubkey = NULL;
+	int tail = 0, rc;
+	json_t *r, *body;
+
+	if (argc < 1 || strcmp(argv[0], "verify") != 0) {
+		fprintf(stderr, "usage: govvault audit verify [--tail] [--data DIR [--pubkey FILE]]\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+			data = argv[++i];
+		} else if (!strcmp(argv[i], "--pubkey") && i + 1 < argc) {
+			pubkey = argv[++i];
+		} else if (!strcmp(argv[i], "--tail")) {
+			tail = 1;
+		} else {
+			fprintf(stderr, "govvault audit verify: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (data)
+		return audit_verify_offline(data, pubkey, tail);
+	body = json_pack("{s:b}", "tail_only", tail);
+	rc = call(h, "POST", "/v1/audit/verify", body, &r);
+	json_decref(body);
+	return rc ? 1 : verify_report(r);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_http h = {0};
@@ -384,6 +467,11 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	if (!strcmp(cmd, "init"))
 		return cmd_init(argc - i, argv + i);
+	if (!strcmp(cmd, "audit") && argc - i >= 1 && argc - i <= 6) {
+		for (int k = i; k < argc; k++)
+			if (!strcmp(argv[k], "--data"))
+				return cmd_audit(&h, argc - i, argv + i);
+	}
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
@@ -405,6 +493,8 @@ int main(int argc, char **argv)
 		rc = cmd_logout(&h);
 	else if (!strcmp(cmd, "api"))
 		rc = cmd_api(&h, argc - i, argv + i);
+	else if (!strcmp(cmd, "audit"))
+		rc = cmd_audit(&h, argc - i, argv + i);
 	else {
 		fprintf(stderr, "govvault: unknown command '%s'\n", cmd);
 		usage(stderr);

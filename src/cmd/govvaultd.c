@@ -79,6 +79,48 @@ static void audit_note(struct audit_log *log, const char *actor, const char *act
 		log_error("audit: could not record %s", action);
 }
 
+/* "version V config-sm3 H": what start and stop records say about this process. */
+static void describe_process(const char *config_path, char *out, size_t outlen)
+{
+	unsigned char d[CRYPTO_SM3_LEN];
+	char hex[2 * CRYPTO_SM3_LEN + 1] = "unreadable";
+	char *text = NULL;
+	size_t len = 0;
+
+	if (util_file_read(config_path, 1 << 20, &text, &len) == GV_OK &&
+	    crypto_sm3(text, len, d) == GV_OK)
+		util_hex_encode(d, sizeof(d), hex);
+	free(text);
+	snprintf(out, outlen, "version %s config-sm3 %s", GV_VERSION, hex);
+}
+
+/* Verifies the newest segment against the chain, the signatures and the witness; a
+ * failure is an alert and a record of its own. */
+static void verify_tail(struct gv_app *app)
+{
+	struct audit_verify_result v;
+
+	if (audit_verify(app->audit, 1, &v) != GV_OK || !v.ok) {
+		log_error("ALERT: audit verification failed: %s", v.ok ? "cannot run" : v.problem);
+		audit_note(app->audit, "system", "audit.verify_failed", "audit", v.ok ? "cannot run" : v.problem);
+		return;
+	}
+	log_debug("audit tail verified: records %lld..%lld", (long long)v.first_seq, (long long)v.last_seq);
+}
+
+/* Archives and prunes audit segments past retention; hourly is plenty for a period
+ * counted in days. */
+static void retain_audit(struct gv_app *app)
+{
+	struct gv_config cfg;
+	int pruned = 0;
+
+	app_policy(app, &cfg);
+	if (audit_retain(app->audit, cfg.audit_archive_dir, cfg.audit_retention_days, util_now_us(),
+			 &pruned) != GV_OK)
+		log_error("audit: archiving segments past retention failed; they are kept");
+}
+
 static void run_sweep(struct gv_app *app)
 {
 	int changed = 0;
@@ -98,7 +140,8 @@ int main(int argc, char **argv)
 	const char *config = getenv("GOVVAULT_CONFIG");
 	struct http_server *srv = NULL;
 	struct gv_app *app = NULL;
-	char errmsg[1024] = "";
+	char errmsg[1024] = "", what[160];
+	int64_t last_verify = 0, last_retain = 0;
 	int foreground = 0, ready_fd = -1, rc = 1;
 	sigset_t sigs;
 
@@ -149,15 +192,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "govvaultd: cannot open log file %s\n", app->cfg.log_file);
 		goto out;
 	}
-	if (audit_event(&app->audit, "system", "system.start", "govvaultd", "version " GV_VERSION) != GV_OK) {
+	describe_process(app->config_path, what, sizeof(what));
+	if (audit_event(app->audit, "system", "system.start", "govvaultd", what) != GV_OK) {
 		log_error("cannot write the start-up audit record; refusing to start");
 		goto out;
 	}
-	audit_note(&app->audit, "system", "system.config_load", app->config_path,
+	audit_note(app->audit, "system", "system.config_load", app->config_path,
 		   "configuration loaded at start");
 	if (http_server_start(app, &srv, errmsg, sizeof(errmsg)) != GV_OK) {
 		log_error("%s", errmsg);
-		audit_note(&app->audit, "system", "system.start_failed", "govvaultd", errmsg);
+		audit_note(app->audit, "system", "system.start_failed", "govvaultd", errmsg);
 		goto out;
 	}
 	if (!foreground) {
@@ -170,6 +214,9 @@ int main(int argc, char **argv)
 	log_info("govvaultd %s listening on %s%s:%d (storage %s)", GV_VERSION,
 		 app->cfg.tls ? "https://" : "http://", app->cfg.listen, app->cfg.port,
 		 app->st->ops->name);
+	verify_tail(app);
+	last_verify = last_retain = util_now_s();
+	retain_audit(app);
 	report_ready(ready_fd, 1);
 	ready_fd = -1;
 	run_sweep(app);
@@ -183,6 +230,15 @@ int main(int argc, char **argv)
 		ts.tv_sec = cfg.maintenance_interval_s;
 		ts.tv_nsec = 0;
 		sig = sigtimedwait(&sigs, NULL, &ts);
+		/* Timed by the clock, so a stream of signals cannot postpone them. */
+		if (util_now_s() - last_verify >= cfg.audit_verify_s) {
+			verify_tail(app);
+			last_verify = util_now_s();
+		}
+		if (util_now_s() - last_retain >= 3600) {
+			retain_audit(app);
+			last_retain = util_now_s();
+		}
 		if (sig < 0) {
 			if (errno == EAGAIN)
 				run_sweep(app);
@@ -191,10 +247,10 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			if (app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
 				log_error("reload refused, keeping the running configuration: %s", errmsg);
-				audit_note(&app->audit, "system", "system.reload_failed", "config", errmsg);
+				audit_note(app->audit, "system", "system.reload_failed", "config", errmsg);
 				continue;
 			}
-			audit_note(&app->audit, "system", "system.reload", "config", "SIGHUP");
+			audit_note(app->audit, "system", "system.reload", "config", "SIGHUP");
 			log_info("configuration reloaded");
 			continue;
 		}
@@ -207,7 +263,10 @@ out:
 	http_server_stop(srv);
 	if (app) {
 		if (rc == 0)
-			audit_note(&app->audit, "system", "system.stop", "govvaultd", "clean shutdown");
+		{
+			describe_process(app->config_path, what, sizeof(what));
+			audit_note(app->audit, "system", "system.stop", "govvaultd", what);
+		}
 		if (!foreground && rc == 0)
 			unlink(app->cfg.pid_file);
 	}

@@ -2,7 +2,7 @@
  * (after git's banned.h).  Use util_strcpy, snprintf, the bounded gv_buf or memcpy with
  * a checked length instead.
  *
- * Force-included into every project source by src/CMakeLists.txt.  The C library
+ * Force-included into every project source by the top-level CMakeLists.txt.  The C library
  * headers that declare these functions are included first, so their own declarations
  * are read before the macros exist and later includes of them are no-ops. */
 #ifndef GV_COMMON_BANNED_H

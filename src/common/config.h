@@ -55,6 +55,19 @@ struct gv_config {
 	char utc_offset[8];
 	int utc_offset_min;       /* derived from utc_offset */
 	int maintenance_interval_s;
+	/* [audit] */
+	char audit_dir[GV_PATH_MAX];
+	char audit_witness[GV_PATH_MAX];
+	char audit_sign_key[GV_PATH_MAX];
+	int audit_cp_records;
+	int audit_cp_seconds;
+	int audit_segment_mib;
+	int audit_verify_s;
+	int audit_retention_days;
+	char audit_archive_dir[GV_PATH_MAX];
+	char audit_syslog_host[256];
+	int audit_syslog_port;
+	int audit_syslog_queue;
 	/* derived */
 	char base_dir[GV_PATH_MAX];
 };

@@ -235,3 +235,35 @@ int util_utf8_printable(const char *s)
 	}
 	return 1;
 }
+
+gv_err util_file_create(const char *path, const void *data, size_t len, unsigned mode)
+{
+	size_t done = 0;
+	gv_err err = GV_ERR_IO;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return errno == EEXIST ? GV_ERR_EXISTS : GV_ERR_IO;
+	/* The umask may only narrow the mode, but the owner must be able to read it. */
+	if (fchmod(fd, mode) != 0)
+		goto out;
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	err = GV_OK;
+out:
+	if (close(fd) != 0 && err == GV_OK)
+		err = GV_ERR_IO;
+	if (err != GV_OK)
+		unlink(path);   /* ours: O_EXCL created it */
+	return err;
+}

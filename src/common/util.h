@@ -38,6 +38,9 @@ gv_err util_strcpy(char *dst, size_t dstlen, const char *src) GV_MUST_CHECK;
 /* Reads a whole file of at most maxlen bytes into a NUL-terminated buffer the caller
  * frees (util_free_secret when it holds a secret). */
 gv_err util_file_read(const char *path, size_t maxlen, char **out, size_t *outlen) GV_MUST_CHECK;
+/* Creates path exclusively (GV_ERR_EXISTS if it is there, never replaced even by a
+ * race), writes and fsyncs it with the given mode; removes it again on failure. */
+gv_err util_file_create(const char *path, const void *data, size_t len, unsigned mode) GV_MUST_CHECK;
 /* Writes atomically (temp + fsync + rename) with the given mode. */
 gv_err util_file_write(const char *path, const void *data, size_t len, unsigned mode) GV_MUST_CHECK;
 

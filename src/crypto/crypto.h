@@ -19,6 +19,7 @@ struct gv_keys {
 	unsigned char token[32];     /* HMAC-SM3 key for session tokens */
 	unsigned char recovery[32];  /* HMAC-SM3 key for recovery codes */
 	unsigned char totp[16];      /* SM4-GCM key for TOTP secrets at rest */
+	unsigned char audit[32];     /* HMAC-SM3 key for values kept in the audit log */
 };
 
 /* Initialises libgcrypt once per process; GV_ERR_CRYPTO if it lacks SM3/SM4. */

@@ -47,6 +47,9 @@ struct http_req {
 	gv_err err;
 	const char *message;          /* public error message, overrides gv_strerror */
 	char allow[64];               /* methods for the Allow header of a 405 */
+	struct gv_buf raw;            /* a non-JSON success body (export), when raw_type */
+	const char *raw_type;
+	char raw_sm3[65];             /* sent as X-Content-SM3 with a raw body */
 	int responded;
 };
 
@@ -108,6 +111,11 @@ gv_err h_roles_set_restrictions(struct http_req *r);
 gv_err h_sessions_list(struct http_req *r);
 gv_err h_sessions_revoke(struct http_req *r);
 gv_err h_audit_list(struct http_req *r);
+gv_err h_audit_verify(struct http_req *r);
+gv_err h_audit_public_key(struct http_req *r);
+gv_err h_audit_export(struct http_req *r);
+/* A verification result as JSON. h_audit.c */
+json_t *audit_verify_json(const struct audit_verify_result *v);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

@@ -53,14 +53,19 @@ static json_t *error_body(struct http_req *r)
 			 "request_id", r->request_id);
 }
 
-static void fill_audit(struct http_req *r, struct store_audit *a)
+static void fill_audit(struct http_req *r, struct audit_rec *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->kind = AUDIT_KIND_REQUEST;
 	snprintf(a->request_id, sizeof(a->request_id), "%s", r->request_id);
 	if (r->has_session) {
 		snprintf(a->actor, sizeof(a->actor), "%s", r->account.username);
 		role_format(r->account.roles, a->roles, sizeof(a->roles));
-		snprintf(a->session, sizeof(a->session), "%s", r->session.id);
+		/* Keyed, so the trail links a session's requests without naming the session
+		 * that /v1/sessions would let someone revoke or correlate. */
+		if (crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit), r->session.id,
+					a->session) != GV_OK)
+			a->session[0] = '\0';
 	}
 	snprintf(a->source, sizeof(a->source), "%s", r->ip);
 	snprintf(a->device_fp, sizeof(a->device_fp), "%s", r->device_fp);
@@ -70,16 +75,23 @@ static void fill_audit(struct http_req *r, struct store_audit *a)
 		snprintf(a->action, sizeof(a->action), "%s %.40s", r->method, r->path);
 	snprintf(a->object, sizeof(a->object), "%s", r->object ? r->object : "");
 	a->status = r->status;
-	snprintf(a->result, sizeof(a->result), "%s",
+	snprintf(a->decision, sizeof(a->decision), "%s",
 		 r->status < 400 ? "permit" : r->status >= 500 ? "error" : "deny");
 	snprintf(a->reason, sizeof(a->reason), "%s",
 		 r->reason ? r->reason : r->err != GV_OK ? gv_err_code(r->err) : "");
+	if (r->body.len) {
+		unsigned char d[CRYPTO_SM3_LEN];
+
+		if (crypto_hmac_sm3(r->app->keys.audit, sizeof(r->app->keys.audit), r->body.data,
+				    r->body.len, d) == GV_OK)
+			util_hex_encode(d, sizeof(d), a->body_sm3);
+	}
 }
 
 enum MHD_Result reply_send(struct http_req *r)
 {
 	struct MHD_Response *resp;
-	struct store_audit rec;
+	struct audit_rec rec;
 	enum MHD_Result ret;
 	char *text;
 
@@ -92,7 +104,7 @@ enum MHD_Result reply_send(struct http_req *r)
 	if (r->err == GV_OK && !r->resp)
 		r->resp = json_object();
 	fill_audit(r, &rec);
-	if (audit_append(&r->app->audit, &rec) != GV_OK) {
+	if (audit_append(r->app->audit, &rec) != GV_OK) {
 		/* No durable record, no response content: the caller learns only that the
 		 * service cannot serve safely now. */
 		reply_error(r, GV_ERR_UNAVAILABLE, "audit trail unavailable; request refused");
@@ -102,15 +114,25 @@ enum MHD_Result reply_send(struct http_req *r)
 			json_decref(r->resp);
 		r->resp = error_body(r);
 	}
-	text = r->resp ? json_dumps(r->resp, JSON_COMPACT) : NULL;
-	if (!text)
-		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
+	if (r->err == GV_OK && r->raw_type) {
+		/* The buffer outlives the response only through MHD's copy. */
+		resp = MHD_create_response_from_buffer(r->raw.len, r->raw.data ? r->raw.data : "",
+						       MHD_RESPMEM_MUST_COPY);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->raw_type);
+		MHD_add_response_header(resp, "X-Content-SM3", r->raw_sm3);
+	} else {
+		text = r->resp ? json_dumps(r->resp, JSON_COMPACT) : NULL;
+		if (!text)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(text);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

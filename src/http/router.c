@@ -57,6 +57,9 @@ static const struct route routes[] = {
 	{"GET", "/v1/sessions", AUTH_ACTIVE, SEC, "session.list", h_sessions_list},
 	{"DELETE", "/v1/sessions/{}", AUTH_ACTIVE, SEC, "session.revoke", h_sessions_revoke},
 	{"GET", "/v1/audit", AUTH_ACTIVE, AUD, "audit.list", h_audit_list},
+	{"POST", "/v1/audit/verify", AUTH_ACTIVE, AUD, "audit.verify", h_audit_verify},
+	{"GET", "/v1/audit/export", AUTH_ACTIVE, AUD, "audit.export", h_audit_export},
+	{"GET", "/v1/audit/public-key", AUTH_ACTIVE, AUD, "audit.public_key", h_audit_public_key},
 	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config},
 	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload},
 };
@@ -180,6 +183,13 @@ void router_dispatch(struct http_req *r)
 		return;
 	}
 	r->action = rt->action;
+	/* Fail closed before any work: a request whose record cannot be written must not
+	 * change or read anything. */
+	if (!audit_available(r->app->audit)) {
+		r->reason = "audit log unavailable";
+		reply_error(r, GV_ERR_UNAVAILABLE, "audit trail unavailable; request refused");
+		return;
+	}
 	if (rt->auth != AUTH_NONE) {
 		if (authenticate(r) != GV_OK)
 			return;

@@ -134,6 +134,7 @@ static void req_free(struct http_req *r)
 	if (r->resp)
 		json_decref(r->resp);
 	buf_release(&r->body);
+	buf_release(&r->raw);
 	arena_release(&r->arena);
 	util_wipe(&r->session, sizeof(r->session));
 	util_wipe(&r->account, sizeof(r->account));

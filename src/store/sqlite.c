@@ -23,7 +23,6 @@ enum stmt_id {
 	Q_SESSION_INSERT, Q_SESSION_GET, Q_SESSION_UPDATE, Q_SESSION_DELETE,
 	Q_SESSION_DELETE_ACCOUNT, Q_SESSION_LIST, Q_SESSION_LIST_ACCOUNT, Q_SESSION_PURGE,
 	Q_ROLE_GET, Q_ROLE_SET,
-	Q_AUDIT_APPEND, Q_AUDIT_LIST,
 	Q__COUNT
 };
 
@@ -37,10 +36,6 @@ enum stmt_id {
 #define SESSION_COLS \
 	"s.id, s.token_hash, s.account_id, a.username, s.stage, s.created_at, s.last_seen, " \
 	"s.ip, s.device_fp"
-
-#define AUDIT_COLS \
-	"seq, ts_us, node, request_id, actor, roles, session, source, device_fp, action, " \
-	"object, result, status, reason"
 
 static const char *const stmt_sql[Q__COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -96,12 +91,6 @@ static const char *const stmt_sql[Q__COUNT] = {
 	[Q_ROLE_SET] = "INSERT INTO role_restrictions (role, ip_allowlist, time_windows) VALUES "
 		       "(?1,?2,?3) ON CONFLICT(role) DO UPDATE SET ip_allowlist = excluded.ip_allowlist, "
 		       "time_windows = excluded.time_windows",
-	[Q_AUDIT_APPEND] =
-		"INSERT INTO audit_log (ts_us, node, request_id, actor, roles, session, source, "
-		"device_fp, action, object, result, status, reason) VALUES "
-		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-	[Q_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_log WHERE seq > ?1 AND (?3 IS NULL OR "
-			 "actor = ?3) AND (?4 IS NULL OR action = ?4) ORDER BY seq LIMIT ?2",
 };
 
 /* Schema versions, applied in order inside one transaction each. */
@@ -140,6 +129,9 @@ static const char *const migrations[] = {
 	/* 2: recovery codes issued with a TOTP re-enrolment wait, like its secret, for the
 	 * confirmation; until then the old codes stay valid. */
 	"ALTER TABLE recovery_codes ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;",
+	/* 3: the audit trail moved to the chained segment files of src/audit; rows from
+	 * before are kept, renamed, for reference. */
+	"ALTER TABLE audit_log RENAME TO audit_log_legacy;",
 };
 
 struct sqlite_store {
@@ -776,79 +768,6 @@ static gv_err sq_role_set(struct gv_store *st, const char *role, const char *ip,
 	return err;
 }
 
-static gv_err sq_audit_append(struct gv_store *st, struct store_audit *r)
-{
-	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-
-	pthread_mutex_lock(&s->lock);
-	q = stmt_get(s, Q_AUDIT_APPEND);
-	if (q) {
-		sqlite3_bind_int64(q, 1, r->ts_us);
-		bind_text(q, 2, r->node);
-		bind_text(q, 3, r->request_id);
-		bind_text(q, 4, r->actor);
-		bind_text(q, 5, r->roles);
-		bind_text(q, 6, r->session);
-		bind_text(q, 7, r->source);
-		bind_text(q, 8, r->device_fp);
-		bind_text(q, 9, r->action);
-		bind_text(q, 10, r->object);
-		bind_text(q, 11, r->result);
-		sqlite3_bind_int(q, 12, r->status);
-		bind_text(q, 13, r->reason);
-		err = exec_simple(s, q);
-		if (err == GV_OK)
-			r->seq = sqlite3_last_insert_rowid(s->db);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
-}
-
-static gv_err sq_audit_list(struct gv_store *st, const struct store_audit_filter *f,
-			    store_audit_cb cb, void *ctx)
-{
-	struct sqlite_store *s = impl(st);
-	struct store_audit r;
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	q = stmt_get(s, Q_AUDIT_LIST);
-	if (q) {
-		sqlite3_bind_int64(q, 1, f->after_seq);
-		sqlite3_bind_int(q, 2, f->limit);
-		if (f->actor)
-			bind_text(q, 3, f->actor);
-		if (f->action)
-			bind_text(q, 4, f->action);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			memset(&r, 0, sizeof(r));
-			r.seq = sqlite3_column_int64(q, 0);
-			r.ts_us = sqlite3_column_int64(q, 1);
-			col_text(q, 2, r.node, sizeof(r.node));
-			col_text(q, 3, r.request_id, sizeof(r.request_id));
-			col_text(q, 4, r.actor, sizeof(r.actor));
-			col_text(q, 5, r.roles, sizeof(r.roles));
-			col_text(q, 6, r.session, sizeof(r.session));
-			col_text(q, 7, r.source, sizeof(r.source));
-			col_text(q, 8, r.device_fp, sizeof(r.device_fp));
-			col_text(q, 9, r.action, sizeof(r.action));
-			col_text(q, 10, r.object, sizeof(r.object));
-			col_text(q, 11, r.result, sizeof(r.result));
-			r.status = sqlite3_column_int(q, 12);
-			col_text(q, 13, r.reason, sizeof(r.reason));
-			if (cb(&r, ctx))
-				break;
-		}
-		err = rc == SQLITE_ROW ? GV_OK : map_rc(s, rc);
-		stmt_done(q);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
-}
 
 static void sq_close(struct gv_store *st)
 {
@@ -884,8 +803,6 @@ static const struct store_ops sqlite_ops = {
 	.session_purge = sq_session_purge,
 	.role_get = sq_role_get,
 	.role_set = sq_role_set,
-	.audit_append = sq_audit_append,
-	.audit_list = sq_audit_list,
 };
 
 static gv_err migrate(sqlite3 *db)

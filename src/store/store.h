@@ -81,35 +81,10 @@ struct store_session {
 	char device_fp[65];
 };
 
-struct store_audit {
-	int64_t seq;
-	int64_t ts_us;
-	char node[64];
-	char request_id[33];
-	char actor[STORE_NAME_LEN];
-	char roles[128];
-	char session[33];            /* public session id (never the token) */
-	char source[64];
-	char device_fp[65];
-	char action[64];
-	char object[256];
-	char result[16];             /* permit | deny | error | event */
-	int status;                  /* HTTP status, 0 for events */
-	char reason[256];
-};
-
-struct store_audit_filter {
-	int64_t after_seq;           /* return records with seq > after_seq */
-	int limit;                   /* 1..1000 */
-	const char *actor;           /* NULL = any */
-	const char *action;          /* NULL = any */
-};
-
 struct gv_store;
 
 typedef int (*store_account_cb)(const struct store_account *a, void *ctx);
 typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
-typedef int (*store_audit_cb)(const struct store_audit *r, void *ctx);
 typedef int (*store_text_cb)(const char *text, void *ctx);
 
 /* Callbacks return 0 to continue, non-zero to stop early (not an error). */
@@ -149,9 +124,6 @@ struct store_ops {
 			   char *windows, size_t winlen);
 	gv_err (*role_set)(struct gv_store *st, const char *role, const char *ip, const char *windows);
 
-	gv_err (*audit_append)(struct gv_store *st, struct store_audit *rec);
-	gv_err (*audit_list)(struct gv_store *st, const struct store_audit_filter *f,
-			     store_audit_cb cb, void *ctx);
 };
 
 struct gv_store {

@@ -47,6 +47,8 @@ class ConfigRefusalTest(unittest.TestCase):
                            ("[session]\nmax_per_account = 0", "session.max_per_account"),
                            ("[accounts]\nutc_offset = +25:00", "utc_offset"),
                            ("[log]\nlevel = chatty", "log.level"),
+                           # The one-year floor of audit retention cannot be configured away.
+                           ("[audit]\nretention_days = 364", "audit.retention_days"),
                            ("[nonsense]\nkey = 1", "unknown section")):
             with self.subTest(text=text):
                 d = Daemon()
@@ -100,7 +102,7 @@ class ConfigRefusalTest(unittest.TestCase):
 
     def test_daemonised_store_survives_other_readers(self):
         # Regression: the store used to be opened before fork, so the daemon held no
-        # SQLite locks and a reader could delete its WAL, losing audit rows.
+        # SQLite locks and a reader could delete its WAL, losing committed rows.
         r = subprocess.run([DAEMON, "--config", self.d.conf], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(self.d.data, "govvaultd.pid")) as f:
@@ -114,15 +116,15 @@ class ConfigRefusalTest(unittest.TestCase):
                 except OSError:
                     time.sleep(0.1)
             c = sqlite3.connect(db)
-            before = c.execute("select count(*) from audit_log").fetchone()[0]
+            before = c.execute("select count(*) from sessions").fetchone()[0]
             c.close()
             for _ in range(3):
-                self.assertEqual(self.d.req("GET", "/v1/health")[0], 200)
+                self.assertEqual(self.d.login("sysadmin", self.d.otp["sysadmin"])[0], 200)
         finally:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.3)
         c = sqlite3.connect(db)
-        after = c.execute("select count(*) from audit_log").fetchone()[0]
+        after = c.execute("select count(*) from sessions").fetchone()[0]
         c.close()
         self.assertEqual(after, before + 3)
 

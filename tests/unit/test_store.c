@@ -191,57 +191,6 @@ static void test_sessions_roles(void **state)
 	assert_string_equal(win, "* 08:00-09:00");
 }
 
-struct audit_seen {
-	int n;
-	int64_t last;
-};
-
-static int audit_cb(const struct store_audit *r, void *ctx)
-{
-	struct audit_seen *s = ctx;
-
-	assert_true(r->seq > s->last);
-	s->last = r->seq;
-	s->n++;
-	return 0;
-}
-
-static void test_audit(void **state)
-{
-	struct gv_store *st = *state;
-	struct store_audit r = {0};
-	struct store_audit_filter f = {0, 100, NULL, NULL};
-	struct audit_seen seen = {0, 0};
-	int64_t first;
-
-	for (int i = 0; i < 5; i++) {
-		snprintf(r.actor, sizeof(r.actor), "%s", i % 2 ? "bob" : "alice");
-		snprintf(r.action, sizeof(r.action), "%s", i < 3 ? "auth.login" : "account.list");
-		assert_int_equal(st->ops->audit_append(st, &r), GV_OK);
-		if (i == 0)
-			first = r.seq;
-	}
-	assert_int_equal(st->ops->audit_list(st, &f, audit_cb, &seen), GV_OK);
-	assert_int_equal(seen.n, 5);
-	f.actor = "alice";
-	seen.n = 0;
-	seen.last = 0;
-	assert_int_equal(st->ops->audit_list(st, &f, audit_cb, &seen), GV_OK);
-	assert_int_equal(seen.n, 3);
-	f.actor = NULL;
-	f.action = "account.list";
-	f.after_seq = first;
-	seen.n = 0;
-	seen.last = 0;
-	assert_int_equal(st->ops->audit_list(st, &f, audit_cb, &seen), GV_OK);
-	assert_int_equal(seen.n, 2);
-	f.action = NULL;
-	f.limit = 1;
-	seen.n = 0;
-	seen.last = 0;
-	assert_int_equal(st->ops->audit_list(st, &f, audit_cb, &seen), GV_OK);
-	assert_int_equal(seen.n, 1);
-}
 
 static void test_reopen(void **state)
 {
@@ -261,7 +210,6 @@ int main(void)
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_history_and_recovery),
 		cmocka_unit_test(test_sessions_roles),
-		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_reopen),
 	};
 

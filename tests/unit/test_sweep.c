@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
-static int count_action(const struct store_audit *r, void *ctx)
+static int count_action(const struct audit_rec *r, void *ctx)
 {
 	(*(int *)ctx)++;
 	(void)r;
@@ -27,7 +27,7 @@ static void test_sweep(void **state)
 	struct bootstrap_options opt = {data, NULL,
 		"[password]\nargon2_memory_kib = 1024\nargon2_iterations = 1\ncommon_list =\n"};
 	struct bootstrap_admin admins[3];
-	struct store_audit_filter f = {0, 1000, NULL, "account.dormant_disabled"};
+	struct audit_filter f = {.limit = 1000, .action = "account.dormant_disabled"};
 	struct store_account a;
 	struct gv_app *app;
 	int64_t now = util_now_s();
@@ -56,7 +56,7 @@ static void test_sweep(void **state)
 	assert_int_equal(a.status, ACCOUNT_EXPIRED);
 	assert_int_equal(app->st->ops->account_get(app->st, "secadmin", &a), GV_OK);
 	assert_int_equal(a.status, ACCOUNT_ACTIVE);
-	assert_int_equal(app->st->ops->audit_list(app->st, &f, count_action, &n), GV_OK);
+	assert_int_equal(audit_query(app->audit, &f, count_action, &n), GV_OK);
 	assert_int_equal(n, 1);
 	app_free(app);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
