@@ -141,7 +141,9 @@ static int bench_verify(const char *dir, const char *witness, const char *key_pa
 		return 1;
 	}
 	t1 = now_s();
-	/* Raw SM3 over the same bytes, read the same way. */
+	/* The baseline reads the same files the same way and hashes them in one SM3 pass:
+	 * what "checking a file" costs at the least, so the ratio is the price of the
+	 * chain, the sequence checks and the signatures. */
 	if (seg_list_read(dir, &l) != GV_OK)
 		return 1;
 	for (size_t i = 0; i < l.n; i++) {
@@ -150,16 +152,16 @@ static int bench_verify(const char *dir, const char *witness, const char *key_pa
 		double s;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, l.names[i]);
+		s = now_s();
 		if (seg_map_file(path, &m) != GV_OK)
 			return 1;
-		s = now_s();
 		gcry_md_hash_buffer(GCRY_MD_SM3, d, m.data, m.len);
 		sm3_s += now_s() - s;
 		bytes += (int64_t)m.len;
 		seg_unmap(&m);
 	}
 	seg_list_release(&l);
-	printf("verify_records %lld\nverify_mb_per_s %.1f\nsm3_mb_per_s %.1f\n", (long long)v.records,
+	printf("verify_records %lld\nverify_mb_per_s %.1f\nread_sm3_mb_per_s %.1f\n", (long long)v.records,
 	       (double)v.bytes / 1e6 / (t1 - t0), (double)bytes / 1e6 / sm3_s);
 	sm2_key_free(k);
 	return 0;

@@ -113,6 +113,15 @@ static gv_err chain_put(struct audit_log *log, const struct audit_rec *r)
 	return GV_OK;
 }
 
+gv_err audit_pruned_message(const char *node, int64_t first, int64_t last, const char *hash_hex,
+			    int64_t ts_us, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "govvault-audit-pruned v1 node=%s first=%lld last=%lld hash=%s "
+			 "time=%lld", node, (long long)first, (long long)last, hash_hex, (long long)ts_us);
+
+	return n > 0 && (size_t)n < outlen ? GV_OK : GV_ERR_INVALID;
+}
+
 /* Stamps sequence, time and node, then chains and queues r.  Caller holds mu. */
 static gv_err chain_add(struct audit_log *log, struct audit_rec *r)
 {
@@ -238,22 +247,32 @@ static gv_err fsync_dir(const char *dir)
 /* Opens (creating) the segment for first_seq as the active one.  Caller holds mu. */
 static gv_err segment_open(struct audit_log *log, int64_t first_seq, int create)
 {
-	char name[SEG_NAME_LEN];
+	char name[SEG_NAME_LEN], path[GV_PATH_MAX];
 	struct stat st;
 	int fd;
 
 	seg_name(first_seq, name);
-	if (snprintf(log->seg_path, sizeof(log->seg_path), "%s/%s", log->dir, name) >=
-	    (int)sizeof(log->seg_path))
+	if (snprintf(path, sizeof(path), "%s/%s", log->dir, name) >= (int)sizeof(path))
 		return GV_ERR_CONFIG;
-	fd = open(log->seg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-		  (create ? O_CREAT | O_EXCL : 0), 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0),
+		  0600);
+	if (fd < 0 && create && errno == EEXIST) {
+		/* Left by an earlier attempt that failed after creating it: reuse it only if
+		 * it is still empty. */
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_size != 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	if (fd < 0)
 		return GV_ERR_IO;
 	if (fstat(fd, &st) != 0 || (create && fsync_dir(log->dir) != GV_OK)) {
 		close(fd);
 		return GV_ERR_IO;
 	}
+	/* Only a segment that opened becomes the active one. */
+	memcpy(log->seg_path, path, sizeof(path));
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = fd;
@@ -317,7 +336,7 @@ static gv_err witness_open(struct audit_log *log)
 	int fd;
 
 	witness_dir_make(log->witness_path);
-	fd = open(log->witness_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(log->witness_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return GV_ERR_IO;
 	if (fstat(fd, &st) != 0) {
@@ -346,6 +365,10 @@ static void watchdog(struct audit_log *log)
 		log_fail(log, "the active audit segment was replaced");
 	else if (st.st_size < log->durable_size)
 		log_fail(log, "the active audit segment was truncated");
+	else if (st.st_size > log->durable_size)
+		/* The watchdog runs between batches: any extra byte was written by someone
+		 * else, and O_APPEND would put the next frames after it. */
+		log_fail(log, "bytes were appended to the active audit segment by another writer");
 	else if (stat(log->witness_path, &st) != 0)
 		log_fail(log, "the audit witness file was removed");
 	else if (st.st_dev != log->wit_dev || st.st_ino != log->wit_ino)
@@ -361,8 +384,11 @@ static void try_resume(struct audit_log *log)
 	struct audit_rec ev;
 	struct stat st;
 	struct gv_buf batch, wit;
+	/* Continue in the same segment only if it is exactly as we left it; anything else
+	 * stays as evidence and writing goes on in a new segment. */
 	int same = log->fd >= 0 && stat(log->seg_path, &st) == 0 && st.st_ino == log->seg_ino &&
-		   st.st_dev == log->seg_dev && st.st_size >= log->durable_size;
+		   st.st_dev == log->seg_dev && st.st_size == log->durable_size;
+	char witness_note[96] = "";
 	int witness_ok;
 	gv_err err;
 
@@ -377,12 +403,24 @@ static void try_resume(struct audit_log *log)
 	if ((log->witness_fd < 0 || stat(log->witness_path, &st) != 0 || st.st_ino != log->wit_ino ||
 	     st.st_dev != log->wit_dev) && witness_open(log) != GV_OK)
 		return;
+	if (fstat(log->witness_fd, &st) != 0)
+		return;
+	if (st.st_size > log->wit_size) {
+		/* A failed write left part of a line: cut it, or every check would stop there. */
+		if (ftruncate(log->witness_fd, log->wit_size) != 0)
+			return;
+	} else if (st.st_size < log->wit_size) {
+		snprintf(witness_note, sizeof(witness_note), "; witness cut from %lld to %lld bytes",
+			 (long long)log->wit_size, (long long)st.st_size);
+		log->wit_size = st.st_size;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = AUDIT_KIND_EVENT;
 	snprintf(ev.actor, sizeof(ev.actor), "system");
 	snprintf(ev.action, sizeof(ev.action), "audit.resumed");
 	snprintf(ev.decision, sizeof(ev.decision), "event");
-	snprintf(ev.reason, sizeof(ev.reason), "audit log was unavailable: %.200s", log->problem);
+	snprintf(ev.reason, sizeof(ev.reason), "audit log was unavailable: %.150s%.70s", log->problem,
+		 witness_note);
 	if (chain_add(log, &ev) != GV_OK || chain_checkpoint(log) != GV_OK) {
 		log_fail(log, log->problem);
 		return;
@@ -482,12 +520,20 @@ static void *writer_main(void *arg)
 			forward(log, &batch);
 
 		pthread_mutex_lock(&log->mu);
-		if (err == GV_OK && log->available) {
+		if (err == GV_OK) {
+			/* On disk is durable, even if an appender failed the log meanwhile:
+			 * cutting it back would reuse sequence numbers already witnessed and
+			 * forwarded. */
 			log->durable_seq = last_seq;
 			memcpy(log->durable_head, last_head, SEG_HASH_LEN);
 			log->durable_size += (int64_t)batch.len;
 			for (struct waiter *w = done; w; w = w->next)
 				w->state = 1;
+			if (!log->available) {
+				/* log_fail rewound the chain to the state before this batch. */
+				log->next_seq = log->durable_seq;
+				memcpy(log->head, log->durable_head, SEG_HASH_LEN);
+			}
 			if (witness_ok)
 				log->wit_size += (int64_t)wit.len;
 			else
@@ -586,6 +632,11 @@ int64_t audit_durable_seq(struct audit_log *log)
 	seq = log->durable_seq;
 	pthread_mutex_unlock(&log->mu);
 	return seq;
+}
+
+const char *audit_node(struct audit_log *log)
+{
+	return log->node;
 }
 
 gv_err audit_public_key_pem(struct audit_log *log, struct gv_buf *out)
@@ -710,12 +761,80 @@ static gv_err recover_tail(struct audit_log *log, const struct seg_list *l, char
 	return GV_OK;
 }
 
+/* After a crash the witness may end in part of a line, or lack the lines of the last
+ * checkpoints that reached the log: cut the part, and append the missing lines from
+ * the checkpoints of the newest segment, so that every checkpoint has its line.  note
+ * says what was done ("" if nothing).  Only at open, before the writer runs. */
+static gv_err witness_reconcile(struct audit_log *log, char *note, size_t notelen)
+{
+	char tail[4096], *nl;
+	struct seg_map m;
+	struct gv_buf add;
+	long long last_wseq = 0;
+	size_t pos = 0, plen, cut = 0;
+	const unsigned char *p, *h;
+	int64_t size = log->wit_size, from = size > (int64_t)sizeof(tail) - 1 ?
+					 size - (int64_t)sizeof(tail) + 1 : 0;
+	ssize_t n = size ? pread(log->witness_fd, tail, (size_t)(size - from), from) : 0;
+	gv_err err = GV_OK;
+
+	note[0] = '\0';
+	if (n < 0 || (size && n != size - from))
+		return GV_ERR_IO;
+	tail[n] = '\0';
+	if (n && tail[n - 1] != '\n') {
+		nl = memrchr(tail, '\n', (size_t)n);
+		cut = (size_t)n - (nl ? (size_t)(nl - tail) + 1 : 0);
+		if (!nl && from > 0)
+			return GV_ERR_STATE;   /* a 4 KiB "line": not ours to repair */
+		if (ftruncate(log->witness_fd, size - (int64_t)cut) != 0)
+			return GV_ERR_IO;
+		log->wit_size = size - (int64_t)cut;
+		n -= (ssize_t)cut;
+		tail[n] = '\0';
+	}
+	if (n) {
+		tail[n - 1] = '\0';
+		nl = strrchr(tail, '\n');
+		if (sscanf(nl ? nl + 1 : tail, "%*s %lld", &last_wseq) != 1)
+			last_wseq = 0;
+	}
+	err = seg_map_file(log->seg_path, &m);
+	if (err != GV_OK)
+		return err;
+	buf_init(&add, SEG_FILE_MAX);
+	while (err == GV_OK && seg_frame_next(m.data, m.len, &pos, &p, &plen, &h) == SEG_FRAME) {
+		struct audit_rec r;
+		long long seq;
+		char hash[2 * SEG_HASH_LEN + 1], sig[2 * SM2_SIG_MAX + 1];
+
+		if (pos > (size_t)log->durable_size || audit_rec_decode(p, plen, &r) != GV_OK ||
+		    r.kind != AUDIT_KIND_CHECKPOINT ||
+		    sscanf(r.detail, "seq=%lld hash=%64[0-9a-f] sig=%144[0-9a-f]", &seq, hash, sig) != 3 ||
+		    seq <= last_wseq)
+			continue;
+		err = buf_printf(&add, "%s %lld %s %lld %s\n", r.node, seq, hash, (long long)r.ts_us, sig);
+	}
+	seg_unmap(&m);
+	if (err == GV_OK && add.len) {
+		if (write_all(log->witness_fd, add.data, add.len) != GV_OK || fdatasync(log->witness_fd) != 0)
+			err = GV_ERR_IO;
+		else
+			log->wit_size += (int64_t)add.len;
+	}
+	if (err == GV_OK && (cut || add.len))
+		snprintf(note, notelen, "witness repaired: %zu bytes of an incomplete line cut, %zu bytes "
+			 "of missing checkpoint lines restored from the log", cut, add.len);
+	buf_release(&add);
+	return err;
+}
+
 gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char *errmsg,
 		  size_t errlen)
 {
 	struct audit_log *log = calloc(1, sizeof(*log));
 	struct seg_list l = {0};
-	char torn[256] = "";
+	char torn[256] = "", repaired[200] = "";
 	gv_err err;
 
 	*out = NULL;
@@ -773,6 +892,12 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 	}
 	if (err != GV_OK)
 		goto out;
+	err = witness_reconcile(log, repaired, sizeof(repaired));
+	if (err != GV_OK) {
+		snprintf(errmsg, errlen, "cannot reconcile the audit witness %s with the log",
+			 log->witness_path);
+		goto out;
+	}
 	if (opt->syslog_host && opt->syslog_host[0]) {
 		err = audit_syslog_new(opt->syslog_host, opt->syslog_port, log->node, opt->syslog_queue,
 				       &log->syslog);
@@ -791,6 +916,14 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 		goto out;
 	}
 	log->thread_started = 1;
+	if (repaired[0]) {
+		log_warn("audit: %s", repaired);
+		err = audit_event(log, "system", "audit.witness_repaired", "audit", repaired);
+		if (err != GV_OK) {
+			snprintf(errmsg, errlen, "cannot record the witness repair");
+			goto out;
+		}
+	}
 	if (torn[0]) {
 		log_warn("audit: %s", torn);
 		err = audit_event(log, "system", "audit.torn_tail_truncated", "audit", torn);

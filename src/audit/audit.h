@@ -111,6 +111,17 @@ gv_err audit_verify_dir(const char *dir, const char *witness_path, const struct 
 /* The same on the running log (durable records only). */
 gv_err audit_verify(struct audit_log *log, int tail_only, struct audit_verify_result *res) GV_MUST_CHECK;
 
+/* The statement the audit key signs when segments are pruned, kept in pruned.state:
+ *   "govvault-audit-pruned v1 node=<node> first=<a> last=<b> hash=<h[b] hex> time=<us>" */
+gv_err audit_pruned_message(const char *node, int64_t first, int64_t last, const char *hash_hex,
+			    int64_t ts_us, char *out, size_t outlen) GV_MUST_CHECK;
+/* The node id the log was opened with. */
+const char *audit_node(struct audit_log *log);
+/* Verifies the running log from its first record through last_seq (durable records
+ * only): what retention runs before it archives and deletes a segment. */
+gv_err audit_verify_upto(struct audit_log *log, int64_t last_seq,
+			 struct audit_verify_result *res) GV_MUST_CHECK;
+
 /* The message a checkpoint signs; independent verifiers rebuild it byte for byte:
  *   "govvault-audit-checkpoint v1 node=<node> seq=<n> hash=<64 hex> time=<us>" */
 gv_err audit_checkpoint_message(const char *node, int64_t seq, const char *hash_hex,

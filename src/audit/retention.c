@@ -99,27 +99,83 @@ static gv_err gzip_sm3(const char *path, unsigned char out[32])
 	return gzclose(gz) == Z_OK && n == 0 ? GV_OK : GV_ERR_IO;
 }
 
-/* Copies the witness lines whose sequence lies in [first, last] to path. */
+/* Copies the witness lines whose sequence lies in [first, last] to path, reading the
+ * witness as a stream (it grows for as long as the log lives). */
 static gv_err witness_extract(const char *witness, int64_t first, int64_t last, const char *path)
 {
-	char *text = NULL, *line, *save = NULL;
+	FILE *in = fopen(witness, "re");
 	struct gv_buf out;
-	gv_err err = util_file_read(witness, SEG_FILE_MAX, &text, NULL);
+	char *line = NULL;
+	size_t cap = 0;
+	gv_err err = GV_OK;
 
-	if (err != GV_OK)
-		return err;
+	if (!in)
+		return GV_ERR_IO;
 	buf_init(&out, SEG_FILE_MAX);
-	for (line = strtok_r(text, "\n", &save); line && err == GV_OK; line = strtok_r(NULL, "\n", &save)) {
+	while (err == GV_OK && getline(&line, &cap, in) > 0) {
 		char node[64];
 		long long seq;
 
-		if (sscanf(line, "%63s %lld", node, &seq) == 2 && seq >= first && seq <= last)
-			err = buf_printf(&out, "%s\n", line);
+		if (sscanf(line, "%63s %lld", node, &seq) != 2 || seq < first)
+			continue;
+		if (seq > last)
+			break;
+		err = buf_printf(&out, "%s", line);
 	}
+	if (ferror(in))
+		err = GV_ERR_IO;
+	fclose(in);
+	free(line);
 	if (err == GV_OK)
 		err = util_file_write(path, out.data ? out.data : "", out.len, 0600);
 	buf_release(&out);
-	free(text);
+	return err;
+}
+
+/* fsync of a directory, so a removal or rename in it survives a crash. */
+static gv_err sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	gv_err err;
+
+	if (fd < 0)
+		return GV_ERR_IO;
+	err = fsync(fd) == 0 ? GV_OK : GV_ERR_IO;
+	close(fd);
+	return err;
+}
+
+/* Records the pruning (chained) and signs it for pruned.state: verification trusts
+ * the gap only with this signature.  state gets the line for pruned.state. */
+static gv_err prune_record(struct audit_log *log, const struct sm2_key *key, int64_t first,
+			   int64_t last, const char *hex, const char *name, char *state,
+			   size_t statelen)
+{
+	struct audit_rec r;
+	unsigned char sig[SM2_SIG_MAX];
+	char sighex[2 * SM2_SIG_MAX + 1], msg[256];
+	size_t siglen = 0;
+	int64_t ts = util_now_us();
+	gv_err err = audit_pruned_message(audit_node(log), first, last, hex, ts, msg, sizeof(msg));
+
+	if (err == GV_OK)
+		err = sm2_sign(key, msg, strlen(msg), sig, &siglen);
+	if (err != GV_OK)
+		return err;
+	util_hex_encode(sig, siglen, sighex);
+	memset(&r, 0, sizeof(r));
+	r.kind = AUDIT_KIND_EVENT;
+	snprintf(r.actor, sizeof(r.actor), "system");
+	snprintf(r.action, sizeof(r.action), "audit.pruned");
+	snprintf(r.object, sizeof(r.object), "audit");
+	snprintf(r.decision, sizeof(r.decision), "event");
+	snprintf(r.reason, sizeof(r.reason), "records %lld..%lld last-hash %s archived %s.gz",
+		 (long long)first, (long long)last, hex, name);
+	snprintf(r.detail, sizeof(r.detail), "time=%lld sig=%s", (long long)ts, sighex);
+	err = audit_append(log, &r);
+	if (err == GV_OK)
+		snprintf(state, statelen, "%lld %s %lld %lld %s %s\n", (long long)last, hex,
+			 (long long)first, (long long)ts, audit_node(log), sighex);
 	return err;
 }
 
@@ -143,7 +199,8 @@ gv_err audit_retain(struct audit_log *log, const char *archive_dir, int retentio
 	for (size_t i = 0; i + 1 < l.n && err == GV_OK; i++) {
 		char path[GV_PATH_MAX + SEG_NAME_LEN + 2], arc[GV_PATH_MAX + SEG_NAME_LEN + 16];
 		char cps[GV_PATH_MAX + SEG_NAME_LEN + 16], state[GV_PATH_MAX + 16];
-		char reason[256], hex[2 * SEG_HASH_LEN + 1];
+		char state_line[512], hex[2 * SEG_HASH_LEN + 1];
+		struct audit_verify_result v;
 		unsigned char hash[SEG_HASH_LEN], d1[32], d2[32];
 		int64_t ts = 0, last = 0;
 		struct seg_map m;
@@ -155,6 +212,19 @@ gv_err audit_retain(struct audit_log *log, const char *archive_dir, int retentio
 		if (!last_record(&m, &ts, &last, hash) || ts >= cutoff) {
 			seg_unmap(&m);
 			break;   /* the rest are newer */
+		}
+		/* Evidence is checked before it leaves: the segment must verify (chain from
+		 * its predecessor or the pruning state, checkpoints, witness). */
+		err = audit_verify_upto(log, last, &v);
+		if (err == GV_OK && !v.ok) {
+			log_error("ALERT: audit segment %s does not verify and is kept: %s", l.names[i],
+				  v.problem);
+			(void)!audit_event(log, "system", "audit.prune_refused", "audit", v.problem);
+			err = GV_ERR_STATE;
+		}
+		if (err != GV_OK) {
+			seg_unmap(&m);
+			break;
 		}
 		snprintf(arc, sizeof(arc), "%s/%s.gz", archive_dir, l.names[i]);
 		snprintf(cps, sizeof(cps), "%s/%s.checkpoints", archive_dir, l.names[i]);
@@ -172,16 +242,18 @@ gv_err audit_retain(struct audit_log *log, const char *archive_dir, int retentio
 			break;
 		}
 		util_hex_encode(hash, SEG_HASH_LEN, hex);
-		snprintf(reason, sizeof(reason), "records %lld..%lld last-hash %s archived %s.gz",
-			 (long long)l.first_seq[i], (long long)last, hex, l.names[i]);
-		err = audit_event(log, "system", "audit.pruned", "audit", reason);
+		err = prune_record(log, key, l.first_seq[i], last, hex, l.names[i], state_line,
+				   sizeof(state_line));
 		if (err != GV_OK)
 			break;
 		snprintf(state, sizeof(state), "%s/pruned.state", dir);
-		snprintf(reason, sizeof(reason), "%lld %s\n", (long long)last, hex);
-		err = util_file_write(state, reason, strlen(reason), 0600);
+		err = util_file_write(state, state_line, strlen(state_line), 0600);
+		if (err == GV_OK)
+			err = sync_dir(archive_dir);
 		if (err == GV_OK && unlink(path) != 0)
 			err = GV_ERR_IO;
+		if (err == GV_OK)
+			err = sync_dir(dir);
 		if (err == GV_OK) {
 			(*pruned)++;
 			log_info("audit: %s archived and pruned (records up to %lld)", l.names[i], (long long)last);

@@ -51,6 +51,7 @@ struct verify_ctx {
 	struct witness_cur *w;     /* NULL: no witness to check */
 	int64_t from_seq;          /* witness lines before this are outside the check */
 	int live;                  /* the last segment may end in a frame being written */
+	int64_t max_seq;           /* records after this one are not examined (0: all) */
 	int64_t pruned_seq;        /* pruned.state: records up to this one were archived */
 	char pruned_hash[2 * SEG_HASH_LEN + 1];
 	int pruned_confirmed;      /* an audit.pruned record in the chain says the same */
@@ -168,8 +169,13 @@ static gv_err witness_match(struct verify_ctx *v, long long seq, const char *has
 		if (err == GV_OK && v->res->ok)
 			err = witness_next(v);
 	}
-	if (err != GV_OK || !v->res->ok || !w->have || w->cur.seq != seq)
+	if (err != GV_OK || !v->res->ok)
 		return err;
+	if (!w->have || w->cur.seq != seq)
+		/* Every checkpoint gets its line once it is durable (and at open after a
+		 * crash), so a missing one was removed. */
+		return fail(v->res, seq, "the witness has no line for the checkpoint of record %lld "
+			    "(witness truncated, emptied or replaced)", seq);
 	if (!strcmp(w->cur.hash, hash) && !strcmp(w->cur.node, node) && w->cur.ts == ts &&
 	    !strcmp(w->cur.sighex, sighex)) {
 		v->res->witnessed++;
@@ -337,6 +343,8 @@ static gv_err verify_segment(struct verify_ctx *v, const char *dir, const char *
 			     "(contents changed)", name, at, (long long)*expect);
 			break;
 		}
+		if (v->max_seq && *expect > v->max_seq)
+			break;   /* written after verification started */
 		if (seq != *expect) {
 			fail(&seq_res, *expect, "segment %s offset %zu: found record %lld where record %lld "
 			     "belongs (records deleted, reordered or inserted)", name, at,
@@ -409,10 +417,36 @@ static gv_err verify_segment(struct verify_ctx *v, const char *dir, const char *
 	return err;
 }
 
-static gv_err verify_dir(const char *dir, const char *witness_path, const struct sm2_key *pub,
-			 int tail_only, int live, struct audit_verify_result *res)
+/* pruned.state is "last hash first time node sig": the signature covers
+ * audit_pruned_message(node, first, last, hash, time). */
+static gv_err pruned_state_signed(const char *dir, const struct sm2_key *pub)
 {
-	struct verify_ctx v = {pub, res, NULL, 0, live, 0, "", 0};
+	char path[GV_PATH_MAX + 16], *text = NULL, hash[2 * SEG_HASH_LEN + 1], node[64];
+	char sighex[2 * SM2_SIG_MAX + 1], msg[256];
+	unsigned char sig[SM2_SIG_MAX];
+	long long last, first, ts;
+	size_t siglen;
+	gv_err err;
+
+	snprintf(path, sizeof(path), "%s/pruned.state", dir);
+	err = util_file_read(path, 4096, &text, NULL);
+	if (err != GV_OK)
+		return err;
+	err = GV_ERR_CRYPTO;
+	if (sscanf(text, "%lld %64[0-9a-f] %lld %lld %63s %144[0-9a-f]", &last, hash, &first, &ts, node,
+		   sighex) == 6 && strlen(sighex) % 2 == 0 &&
+	    util_hex_decode(sighex, sig, siglen = strlen(sighex) / 2) == GV_OK &&
+	    audit_pruned_message(node, first, last, hash, ts, msg, sizeof(msg)) == GV_OK &&
+	    sm2_verify(pub, msg, strlen(msg), sig, siglen) == GV_OK)
+		err = GV_OK;
+	free(text);
+	return err;
+}
+
+static gv_err verify_dir(const char *dir, const char *witness_path, const struct sm2_key *pub,
+			 int tail_only, int live, int64_t max_seq, struct audit_verify_result *res)
+{
+	struct verify_ctx v = {pub, res, NULL, 0, live, max_seq, 0, "", 0};
 	struct witness_cur w = {0};
 	struct seg_list l;
 	unsigned char prev[SEG_HASH_LEN] = {0};
@@ -465,7 +499,8 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 		}
 	}
 	if (start == 0 && l.first_seq[0] > 1) {
-		/* The oldest records were archived: continue from the hash noted at pruning. */
+		/* The oldest records were archived: continue from the hash noted at pruning,
+		 * which the audit key signed when the segments were pruned. */
 		int64_t last = 0;
 
 		if (seg_pruned_state(dir, &last, prev, v.pruned_hash) != GV_OK ||
@@ -475,6 +510,11 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 			     (long long)l.first_seq[0] - 1);
 			goto out;
 		}
+		if (pruned_state_signed(dir, pub) != GV_OK) {
+			fail(res, last, "pruned.state (records up to %lld archived) is not signed by the "
+			     "audit key: the missing records are unexplained", (long long)last);
+			goto out;
+		}
 		v.pruned_seq = last;
 		expect = l.first_seq[0];
 	}
@@ -482,6 +522,8 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 	if (v.w)
 		err = witness_next(&v);
 	for (size_t i = start; i < l.n && res->ok && err == GV_OK; i++) {
+		if (max_seq && expect > max_seq)
+			break;
 		if (l.first_seq[i] != expect) {
 			fail(res, expect, "segment %s starts at record %lld but record %lld comes next: "
 			     "records %s", l.names[i], (long long)l.first_seq[i], (long long)expect,
@@ -490,11 +532,14 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 		}
 		err = verify_segment(&v, dir, l.names[i], &expect, prev, i + 1 == l.n);
 	}
-	if (err == GV_OK && res->ok && v.pruned_seq && !v.pruned_confirmed)
+	/* The signature on pruned.state is the proof; the chained record is checked too
+	 * when the whole log was read (a bounded read may stop before it). */
+	if (err == GV_OK && res->ok && v.pruned_seq && !v.pruned_confirmed && !max_seq)
 		fail(res, v.pruned_seq, "pruned.state says records up to %lld were archived, but no "
 		     "audit.pruned record in the log confirms it", (long long)v.pruned_seq);
-	/* What the witness holds beyond the last checkpoint of the log. */
-	while (err == GV_OK && res->ok && v.w && w.have) {
+	/* What the witness holds beyond the last checkpoint of the log (a line past
+	 * max_seq belongs to records this verification did not cover). */
+	while (err == GV_OK && res->ok && v.w && w.have && !(max_seq && w.cur.seq > max_seq)) {
 		err = witness_unmatched(&v, &w.cur, res->last_seq);
 		if (err == GV_OK && res->ok)
 			err = witness_next(&v);
@@ -508,10 +553,20 @@ out_list:
 	return err;
 }
 
+gv_err audit_verify_upto(struct audit_log *log, int64_t last_seq, struct audit_verify_result *res)
+{
+	const char *dir, *witness;
+	const struct sm2_key *key;
+	int64_t durable = audit_durable_seq(log);
+
+	audit_paths(log, &dir, &witness, &key);
+	return verify_dir(dir, witness, key, 0, 1, last_seq < durable ? last_seq : durable, res);
+}
+
 gv_err audit_verify_dir(const char *dir, const char *witness_path, const struct sm2_key *pub,
 			int tail_only, struct audit_verify_result *res)
 {
-	return verify_dir(dir, witness_path, pub, tail_only, 0, res);
+	return verify_dir(dir, witness_path, pub, tail_only, 0, 0, res);
 }
 
 /* Reads the running log's paths and key; see audit.c for the struct. */
@@ -520,8 +575,12 @@ gv_err audit_verify(struct audit_log *log, int tail_only, struct audit_verify_re
 	const char *dir, *witness;
 	const struct sm2_key *key;
 
+	/* Durable first, witness size second (verify_dir): every checkpoint up to here
+	 * has its witness line within what will be read. */
+	int64_t durable = audit_durable_seq(log);
+
 	audit_paths(log, &dir, &witness, &key);
-	return verify_dir(dir, witness, key, tail_only, 1, res);
+	return verify_dir(dir, witness, key, tail_only, 1, durable, res);
 }
 
 static int rec_matches(const struct audit_filter *f, const struct audit_rec *r)

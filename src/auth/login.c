@@ -133,7 +133,7 @@ gv_err login_password(struct gv_app *app, const char *username, const char *pass
 	struct store_account a;
 	struct gv_config cfg;
 	gv_err err, verdict;
-	int found;
+	int found, just_expired = 0;
 	int64_t now;
 
 	*reason = NULL;
@@ -170,12 +170,16 @@ gv_err login_password(struct gv_app *app, const char *username, const char *pass
 		err = lock_expire(app, &a, now);
 	if (err != GV_OK)
 		goto out;
-	if (a.status == ACCOUNT_ACTIVE && a.expires_at && a.expires_at <= now) {
+	if ((a.status == ACCOUNT_ACTIVE || a.status == ACCOUNT_LOCKED) && a.expires_at &&
+	    a.expires_at <= now) {
 		a.status = ACCOUNT_EXPIRED;
 		snprintf(a.status_reason, sizeof(a.status_reason), "expiry date reached");
 		err = app->st->ops->account_update(app->st, &a);
+		if (err == GV_OK)
+			err = app->st->ops->session_delete_account(app->st, a.id, NULL);
 		if (err != GV_OK)
 			goto out;
+		just_expired = 1;
 	}
 	if (a.status == ACCOUNT_LOCKED) {
 		*reason = "account locked";
@@ -219,6 +223,16 @@ gv_err login_password(struct gv_app *app, const char *username, const char *pass
 		*reason = "concurrent session limit reached";
 out:
 	pthread_mutex_unlock(&app->acct_lock);
+	/* The same event the sweep and the request path write, outside the lock like theirs. */
+	if (just_expired) {
+		char obj[96];
+		gv_err aerr;
+
+		snprintf(obj, sizeof(obj), "account:%s", a.username);
+		aerr = audit_event(app->audit, "system", "account.expired", obj, "expiry date reached");
+		if (aerr != GV_OK)
+			err = aerr;
+	}
 	util_wipe(&a, sizeof(a));
 	return err;
 }

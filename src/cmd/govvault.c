@@ -75,7 +75,7 @@ static void usage(FILE *out)
 		     "Offline:\n"
 		     "  init [--data DIR] [--tls-name NAME] [--config-extra FILE]\n"
 		     "                              create a data directory and the administrators\n"
-		     "  audit verify --data DIR [--pubkey FILE] [--tail]\n"
+		     "  audit verify --data DIR [--pubkey FILE] [--witness FILE] [--tail]\n"
 		     "                              verify the audit chain, signatures and witness\n"
 		     "API (token kept in ~/.govvault/token or $GOVVAULT_TOKEN_FILE):\n"
 		     "  health                      service liveness\n"
@@ -374,7 +374,7 @@ static int verify_report(json_t *v)
 
 /* `audit verify --data DIR`: reads the files only, trusting nothing but the exported
  * public key, so it also works on a copy taken off the server. */
-static int audit_verify_offline(const char *data, const char *pubkey, int tail)
+static int audit_verify_offline(const char *data, const char *pubkey, const char *witness, int tail)
 {
 	char conf[GV_PATH_MAX], pubpath[GV_PATH_MAX], errmsg[512];
 	struct gv_config cfg;
@@ -397,11 +397,24 @@ static int audit_verify_offline(const char *data, const char *pubkey, int tail)
 		fprintf(stderr, "govvault: cannot read the audit public key %s\n", pubpath);
 		goto out;
 	}
-	if (audit_verify_dir(cfg.audit_dir, cfg.audit_witness, pub, tail, &res) != GV_OK) {
+	/* The paths come from DIR's own configuration unless given: say which were used,
+	 * and keep a copy of the witness off the server to pass with --witness. */
+	if (!witness)
+		witness = cfg.audit_witness;
+	if (audit_verify_dir(cfg.audit_dir, witness, pub, tail, &res) != GV_OK) {
 		fprintf(stderr, "govvault: verification could not run\n");
 		goto out;
 	}
-	rc = verify_report(audit_verify_json(&res));
+	{
+		json_t *j = audit_verify_json(&res);
+
+		if (j) {
+			json_object_set_new(j, "segments_dir", json_string(cfg.audit_dir));
+			json_object_set_new(j, "witness", json_string(witness));
+			json_object_set_new(j, "public_key", json_string(pubpath));
+		}
+		rc = verify_report(j);
+	}
 out:
 	free(pem);
 	sm2_key_free(pub);
@@ -410,12 +423,13 @@ out:
 
 static int cmd_audit(struct cli_http *h, int argc, char **argv)
 {
-	const char *data = NULL, *pubkey = NULL;
+	const char *data = NULL, *pubkey = NULL, *witness = NULL;
 	int tail = 0, rc;
 	json_t *r, *body;
 
 	if (argc < 1 || strcmp(argv[0], "verify") != 0) {
-		fprintf(stderr, "usage: govvault audit verify [--tail] [--data DIR [--pubkey FILE]]\n");
+		fprintf(stderr, "usage: govvault audit verify [--tail] [--data DIR [--pubkey FILE] "
+				"[--witness FILE]]\n");
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -423,6 +437,8 @@ static int cmd_audit(struct cli_http *h, int argc, char **argv)
 			data = argv[++i];
 		} else if (!strcmp(argv[i], "--pubkey") && i + 1 < argc) {
 			pubkey = argv[++i];
+		} else if (!strcmp(argv[i], "--witness") && i + 1 < argc) {
+			witness = argv[++i];
 		} else if (!strcmp(argv[i], "--tail")) {
 			tail = 1;
 		} else {
@@ -431,7 +447,7 @@ static int cmd_audit(struct cli_http *h, int argc, char **argv)
 		}
 	}
 	if (data)
-		return audit_verify_offline(data, pubkey, tail);
+		return audit_verify_offline(data, pubkey, witness, tail);
 	body = json_pack("{s:b}", "tail_only", tail);
 	rc = call(h, "POST", "/v1/audit/verify", body, &r);
 	json_decref(body);
@@ -467,7 +483,7 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	if (!strcmp(cmd, "init"))
 		return cmd_init(argc - i, argv + i);
-	if (!strcmp(cmd, "audit") && argc - i >= 1 && argc - i <= 6) {
+	if (!strcmp(cmd, "audit") && argc - i >= 1 && argc - i <= 8) {
 		for (int k = i; k < argc; k++)
 			if (!strcmp(argv[k], "--data"))
 				return cmd_audit(&h, argc - i, argv + i);

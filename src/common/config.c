@@ -104,7 +104,7 @@ static const struct config_key config_table[] = {
 		"a signed checkpoint after this many records"),
 	INT_KEY("audit", "checkpoint_seconds", audit_cp_seconds, 1, 3600, 0, "10",
 		"a signed checkpoint at least this often while records arrive"),
-	INT_KEY("audit", "segment_mib", audit_segment_mib, 1, 1024, 0, "64",
+	INT_KEY("audit", "segment_mib", audit_segment_mib, 1, 512, 0, "64",
 		"start a new segment file after this many MiB"),
 	INT_KEY("audit", "retention_days", audit_retention_days, 365, 36500, 0, "365",
 		"days audit records stay in audit.dir; never less than 365 (one year)"),
@@ -189,6 +189,16 @@ static char *trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+static int node_id_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
 }
 
 static gv_err check_values(const struct gv_config *c, const char *name, int line, char *errmsg,
@@ -317,6 +327,12 @@ gv_err config_parse(const char *text, size_t len, const char *name, struct gv_co
 					  "log.level must be debug, info, warn or error");
 				return GV_ERR_CONFIG;
 			}
+		}
+		if (k->offset == offsetof(struct gv_config, node_id) && !node_id_ok(c->node_id)) {
+			/* It is a field of witness lines and SIEM messages, split on spaces. */
+			set_error(errmsg, errlen, name, line, "%s",
+				  "server.node_id must be 1-63 characters of A-Z a-z 0-9 . _ -");
+			return GV_ERR_CONFIG;
 		}
 		if (k->offset == offsetof(struct gv_config, backend) && strcmp(c->backend, "sqlite")) {
 			set_error(errmsg, errlen, name, line, "storage.backend '%s' is not supported",

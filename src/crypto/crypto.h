@@ -20,6 +20,7 @@ struct gv_keys {
 	unsigned char recovery[32];  /* HMAC-SM3 key for recovery codes */
 	unsigned char totp[16];      /* SM4-GCM key for TOTP secrets at rest */
 	unsigned char audit[32];     /* HMAC-SM3 key for values kept in the audit log */
+	unsigned char data_kek[16];  /* SM4-GCM key wrapping dataset keys (crypto/datakey.h) */
 };
 
 /* Initialises libgcrypt once per process; GV_ERR_CRYPTO if it lacks SM3/SM4. */

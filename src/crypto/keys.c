@@ -179,6 +179,8 @@ gv_err keys_load(const char *path, struct gv_keys *out)
 		err = derive(master, "govvault totp secret v1", out->totp, sizeof(out->totp));
 	if (err == GV_OK)
 		err = derive(master, "govvault audit hash v1", out->audit, sizeof(out->audit));
+	if (err == GV_OK)
+		err = derive(master, "govvault data kek v1", out->data_kek, sizeof(out->data_kek));
 	util_wipe(master, sizeof(master));
 	if (err != GV_OK)
 		keys_wipe(out);

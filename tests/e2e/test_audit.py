@@ -172,6 +172,20 @@ class TamperTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(json.loads(r.stdout)["ok"])
 
+    def test_witness_copy_given_explicitly(self):
+        """--witness checks the log against a copy kept elsewhere; an empty one fails."""
+        copy = os.path.join(self.d.dir, "witness-copy.log")
+        shutil.copy(os.path.join(self.d.data, "audit-witness", "checkpoints.log"), copy)
+        r = offline_verify(self.d, "--witness", copy)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        res = json.loads(r.stdout)
+        self.assertEqual(res["witness"], copy)
+        self.assertGreater(res["witnessed"], 0)
+        open(copy, "w").close()
+        r = offline_verify(self.d, "--witness", copy)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("has no line", json.loads(r.stdout)["problem"])
+
     def test_changed_byte_is_named(self):
         seg = self.segments()[-1]
         with open(seg, "r+b") as f:

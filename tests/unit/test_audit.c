@@ -440,6 +440,94 @@ static void test_retention_archives_then_prunes(void **state)
 	seg_list_release(&after);
 }
 
+static void test_forged_pruning_state_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result v;
+	struct audit_log *log = NULL;
+	char err[256], arc[160], state_path[200], *text = NULL, *sp;
+	int pruned = 0;
+
+	f->opt.segment_bytes = 2048;
+	assert_int_equal(audit_open(&f->opt, &log, err, sizeof(err)), GV_OK);
+	append_n(log, 40, "test.old");
+	snprintf(arc, sizeof(arc), "%s/archive", f->dir);
+	assert_int_equal(audit_retain(log, arc, 365, util_now_us() + (int64_t)400 * 86400 * 1000000,
+				      &pruned), GV_OK);
+	assert_true(pruned > 0);
+	audit_close(log);
+	verify(f, &v);
+	assert_true(v.ok);
+	/* Claiming a different first record breaks the signature. */
+	snprintf(state_path, sizeof(state_path), "%s/pruned.state", f->seg_dir);
+	assert_int_equal(util_file_read(state_path, 4096, &text, NULL), GV_OK);
+	sp = strchr(strchr(text, ' ') + 1, ' ') + 1;   /* the "first" field */
+	*sp = *sp == '1' ? '2' : '1';
+	assert_int_equal(util_file_write(state_path, text, strlen(text), 0600), GV_OK);
+	free(text);
+	verify(f, &v);
+	assert_false(v.ok);
+	assert_non_null(strstr(v.problem, "not signed"));
+}
+
+static void test_tampered_segment_is_not_pruned(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_log *log = NULL;
+	char err[256], arc[160], path[256];
+	size_t offs[64], len;
+	int pruned = -1, fd;
+	char c;
+
+	f->opt.segment_bytes = 2048;
+	assert_int_equal(audit_open(&f->opt, &log, err, sizeof(err)), GV_OK);
+	append_n(log, 40, "test.old");
+	segment_path(f, 1, path, sizeof(path));
+	frame_offsets(path, offs, 63, &len);
+	fd = open(path, O_RDWR);
+	assert_int_equal(pread(fd, &c, 1, (off_t)offs[1] + 60), 1);
+	c ^= 1;
+	assert_int_equal(pwrite(fd, &c, 1, (off_t)offs[1] + 60), 1);
+	close(fd);
+	snprintf(arc, sizeof(arc), "%s/archive", f->dir);
+	assert_int_equal(audit_retain(log, arc, 365, util_now_us() + (int64_t)400 * 86400 * 1000000,
+				      &pruned), GV_ERR_STATE);
+	assert_int_equal(pruned, 0);
+	assert_int_equal(access(path, F_OK), 0);   /* the evidence stays */
+	audit_close(log);
+}
+
+static void test_witness_is_repaired_at_open_and_required(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result v;
+	struct audit_log *log = NULL;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	int fd;
+
+	make_log(f, 12);   /* checkpoints: signed 5, 11, 14 */
+	/* A crash cut the last witness line in half. */
+	assert_int_equal(util_file_read(f->witness, 1 << 20, &text, &len), GV_OK);
+	assert_int_equal(truncate(f->witness, (off_t)(len - 40)), 0);
+	verify(f, &v);
+	assert_false(v.ok);
+	assert_non_null(strstr(v.problem, "malformed"));
+	/* Opening cuts the part and restores the missing line from the log. */
+	assert_int_equal(audit_open(&f->opt, &log, err, sizeof(err)), GV_OK);
+	audit_close(log);
+	verify(f, &v);
+	assert_true(v.ok);
+	/* A witness emptied by someone is not a witness with nothing to say. */
+	fd = open(f->witness, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	close(fd);
+	verify(f, &v);
+	assert_false(v.ok);
+	assert_non_null(strstr(v.problem, "has no line"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +542,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damage_before_valid_records_refuses_to_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_directory_fails_closed_then_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_archives_then_prunes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_pruning_state_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_segment_is_not_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_witness_is_repaired_at_open_and_required, setup, teardown),
 	};
 
 	if (log_open(NULL, GV_LOG_ERROR) != GV_OK || crypto_init() != GV_OK)

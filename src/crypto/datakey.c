@@ -1,0 +1,151 @@
+/* datakey.c - data and blind-index keys: wrapping, field sealing, index tokens. */
+#include "crypto/datakey.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* Associated data binding a wrapped key to its place in the hierarchy. */
+static int wrap_aad(enum datakey_kind kind, int64_t dataset_id, int version, char *out,
+		    size_t outlen)
+{
+	return snprintf(out, outlen, "govvault %s key v1|%lld|%d",
+			kind == DATAKEY_DATA ? "data" : "index", (long long)dataset_id, version);
+}
+
+static size_t key_len(enum datakey_kind kind)
+{
+	return kind == DATAKEY_DATA ? DATAKEY_LEN : INDEXKEY_LEN;
+}
+
+gv_err datakey_new(const unsigned char kek[DATAKEY_LEN], enum datakey_kind kind,
+		   int64_t dataset_id, int version, unsigned char *key, unsigned char *wrapped)
+{
+	char aad[96];
+	int n = wrap_aad(kind, dataset_id, version, aad, sizeof(aad));
+
+	util_random_bytes(key, key_len(kind));
+	return crypto_sm4gcm_seal(kek, aad, (size_t)n, key, key_len(kind), wrapped);
+}
+
+gv_err datakey_unwrap(const unsigned char kek[DATAKEY_LEN], enum datakey_kind kind,
+		      int64_t dataset_id, int version, const unsigned char *wrapped, size_t len,
+		      unsigned char *key)
+{
+	char aad[96];
+	int n = wrap_aad(kind, dataset_id, version, aad, sizeof(aad));
+
+	if (len != key_len(kind) + CRYPTO_SEAL_OVERHEAD)
+		return GV_ERR_CRYPTO;
+	return crypto_sm4gcm_open(kek, aad, (size_t)n, wrapped, len, key);
+}
+
+gv_err datakey_rewrap(const unsigned char old_kek[DATAKEY_LEN],
+		      const unsigned char new_kek[DATAKEY_LEN], enum datakey_kind kind,
+		      int64_t dataset_id, int version, const unsigned char *wrapped, size_t len,
+		      unsigned char *out)
+{
+	unsigned char key[INDEXKEY_LEN];
+	char aad[96];
+	int n = wrap_aad(kind, dataset_id, version, aad, sizeof(aad));
+	gv_err err = datakey_unwrap(old_kek, kind, dataset_id, version, wrapped, len, key);
+
+	if (err == GV_OK)
+		err = crypto_sm4gcm_seal(new_kek, aad, (size_t)n, key, key_len(kind), out);
+	util_wipe(key, sizeof(key));
+	return err;
+}
+
+/* "dataset|record|field|version": no part may contain the separator, so two places
+ * can never share associated data. */
+static gv_err seal_aad(int64_t dataset_id, const char *record_id, const char *field,
+		       int64_t version, char *out, size_t outlen, size_t *n)
+{
+	int k;
+
+	if (strchr(record_id, '|') || strchr(field, '|'))
+		return GV_ERR_INVALID;
+	k = snprintf(out, outlen, "%lld|%s|%s|%lld", (long long)dataset_id, record_id, field,
+		     (long long)version);
+	if (k < 0 || (size_t)k >= outlen)
+		return GV_ERR_INVALID;
+	*n = (size_t)k;
+	return GV_OK;
+}
+
+gv_err datakey_seal(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
+		    const char *record_id, const char *field, int64_t version,
+		    const void *plain, size_t len, struct gv_buf *out)
+{
+	char aad[384];
+	size_t n = 0, start = out->len;
+	unsigned char pad[CRYPTO_SEAL_OVERHEAD] = {0};
+	gv_err err = seal_aad(dataset_id, record_id, field, version, aad, sizeof(aad), &n);
+
+	/* Grow the buffer by the sealed size, then seal in place behind what it held. */
+	if (err == GV_OK)
+		err = buf_append(out, plain, len);
+	if (err == GV_OK)
+		err = buf_append(out, pad, sizeof(pad));
+	if (err == GV_OK)
+		err = crypto_sm4gcm_seal(key, aad, n, plain, len, (unsigned char *)out->data + start);
+	if (err != GV_OK && out->data && out->len > start) {
+		util_wipe(out->data + start, out->len - start);
+		out->len = start;
+	}
+	return err;
+}
+
+gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
+		    const char *record_id, const char *field, int64_t version,
+		    const unsigned char *sealed, size_t len, struct gv_buf *out)
+{
+	char aad[384];
+	size_t n = 0, start = out->len;
+	gv_err err;
+
+	if (len < CRYPTO_SEAL_OVERHEAD)
+		return GV_ERR_CRYPTO;
+	err = seal_aad(dataset_id, record_id, field, version, aad, sizeof(aad), &n);
+	if (err == GV_OK)
+		err = buf_append(out, sealed, len - CRYPTO_SEAL_OVERHEAD);   /* room for the plaintext */
+	if (err == GV_OK)
+		err = crypto_sm4gcm_open(key, aad, n, sealed, len, (unsigned char *)out->data + start);
+	if (err != GV_OK && out->data && out->len > start) {
+		util_wipe(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+	} else if (err == GV_OK) {
+		out->data[out->len] = '\0';
+	}
+	return err;
+}
+
+gv_err datakey_blind_index(const unsigned char ikey[INDEXKEY_LEN], const char *field,
+			   const char *value, char out[65])
+{
+	unsigned char mac[CRYPTO_SM3_LEN];
+	struct gv_buf b;
+	const char *end;
+	gv_err err;
+
+	while (*value == ' ')
+		value++;
+	end = value + strlen(value);
+	while (end > value && end[-1] == ' ')
+		end--;
+	buf_init(&b, 70000);
+	err = buf_append(&b, field, strlen(field) + 1);   /* the NUL separates field and value */
+	for (const char *p = value; err == GV_OK && p < end; p++) {
+		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+
+		err = buf_append(&b, &c, 1);
+	}
+	if (err == GV_OK)
+		err = crypto_hmac_sm3(ikey, INDEXKEY_LEN, b.data, b.len, mac);
+	if (err == GV_OK)
+		util_hex_encode(mac, sizeof(mac), out);
+	buf_release(&b);
+	return err;
+}
