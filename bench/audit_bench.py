@@ -25,7 +25,8 @@ def free_port():
 
 
 def postgres_commits(work):
-    """pgbench single-row INSERT commits/s, or None when PostgreSQL is not installed."""
+    """pgbench single-row INSERT commits/s with THREADS clients and with one client, or
+    None when PostgreSQL is not installed."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     if not bins or not shutil.which("pgbench"):
         return None
@@ -52,10 +53,14 @@ def postgres_commits(work):
                     "(now(), 'analyst7', 'record.read', 'dataset:population/record:42', 'permit', 'grant 17');\n")
         os.chmod(work, 0o755)
         os.chmod(script, 0o644)
-        out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", "bench", "-n",
-                              "-c", str(THREADS), "-j", "2", "-T", str(SECONDS), "-f", script, "postgres"],
-                             capture_output=True, text=True, check=True).stdout
-        return float(re.search(r"tps = ([\d.]+)", out).group(1))
+        tps = []
+        for clients in (THREADS, 1):
+            out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", "bench", "-n",
+                                  "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(SECONDS),
+                                  "-f", script, "postgres"],
+                                 capture_output=True, text=True, check=True).stdout
+            tps.append(float(re.search(r"tps = ([\d.]+)", out).group(1)))
+        return tps
     finally:
         subprocess.run(as_pg + [b + "/pg_ctl", "-D", pgdata, "-m", "fast", "stop"], capture_output=True)
 
@@ -72,7 +77,8 @@ try:
                                       "govvault", "baseline", "ratio"))
     rows = [("durable appends/s vs single writer write+fdatasync/s", app, fs)]
     if pg:
-        rows.append(("durable appends/s vs PostgreSQL 1-row INSERT commits/s", app, pg))
+        rows.append(("durable appends/s vs PostgreSQL INSERT commits/s, %d clients" % THREADS, app, pg[0]))
+        rows.append(("durable appends/s vs PostgreSQL INSERT commits/s, 1 client", app, pg[1]))
     rows.append(("verify MB/s vs reading + one-pass SM3 of the same files MB/s",
                  v["verify_mb_per_s"], v["read_sm3_mb_per_s"]))
     for name, a, b in rows:

@@ -232,17 +232,6 @@ static gv_err write_all(int fd, const char *data, size_t len)
 	return GV_OK;
 }
 
-static gv_err fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	gv_err err;
-
-	if (fd < 0)
-		return GV_ERR_IO;
-	err = fsync(fd) == 0 ? GV_OK : GV_ERR_IO;
-	close(fd);
-	return err;
-}
 
 /* Opens (creating) the segment for first_seq as the active one.  Caller holds mu. */
 static gv_err segment_open(struct audit_log *log, int64_t first_seq, int create)
@@ -267,7 +256,7 @@ static gv_err segment_open(struct audit_log *log, int64_t first_seq, int create)
 	}
 	if (fd < 0)
 		return GV_ERR_IO;
-	if (fstat(fd, &st) != 0 || (create && fsync_dir(log->dir) != GV_OK)) {
+	if (fstat(fd, &st) != 0 || (create && seg_fsync_dir(log->dir) != GV_OK)) {
 		close(fd);
 		return GV_ERR_IO;
 	}

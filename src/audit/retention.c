@@ -132,19 +132,6 @@ static gv_err witness_extract(const char *witness, int64_t first, int64_t last, 
 	return err;
 }
 
-/* fsync of a directory, so a removal or rename in it survives a crash. */
-static gv_err sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	gv_err err;
-
-	if (fd < 0)
-		return GV_ERR_IO;
-	err = fsync(fd) == 0 ? GV_OK : GV_ERR_IO;
-	close(fd);
-	return err;
-}
-
 /* Records the pruning (chained) and signs it for pruned.state: verification trusts
  * the gap only with this signature.  state gets the line for pruned.state. */
 static gv_err prune_record(struct audit_log *log, const struct sm2_key *key, int64_t first,
@@ -249,11 +236,11 @@ gv_err audit_retain(struct audit_log *log, const char *archive_dir, int retentio
 		snprintf(state, sizeof(state), "%s/pruned.state", dir);
 		err = util_file_write(state, state_line, strlen(state_line), 0600);
 		if (err == GV_OK)
-			err = sync_dir(archive_dir);
+			err = seg_fsync_dir(archive_dir);
 		if (err == GV_OK && unlink(path) != 0)
 			err = GV_ERR_IO;
 		if (err == GV_OK)
-			err = sync_dir(dir);
+			err = seg_fsync_dir(dir);
 		if (err == GV_OK) {
 			(*pruned)++;
 			log_info("audit: %s archived and pruned (records up to %lld)", l.names[i], (long long)last);

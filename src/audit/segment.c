@@ -191,3 +191,15 @@ gv_err seg_pruned_state(const char *dir, int64_t *last, unsigned char hash[SEG_H
 	free(text);
 	return err;
 }
+
+gv_err seg_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	gv_err err;
+
+	if (fd < 0)
+		return GV_ERR_IO;
+	err = fsync(fd) == 0 ? GV_OK : GV_ERR_IO;
+	close(fd);
+	return err;
+}

@@ -64,4 +64,8 @@ void seg_unmap(struct seg_map *m);
 gv_err seg_pruned_state(const char *dir, int64_t *last, unsigned char hash[SEG_HASH_LEN],
 			char hex[2 * SEG_HASH_LEN + 1]) GV_MUST_CHECK;
 
+/* fsync of a directory, so that a file created, renamed or removed in it survives a
+ * crash. */
+gv_err seg_fsync_dir(const char *dir) GV_MUST_CHECK;
+
 #endif
