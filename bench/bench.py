@@ -10,6 +10,8 @@ import gvtest  # noqa: E402
 BUILD, TOOLS, SECONDS = sys.argv[1], sys.argv[2], int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.cpu_count() or 2
 gvtest.BIN = BUILD
+gvtest.DAEMON = os.path.join(BUILD, "govvaultd")
+gvtest.CLI = os.path.join(BUILD, "govvault")
 
 d = gvtest.Daemon("[password]\nargon2_memory_kib = 65536\nargon2_iterations = 3\n"
                   "[session]\nmax_per_account = 100\n[lockout]\nmax_failures = 100\n")
@@ -18,7 +20,7 @@ base_port = gvtest.free_port()
 base = subprocess.Popen([os.path.join(TOOLS, "baseline_mhd"), str(base_port),
                          os.path.join(d.data, "tls/cert.pem"), os.path.join(d.data, "tls/key.pem"), "4"])
 try:
-    sec = d.activate_admin("secadmin")[0]
+    sec = d.activate_admin("secadmin").token
     token, pw = d.activate_user("bench", d.new_user(sec, "bench"))
 
     # Logins per second: THREADS clients in parallel, each session logged out again.
@@ -53,8 +55,8 @@ try:
             ("GET /v1/health req/s vs bare MHD", health, bare)]
     for name, a, b in rows:
         print("%-52s %12.1f %12.1f %6.2fx" % (name, a, b, a / b))
-    print("\nEach govvault request writes one audit row with an fsync (SQLite synchronous=FULL)"
-          " before it answers.")
+    print("\nEach govvault request appends one audit record, durable (fdatasync, shared by group"
+          " commit) before it answers.")
 finally:
     base.terminate()
     base.wait()

@@ -53,6 +53,8 @@ struct audit_log {
 	struct gv_buf queue;              /* frames not yet written */
 	struct gv_buf witness;            /* witness lines of queued checkpoints */
 	struct waiter *wait_head, **wait_tail;
+	struct waiter *inflight;          /* waiters of the batch being written */
+	int write_timeout_s;
 	int64_t since_cp;
 	int64_t last_cp_us;
 	int64_t last_tick_us;
@@ -206,8 +208,13 @@ static void log_fail(struct audit_log *log, const char *what)
 	__atomic_store_n(&log->available, 0, __ATOMIC_RELEASE);
 	if (what != log->problem)
 		snprintf(log->problem, sizeof(log->problem), "%s", what);
+	/* In-flight waiters are released too: a write that hangs must turn into refusals,
+	 * and the writer, when it returns, finds no waiter left to touch. */
 	for (struct waiter *w = log->wait_head; w; w = w->next)
 		w->state = -1;
+	for (struct waiter *w = log->inflight; w; w = w->next)
+		w->state = -1;
+	log->inflight = NULL;
 	log->wait_head = NULL;
 	log->wait_tail = &log->wait_head;
 	log->queue.len = 0;
@@ -272,6 +279,23 @@ static gv_err segment_open(struct audit_log *log, int64_t first_seq, int create)
 }
 
 /* Writes a queued batch and its witness lines; outside mu. */
+#ifdef GV_FAULT_INJECTION
+/* Test builds only: GOVVAULT_FAULT_AUDIT_STALL_MS makes every group write hang that
+ * long first, standing in for a disk whose fsync does not return. */
+static void fault_stall(void)
+{
+	const char *v = getenv("GOVVAULT_FAULT_AUDIT_STALL_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	if (ms > 0)
+		usleep((useconds_t)ms * 1000);
+}
+#else
+static void fault_stall(void)
+{
+}
+#endif
+
 /* Writes a batch, then its witness lines.  Returns GV_OK when the segment part is
  * durable; *witness_ok says whether the witness part is too.  A batch on disk stays
  * durable even if its witness line is lost: the records are proven by the chain, and
@@ -469,7 +493,6 @@ static void *writer_main(void *arg)
 	buf_init(&spare_w, QUEUE_MAX);
 	pthread_mutex_lock(&log->mu);
 	for (;;) {
-		struct waiter *done;
 		int64_t last_seq;
 		unsigned char last_head[SEG_HASH_LEN];
 		gv_err err;
@@ -496,7 +519,7 @@ static void *writer_main(void *arg)
 		wit = log->witness;
 		log->queue = spare_q;
 		log->witness = spare_w;
-		done = log->wait_head;
+		log->inflight = log->wait_head;
 		log->wait_head = NULL;
 		log->wait_tail = &log->wait_head;
 		last_seq = log->next_seq;
@@ -504,6 +527,7 @@ static void *writer_main(void *arg)
 		fd = log->fd;
 		pthread_mutex_unlock(&log->mu);
 
+		fault_stall();
 		err = batch_write(log, fd, &batch, &wit, &witness_ok);
 		if (err == GV_OK)
 			forward(log, &batch);
@@ -516,8 +540,9 @@ static void *writer_main(void *arg)
 			log->durable_seq = last_seq;
 			memcpy(log->durable_head, last_head, SEG_HASH_LEN);
 			log->durable_size += (int64_t)batch.len;
-			for (struct waiter *w = done; w; w = w->next)
+			for (struct waiter *w = log->inflight; w; w = w->next)
 				w->state = 1;
+			log->inflight = NULL;
 			if (!log->available) {
 				/* log_fail rewound the chain to the state before this batch. */
 				log->next_seq = log->durable_seq;
@@ -528,8 +553,9 @@ static void *writer_main(void *arg)
 			else
 				log_fail(log, "the audit witness cannot be written");
 		} else {
-			for (struct waiter *w = done; w; w = w->next)
+			for (struct waiter *w = log->inflight; w; w = w->next)
 				w->state = -1;
+			log->inflight = NULL;
 			if (err != GV_OK) {
 				char what[160];
 
@@ -559,6 +585,7 @@ static void *writer_main(void *arg)
 gv_err audit_append(struct audit_log *log, struct audit_rec *r)
 {
 	struct waiter me = {NULL, 0};
+	struct timespec deadline;
 	gv_err err;
 
 	pthread_mutex_lock(&log->mu);
@@ -577,8 +604,18 @@ gv_err audit_append(struct audit_log *log, struct audit_rec *r)
 	*log->wait_tail = &me;
 	log->wait_tail = &me.next;
 	pthread_cond_signal(&log->cv_writer);
-	while (me.state == 0)
-		pthread_cond_wait(&log->cv_done, &log->mu);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += log->write_timeout_s;
+	while (me.state == 0) {
+		if (pthread_cond_timedwait(&log->cv_done, &log->mu, &deadline) == ETIMEDOUT &&
+		    me.state == 0) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "an audit write has not completed within %d s",
+				 log->write_timeout_s);
+			log_fail(log, what);   /* releases me and everyone waiting */
+		}
+	}
 	pthread_mutex_unlock(&log->mu);
 	return me.state > 0 ? GV_OK : GV_ERR_UNAVAILABLE;
 }
@@ -844,6 +881,7 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 	log->cp_records = opt->checkpoint_records;
 	log->cp_seconds = opt->checkpoint_seconds;
 	log->seg_bytes = opt->segment_bytes;
+	log->write_timeout_s = opt->write_timeout_s > 0 ? opt->write_timeout_s : 10;
 	if (util_strcpy(log->dir, sizeof(log->dir), opt->dir) != GV_OK ||
 	    util_strcpy(log->witness_path, sizeof(log->witness_path), opt->witness_path) != GV_OK ||
 	    util_strcpy(log->node, sizeof(log->node), opt->node) != GV_OK) {

@@ -18,7 +18,8 @@
  * signing of a checkpoint happen under it (ordering is the chain).  The writer does
  * its group-commit write and fsync outside it; the rare I/O of resumption, segment
  * rotation and the watchdog's stat calls happens under it.  audit_available() reads
- * an atomic flag, so requests are refused rather than blocked while that I/O hangs. */
+ * an atomic flag, and an appender waits at most write_timeout_s before it fails the
+ * log, so a hanging disk turns into refusals rather than a pile of blocked threads. */
 #ifndef GV_AUDIT_AUDIT_H
 #define GV_AUDIT_AUDIT_H
 
@@ -37,6 +38,7 @@ struct audit_options {
 	int checkpoint_records;
 	int checkpoint_seconds;
 	int64_t segment_bytes;        /* rotate after this size */
+	int write_timeout_s;          /* a group write slower than this fails the log */
 	const char *syslog_host;      /* NULL or "" = no SIEM forwarding */
 	int syslog_port;
 	int syslog_queue;

@@ -168,6 +168,7 @@ gv_err app_audit_open(const struct gv_config *cfg, struct audit_log **out, char 
 		.checkpoint_records = cfg->audit_cp_records,
 		.checkpoint_seconds = cfg->audit_cp_seconds,
 		.segment_bytes = (int64_t)cfg->audit_segment_mib << 20,
+		.write_timeout_s = cfg->audit_write_timeout_s,
 		.syslog_host = cfg->audit_syslog_host,
 		.syslog_port = cfg->audit_syslog_port,
 		.syslog_queue = cfg->audit_syslog_queue,

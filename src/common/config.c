@@ -106,6 +106,8 @@ static const struct config_key config_table[] = {
 		"a signed checkpoint at least this often while records arrive"),
 	INT_KEY("audit", "segment_mib", audit_segment_mib, 1, 512, 0, "64",
 		"start a new segment file after this many MiB"),
+	INT_KEY("audit", "write_timeout_seconds", audit_write_timeout_s, 1, 300, 0, "10",
+		"a group write (write + fdatasync) slower than this turns the log unavailable"),
 	INT_KEY("audit", "retention_days", audit_retention_days, 365, 36500, 0, "365",
 		"days audit records stay in audit.dir; never less than 365 (one year)"),
 	PATH_KEY("audit", "archive_dir", audit_archive_dir, 0, "audit-archive",

@@ -64,6 +64,7 @@ struct gv_config {
 	int audit_segment_mib;
 	int audit_verify_s;
 	int audit_retention_days;
+	int audit_write_timeout_s;
 	char audit_archive_dir[GV_PATH_MAX];
 	char audit_syslog_host[256];
 	int audit_syslog_port;

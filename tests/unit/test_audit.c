@@ -528,6 +528,41 @@ static void test_witness_is_repaired_at_open_and_required(void **state)
 	free(text);
 }
 
+static void test_hanging_write_turns_into_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct audit_verify_result v;
+	struct audit_log *log = NULL;
+	struct audit_rec r;
+	char err[256];
+	int64_t t0;
+	int waited = 0;
+
+	f->opt.write_timeout_s = 1;
+	assert_int_equal(audit_open(&f->opt, &log, err, sizeof(err)), GV_OK);
+	append_n(log, 2, "test.before");
+	/* The next group write hangs for 2.5 s (test builds only). */
+	setenv("GOVVAULT_FAULT_AUDIT_STALL_MS", "2500", 1);
+	memset(&r, 0, sizeof(r));
+	r.kind = AUDIT_KIND_REQUEST;
+	snprintf(r.action, sizeof(r.action), "test.stalled");
+	t0 = util_now_us();
+	assert_int_equal(audit_append(log, &r), GV_ERR_UNAVAILABLE);
+	assert_true(util_now_us() - t0 < 2000000);   /* refused after the timeout, not the stall */
+	assert_false(audit_available(log));
+	unsetenv("GOVVAULT_FAULT_AUDIT_STALL_MS");
+	/* Once the write returns, the writer resumes by itself. */
+	while (!audit_available(log) && waited < 80) {
+		usleep(100000);
+		waited++;
+	}
+	assert_true(audit_available(log));
+	append_n(log, 2, "test.after");
+	audit_close(log);
+	verify(f, &v);
+	assert_true(v.ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_pruning_state_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_segment_is_not_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_witness_is_repaired_at_open_and_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hanging_write_turns_into_refusals, setup, teardown),
 	};
 
 	if (log_open(NULL, GV_LOG_ERROR) != GV_OK || crypto_init() != GV_OK)
