@@ -214,6 +214,18 @@ gv_err login_password(struct gv_app *app, const char *username, const char *pass
 		goto out; /* not a credential failure: the counter is left alone */
 	a.failed_pw = 0;
 	a.last_login_at = now;
+	{
+		/* A hash made at an older Argon2 cost is remade at today's on the next
+		 * successful login, so that a wrong password costs the same for this account
+		 * as for an unknown username. */
+		struct password_params pp = app_password_params(&cfg);
+		char fresh[PASSWORD_HASH_MAX];
+
+		if (password_needs_rehash(a.pw_hash, &pp) &&
+		    password_hash(&pp, password, fresh, sizeof(fresh)) == GV_OK)
+			memcpy(a.pw_hash, fresh, sizeof(fresh));
+		util_wipe(fresh, sizeof(fresh));
+	}
 	err = app->st->ops->account_update(app->st, &a);
 	if (err != GV_OK)
 		goto out;

@@ -307,3 +307,13 @@ void pw_common_free(struct pw_common *set)
 	free(set->slots);
 	free(set);
 }
+
+int password_needs_rehash(const char *encoded, const struct password_params *p)
+{
+	unsigned m, t, par;
+
+	/* libargon2's encoding: $argon2id$v=19$m=<kib>,t=<iterations>,p=<lanes>$salt$tag */
+	if (sscanf(encoded, "$argon2id$v=19$m=%u,t=%u,p=%u$", &m, &t, &par) != 3)
+		return 1;
+	return m != p->memory_kib || t != p->iterations || par != p->parallelism;
+}

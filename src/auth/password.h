@@ -33,6 +33,10 @@ gv_err password_hash(const struct password_params *p, const char *password, char
 /* GV_OK on match, GV_ERR_AUTH on mismatch; runs in time independent of where they differ. */
 gv_err password_verify(const char *encoded, const char *password) GV_MUST_CHECK;
 
+/* 1 if encoded was not made with exactly the parameters p (so a successful login
+ * should store a new hash at today's cost). */
+int password_needs_rehash(const char *encoded, const struct password_params *p);
+
 /* GV_OK or GV_ERR_POLICY with a static reason that never quotes the password. */
 gv_err password_check_policy(const struct password_policy *pol, const char *username,
 			     const char *password, const char **why) GV_MUST_CHECK;

@@ -226,5 +226,26 @@ class TimingAfterCostReloadTest(DaemonTest):
                         "known user %.1f ms vs unknown user %.1f ms" % (mk * 1e3, mu * 1e3))
 
 
+class LoginRehashTest(DaemonTest):
+    extra = "[lockout]\nmax_failures = 100\n"
+
+    def test_a_login_rehashes_at_the_new_cost(self):
+        """Without a password change: the next successful login stores the hash at the
+        new cost, and from then on a wrong password costs what an unknown user's does."""
+        d = self.d
+        sec = d.activate_admin("secadmin").token
+        token, pw = d.user(sec, "nora")
+        d.append_config("[password]\nargon2_memory_kib = 32768\nargon2_iterations = 2")
+        d.signal(signal.SIGHUP)
+        time.sleep(0.5)
+        s, r = d.login("nora", pw)
+        self.assertEqual(s, 200, r)
+        known = [timed_login(d, "nora", WRONG)[0] for _ in range(5)]
+        unknown = [timed_login(d, "nobody-here", WRONG)[0] for _ in range(5)]
+        mk, mu = statistics.median(known), statistics.median(unknown)
+        self.assertLess(max(mk, mu), 3 * min(mk, mu),
+                        "known user %.1f ms vs unknown user %.1f ms" % (mk * 1e3, mu * 1e3))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -27,6 +27,22 @@ static void test_hash_verify(void **state)
 	assert_string_not_equal(h, h2); /* salted */
 }
 
+static void test_needs_rehash(void **state)
+{
+	struct password_params p = {1024, 1, 1}, q = {2048, 1, 1};
+	char h[PASSWORD_HASH_MAX];
+
+	(void)state;
+	assert_int_equal(password_hash(&p, "Correct-Horse-9", h, sizeof(h)), GV_OK);
+	assert_false(password_needs_rehash(h, &p));
+	assert_true(password_needs_rehash(h, &q));
+	q.memory_kib = 1024;
+	q.iterations = 2;
+	assert_true(password_needs_rehash(h, &q));
+	assert_true(password_needs_rehash("$argon2i$v=19$m=1024,t=1,p=1$x$y", &p));
+	assert_true(password_needs_rehash("", &p));
+}
+
 static void test_policy(void **state)
 {
 	static const char *const words[] = {"Password123!", "letmein"};
@@ -90,7 +106,8 @@ static void test_generate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_verify), cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_hash_verify), cmocka_unit_test(test_needs_rehash),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_common_file), cmocka_unit_test(test_generate),
 	};
 
