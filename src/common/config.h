@@ -55,6 +55,9 @@ struct gv_config {
 	char utc_offset[8];
 	int utc_offset_min;       /* derived from utc_offset */
 	int maintenance_interval_s;
+	/* [data] */
+	char data_important_kinds[256];
+	int data_important_rows;
 	/* [audit] */
 	char audit_dir[GV_PATH_MAX];
 	char audit_witness[GV_PATH_MAX];

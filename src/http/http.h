@@ -116,6 +116,10 @@ gv_err h_audit_public_key(struct http_req *r);
 gv_err h_audit_export(struct http_req *r);
 /* A verification result as JSON. h_audit.c */
 json_t *audit_verify_json(const struct audit_verify_result *v);
+gv_err h_datasets_create(struct http_req *r);
+gv_err h_datasets_list(struct http_req *r);
+gv_err h_datasets_get(struct http_req *r);
+gv_err h_datasets_grade(struct http_req *r);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

@@ -22,6 +22,8 @@ enum route_auth {
 #define SEC ROLE_BIT(ROLE_SECADMIN)
 #define SYS ROLE_BIT(ROLE_SYSADMIN)
 #define AUD ROLE_BIT(ROLE_AUDITADMIN)
+#define OWN ROLE_BIT(ROLE_DATA_OWNER)
+#define BIZ (ROLE_BIT(ROLE_DATA_OWNER) | ROLE_BIT(ROLE_ANALYST) | ROLE_BIT(ROLE_REVIEWER))
 
 struct route {
 	const char *method;
@@ -60,6 +62,10 @@ static const struct route routes[] = {
 	{"POST", "/v1/audit/verify", AUTH_ACTIVE, AUD, "audit.verify", h_audit_verify},
 	{"GET", "/v1/audit/export", AUTH_ACTIVE, AUD, "audit.export", h_audit_export},
 	{"GET", "/v1/audit/public-key", AUTH_ACTIVE, AUD, "audit.public_key", h_audit_public_key},
+	{"GET", "/v1/datasets", AUTH_ACTIVE, SEC | BIZ, "dataset.list", h_datasets_list},
+	{"POST", "/v1/datasets", AUTH_ACTIVE, OWN, "dataset.register", h_datasets_create},
+	{"GET", "/v1/datasets/{}", AUTH_ACTIVE, SEC | BIZ, "dataset.get", h_datasets_get},
+	{"POST", "/v1/datasets/{}/grade", AUTH_ACTIVE, SEC | OWN, "dataset.grade", h_datasets_grade},
 	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config},
 	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload},
 };

@@ -3,10 +3,8 @@
  * One connection guarded by a mutex: SQLite serialises writers anyway, and with
  * synchronous=FULL every commit is an fsync, so a pool would only add contention.
  * Statements are prepared once (SQLITE_PREPARE_PERSISTENT) and reused. */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,93 +130,23 @@ static const char *const migrations[] = {
 	/* 3: the audit trail moved to the chained segment files of src/audit; rows from
 	 * before are kept, renamed, for reference. */
 	"ALTER TABLE audit_log RENAME TO audit_log_legacy;",
+	/* 4: the data catalog (sqlite_data.c) */
+	"CREATE TABLE datasets (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL, department TEXT NOT NULL, owner TEXT NOT NULL,"
+	" category TEXT NOT NULL, description TEXT NOT NULL, legal_basis TEXT NOT NULL,"
+	" retention_days INTEGER NOT NULL, expected_rows INTEGER NOT NULL, schema TEXT NOT NULL,"
+	" grade INTEGER NOT NULL, grade_suggested INTEGER NOT NULL, grade_reason TEXT NOT NULL,"
+	" grade_confirmed INTEGER NOT NULL, confirmed_by TEXT NOT NULL,"
+	" pending_grade INTEGER NOT NULL, pending_by TEXT NOT NULL, pending_reason TEXT NOT NULL,"
+	" created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
-
-struct sqlite_store {
-	struct gv_store base;   /* first: the interface pointer casts to this */
-	sqlite3 *db;
-	pthread_mutex_t lock;
-	sqlite3_stmt *stmts[Q__COUNT];
-};
-
-static struct sqlite_store *impl(struct gv_store *st)
-{
-	return (struct sqlite_store *)st;
-}
 
 /* Returns the cached statement, prepared on first use; caller holds the lock. */
+_Static_assert(Q__COUNT <= SQLITE_CORE_STMTS, "SQLITE_CORE_STMTS is too small");
+
 static sqlite3_stmt *stmt_get(struct sqlite_store *s, enum stmt_id id)
 {
-	if (!s->stmts[id] &&
-	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-			       NULL) != SQLITE_OK) {
-		log_error("sqlite: prepare %d failed: %s", (int)id, sqlite3_errmsg(s->db));
-		return NULL;
-	}
-	return s->stmts[id];
-}
-
-static void stmt_done(sqlite3_stmt *q)
-{
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-}
-
-static gv_err map_rc(struct sqlite_store *s, int rc)
-{
-	if (rc == SQLITE_DONE || rc == SQLITE_OK || rc == SQLITE_ROW)
-		return GV_OK;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return GV_ERR_EXISTS;
-	log_error("sqlite: %s", sqlite3_errmsg(s->db));
-	return GV_ERR_STORE;
-}
-
-/* Runs a statement with no result rows. */
-static gv_err exec_simple(struct sqlite_store *s, sqlite3_stmt *q)
-{
-	int rc = sqlite3_step(q);
-	gv_err err = map_rc(s, rc);
-
-	stmt_done(q);
-	return err;
-}
-
-static void col_text(sqlite3_stmt *q, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(q, i);
-	size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
-
-	if (n >= size)
-		n = size - 1;
-	if (n)
-		memcpy(dst, t, n);
-	dst[n] = '\0';
-}
-
-static void col_blob(sqlite3_stmt *q, int i, unsigned char *dst, size_t size, size_t *len)
-{
-	const void *b = sqlite3_column_blob(q, i);
-	size_t n = b ? (size_t)sqlite3_column_bytes(q, i) : 0;
-
-	if (n > size)
-		n = 0; /* cannot be produced by this code; treat as absent */
-	if (n)
-		memcpy(dst, b, n);
-	*len = n;
-}
-
-static void bind_text(sqlite3_stmt *q, int i, const char *t)
-{
-	sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
-}
-
-static void bind_blob(sqlite3_stmt *q, int i, const unsigned char *b, size_t len)
-{
-	if (len)
-		sqlite3_bind_blob(q, i, b, (int)len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(q, i);
+	return stmt_cached(s, &s->stmts[id], stmt_sql[id]);
 }
 
 static void account_bind(sqlite3_stmt *q, const struct store_account *a)
@@ -775,6 +703,7 @@ static void sq_close(struct gv_store *st)
 
 	for (int i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	sqd_finalize(s);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -803,6 +732,10 @@ static const struct store_ops sqlite_ops = {
 	.session_purge = sq_session_purge,
 	.role_get = sq_role_get,
 	.role_set = sq_role_set,
+	.dataset_insert = sqd_dataset_insert,
+	.dataset_get = sqd_dataset_get,
+	.dataset_update = sqd_dataset_update,
+	.dataset_list = sqd_dataset_list,
 };
 
 static gv_err migrate(sqlite3 *db)

@@ -81,8 +81,35 @@ struct store_session {
 	char device_fp[65];
 };
 
+/* A dataset of the catalog (data/catalog.h for the schema and grades). */
+struct store_dataset {
+	int64_t id;
+	char name[64];
+	char title[129];
+	char department[129];         /* the owning department: reads are limited to it */
+	char owner[65];               /* the data owner account that registered it */
+	char category[129];           /* business category */
+	char description[1025];
+	char legal_basis[513];
+	int retention_days;
+	int64_t expected_rows;
+	char schema[16384];           /* catalog schema JSON */
+	int grade;                    /* 1..3 in force */
+	int grade_suggested;
+	char grade_reason[257];
+	int grade_confirmed;          /* secadmin has confirmed or set the grade */
+	char confirmed_by[65];
+	int pending_grade;            /* a lowering waiting for the second person; 0 = none */
+	char pending_by[65];
+	char pending_reason[257];
+	char created_by[65];
+	int64_t created_at;
+	int64_t updated_at;
+};
+
 struct gv_store;
 
+typedef int (*store_dataset_cb)(const struct store_dataset *d, void *ctx);
 typedef int (*store_account_cb)(const struct store_account *a, void *ctx);
 typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
 typedef int (*store_text_cb)(const char *text, void *ctx);
@@ -123,6 +150,12 @@ struct store_ops {
 	gv_err (*role_get)(struct gv_store *st, const char *role, char *ip, size_t iplen,
 			   char *windows, size_t winlen);
 	gv_err (*role_set)(struct gv_store *st, const char *role, const char *ip, const char *windows);
+
+	/* Catalog. insert sets d->id; GV_ERR_EXISTS for a taken name. */
+	gv_err (*dataset_insert)(struct gv_store *st, struct store_dataset *d);
+	gv_err (*dataset_get)(struct gv_store *st, const char *name, struct store_dataset *out);
+	gv_err (*dataset_update)(struct gv_store *st, const struct store_dataset *d);
+	gv_err (*dataset_list)(struct gv_store *st, store_dataset_cb cb, void *ctx);
 
 };
 

@@ -192,6 +192,46 @@ static void test_sessions_roles(void **state)
 }
 
 
+static int dataset_count(const struct store_dataset *d, void *ctx)
+{
+	(void)d;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_datasets(void **state)
+{
+	struct gv_store *st = *state;
+	static struct store_dataset d, g;
+	int n = 0;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "population");
+	snprintf(d.department, sizeof(d.department), "Statistics");
+	snprintf(d.schema, sizeof(d.schema), "{\"fields\":[]}");
+	d.grade = d.grade_suggested = 3;
+	d.expected_rows = 5000000000LL;
+	assert_int_equal(st->ops->dataset_insert(st, &d), GV_OK);
+	assert_true(d.id > 0);
+	assert_int_equal(st->ops->dataset_insert(st, &d), GV_ERR_EXISTS);
+	assert_int_equal(st->ops->dataset_get(st, "population", &g), GV_OK);
+	assert_memory_equal(&d, &g, sizeof(d));
+	g.grade = 2;
+	g.pending_grade = 1;
+	snprintf(g.pending_by, sizeof(g.pending_by), "olga");
+	assert_int_equal(st->ops->dataset_update(st, &g), GV_OK);
+	assert_int_equal(st->ops->dataset_get(st, "population", &d), GV_OK);
+	assert_int_equal(d.grade, 2);
+	assert_string_equal(d.pending_by, "olga");
+	assert_int_equal(st->ops->dataset_get(st, "nothing", &g), GV_ERR_NOT_FOUND);
+	g.id = 999;
+	assert_int_equal(st->ops->dataset_update(st, &g), GV_ERR_NOT_FOUND);
+	snprintf(d.name, sizeof(d.name), "prices");
+	assert_int_equal(st->ops->dataset_insert(st, &d), GV_OK);
+	assert_int_equal(st->ops->dataset_list(st, dataset_count, &n), GV_OK);
+	assert_int_equal(n, 2);
+}
+
 static void test_reopen(void **state)
 {
 	struct gv_store *st2;
@@ -210,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_history_and_recovery),
 		cmocka_unit_test(test_sessions_roles),
+		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_reopen),
 	};
 

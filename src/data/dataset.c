@@ -1,0 +1,185 @@
+/* dataset.c - dataset registration and the two-person grading workflow. */
+#include "data/dataset.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/role.h"
+#include "common/util.h"
+#include "data/catalog.h"
+
+/* Serialises read-modify-write of a dataset's grade (few and rare). */
+static pthread_mutex_t grade_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int is_secadmin(const struct store_account *a)
+{
+	return (a->roles & ROLE_BIT(ROLE_SECADMIN)) != 0;
+}
+
+int dataset_visible(const struct store_account *actor, const struct store_dataset *d)
+{
+	return is_secadmin(actor) || (!(actor->roles & ROLE_ADMIN_MASK) &&
+				      strcmp(actor->department, d->department) == 0);
+}
+
+/* Dataset names appear in paths and audit objects: keep them to identifiers. */
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z')))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
+			const struct dataset_input *in, struct store_dataset *out, char *why,
+			size_t whylen)
+{
+	struct catalog_schema schema;
+	struct catalog_policy pol;
+	struct gv_config cfg;
+	json_t *canon = NULL;
+	char *text = NULL, obj[96], reason[320];
+	gv_err err;
+
+	memset(out, 0, sizeof(*out));
+	why[0] = '\0';
+	if (!name_ok(in->name)) {
+		snprintf(why, whylen, "name must be 2-63 characters of a-z, 0-9, _ and -, starting "
+			 "with a letter");
+		return GV_ERR_INVALID;
+	}
+	if (in->retention_days < 1 || in->expected_rows < 0) {
+		snprintf(why, whylen, "retention_days must be >= 1 and expected_rows >= 0");
+		return GV_ERR_INVALID;
+	}
+	err = catalog_schema_parse(in->schema, &schema, why, whylen);
+	if (err != GV_OK)
+		return err;
+	app_policy(app, &cfg);
+	pol.important_rows = cfg.data_important_rows;
+	if (catalog_kinds_parse(cfg.data_important_kinds, &pol.important_kinds, why, whylen) != GV_OK)
+		return GV_ERR_CONFIG;
+	canon = catalog_schema_json(&schema);
+	text = canon ? json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(canon);
+	if (!text)
+		return GV_ERR_NOMEM;
+	if (strlen(text) >= sizeof(out->schema)) {
+		free(text);
+		snprintf(why, whylen, "schema is too large");
+		return GV_ERR_TOO_LARGE;
+	}
+	snprintf(out->schema, sizeof(out->schema), "%s", text);
+	free(text);
+	snprintf(out->name, sizeof(out->name), "%s", in->name);
+	snprintf(out->title, sizeof(out->title), "%s", in->title);
+	snprintf(out->department, sizeof(out->department), "%s", actor->department);
+	snprintf(out->owner, sizeof(out->owner), "%s", actor->username);
+	snprintf(out->category, sizeof(out->category), "%s", in->category);
+	snprintf(out->description, sizeof(out->description), "%s", in->description ? in->description : "");
+	snprintf(out->legal_basis, sizeof(out->legal_basis), "%s", in->legal_basis);
+	out->retention_days = in->retention_days;
+	out->expected_rows = in->expected_rows;
+	out->grade_suggested = catalog_grade_suggest(&schema, in->expected_rows, &pol,
+						     out->grade_reason, sizeof(out->grade_reason));
+	out->grade = out->grade_suggested;
+	snprintf(out->created_by, sizeof(out->created_by), "%s", actor->username);
+	out->created_at = out->updated_at = util_now_s();
+	err = app->st->ops->dataset_insert(app->st, out);
+	if (err == GV_ERR_EXISTS)
+		snprintf(why, whylen, "a dataset with this name already exists");
+	if (err != GV_OK)
+		return err;
+	snprintf(obj, sizeof(obj), "dataset:%s", out->name);
+	snprintf(reason, sizeof(reason), "registered for %.64s; suggested grade %d: %.200s",
+		 out->department, out->grade_suggested, out->grade_reason);
+	return audit_event(app->audit, actor->username, "dataset.registered", obj, reason);
+}
+
+gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,
+			 int grade, const char *reason, struct store_dataset *out, const char **why)
+{
+	char obj[96], note[400];
+	const char *action;
+	int sec = is_secadmin(actor), owner;
+	gv_err err;
+
+	*why = NULL;
+	if (grade < 1 || grade > 3 || !reason || !*reason) {
+		*why = "grade must be 1, 2 or 3, with a reason";
+		return GV_ERR_INVALID;
+	}
+	pthread_mutex_lock(&grade_lock);
+	err = app->st->ops->dataset_get(app->st, name, out);
+	if (err == GV_OK && !dataset_visible(actor, out))
+		err = GV_ERR_NOT_FOUND;   /* another department's dataset does not exist for them */
+	if (err == GV_ERR_NOT_FOUND)
+		*why = "no such dataset";
+	if (err != GV_OK)
+		goto out;
+	owner = !sec && (actor->roles & ROLE_BIT(ROLE_DATA_OWNER));
+	if (!sec && !owner) {
+		*why = "only the security administrator or the department's data owner may grade";
+		err = GV_ERR_FORBIDDEN;
+		goto out;
+	}
+	if (sec && (!out->grade_confirmed || grade > out->grade)) {
+		action = !out->grade_confirmed ? (grade == out->grade_suggested ? "dataset.grade_confirmed"
+							: "dataset.grade_overridden")
+			 : "dataset.grade_raised";
+		out->grade = grade;
+		out->grade_confirmed = 1;
+		snprintf(out->confirmed_by, sizeof(out->confirmed_by), "%s", actor->username);
+		out->pending_grade = 0;
+		out->pending_by[0] = out->pending_reason[0] = '\0';
+	} else if (grade == out->grade) {
+		*why = "the dataset already has this grade";
+		err = GV_ERR_STATE;
+		goto out;
+	} else if (grade > out->grade) {
+		*why = "raising a grade is the security administrator's";
+		err = GV_ERR_FORBIDDEN;
+		goto out;
+	} else if (out->pending_grade == grade && strcmp(out->pending_by, actor->username) != 0) {
+		/* The second of the two people agrees: owner after secadmin or the reverse. */
+		struct store_account other;
+
+		if (app->st->ops->account_get(app->st, out->pending_by, &other) != GV_OK ||
+		    is_secadmin(&other) == sec) {
+			*why = "lowering a grade needs the data owner and the security administrator";
+			err = GV_ERR_FORBIDDEN;
+			goto out;
+		}
+		action = "dataset.grade_lowered";
+		out->grade = grade;
+		out->pending_grade = 0;
+		out->pending_by[0] = out->pending_reason[0] = '\0';
+	} else {
+		if (!out->grade_confirmed) {
+			*why = "the security administrator must confirm the grade first";
+			err = GV_ERR_STATE;
+			goto out;
+		}
+		action = "dataset.grade_lowering_requested";
+		out->pending_grade = grade;
+		snprintf(out->pending_by, sizeof(out->pending_by), "%s", actor->username);
+		snprintf(out->pending_reason, sizeof(out->pending_reason), "%s", reason);
+	}
+	out->updated_at = util_now_s();
+	err = app->st->ops->dataset_update(app->st, out);
+	if (err != GV_OK)
+		goto out;
+	snprintf(obj, sizeof(obj), "dataset:%s", out->name);
+	snprintf(note, sizeof(note), "grade %d: %.300s", grade, reason);
+	err = audit_event(app->audit, actor->username, action, obj, note);
+out:
+	pthread_mutex_unlock(&grade_lock);
+	return err;
+}

@@ -1,0 +1,35 @@
+/* dataset.h - the data catalog service: registering datasets with their schema and
+ * the grading workflow (Xinyang measures Art. 14-20; Henan guide on grading).
+ *
+ * A data owner registers a dataset for their own department; the grade suggested from
+ * the schema (catalog.h) applies until the security administrator confirms or sets
+ * one.  Raising a grade is immediate; lowering one needs two people, the data owner of
+ * the department and secadmin, in either order: the first request is held as pending
+ * and the second, for the same grade, applies it.  Every step writes an audit event. */
+#ifndef GV_DATA_DATASET_H
+#define GV_DATA_DATASET_H
+
+#include <jansson.h>
+
+#include "auth/app.h"
+
+struct dataset_input {
+	const char *name, *title, *category, *description, *legal_basis;
+	int retention_days;
+	long long expected_rows;
+	const json_t *schema;
+};
+
+/* Registers in->name for actor's department.  why names the problem (static or in
+ * whybuf). */
+gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
+			const struct dataset_input *in, struct store_dataset *out,
+			char *why, size_t whylen) GV_MUST_CHECK;
+/* Confirms, raises, or requests / completes the lowering of the grade of name. */
+gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,
+			 int grade, const char *reason, struct store_dataset *out,
+			 const char **why) GV_MUST_CHECK;
+/* 1 if actor may see name's metadata: secadmin any; business roles their department. */
+int dataset_visible(const struct store_account *actor, const struct store_dataset *d);
+
+#endif

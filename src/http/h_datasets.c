@@ -1,0 +1,140 @@
+/* h_datasets.c - /v1/datasets: the data catalog (registration, metadata, grading).
+ * Metadata is visible to secadmin and to the business accounts of the owning
+ * department; for anyone else a dataset does not exist (404, not 403). */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+
+static json_t *dataset_json(const struct store_dataset *d)
+{
+	json_t *schema = json_loads(d->schema, 0, NULL);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:i,s:i,s:s,s:b,s:s,s:o,"
+			      "s:s,s:o,s:o}",
+			      "name", d->name, "title", d->title, "department", d->department,
+			      "owner", d->owner, "category", d->category, "description",
+			      d->description, "legal_basis", d->legal_basis, "retention_days",
+			      d->retention_days, "expected_rows", (json_int_t)d->expected_rows,
+			      "schema", schema ? schema : json_null(), "grade", d->grade,
+			      "grade_suggested", d->grade_suggested, "grade_reason", d->grade_reason,
+			      "grade_confirmed", d->grade_confirmed, "confirmed_by", d->confirmed_by,
+			      "pending_grade", d->pending_grade ? json_integer(d->pending_grade) : json_null(),
+			      "pending_by", d->pending_by, "created_at", json_time(d->created_at),
+			      "updated_at", json_time(d->updated_at));
+	return o;
+}
+
+gv_err h_datasets_create(struct http_req *r)
+{
+	static const char *const fields[] = {"name", "title", "category", "description",
+					     "legal_basis", "retention_days", "expected_rows",
+					     "schema", NULL};
+	struct dataset_input in = {0};
+	struct store_dataset *d;
+	long long days = 0, rows = 0;
+	int present;
+	char why[256];
+	gv_err err;
+
+	if (!r->json)
+		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
+	if (req_only_fields(r, fields) || req_string(r, "name", 1, 63, &in.name) ||
+	    req_string(r, "title", 1, 128, &in.title) || req_string(r, "category", 1, 128, &in.category) ||
+	    req_string(r, "description", 0, 1024, &in.description) ||
+	    req_string(r, "legal_basis", 1, 512, &in.legal_basis) ||
+	    req_int(r, "retention_days", 1, 1, 36500, &days, &present) ||
+	    req_int(r, "expected_rows", 0, 0, 10000000000LL, &rows, &present))
+		return r->err;
+	in.retention_days = (int)days;
+	in.expected_rows = rows;
+	in.schema = json_object_get(r->json, "schema");
+	if (!in.schema)
+		return reply_error(r, GV_ERR_INVALID, "field 'schema' is required");
+	r->object = arena_printf(&r->arena, "dataset:%s", in.name);
+	d = arena_alloc(&r->arena, sizeof(*d));
+	if (!d)
+		return GV_ERR_NOMEM;
+	err = dataset_register(r->app, &r->account, &in, d, why, sizeof(why));
+	if (err == GV_ERR_INVALID || err == GV_ERR_EXISTS || err == GV_ERR_TOO_LARGE)
+		return reply_error(r, err, arena_strdup(&r->arena, why));
+	if (err != GV_OK)
+		return err;
+	r->status = 201;
+	r->resp = dataset_json(d);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+struct list_ctx {
+	const struct store_account *actor;
+	json_t *list;
+};
+
+static int list_one(const struct store_dataset *d, void *ctx)
+{
+	struct list_ctx *c = ctx;
+
+	if (dataset_visible(c->actor, d))
+		json_array_append_new(c->list, dataset_json(d));
+	return 0;
+}
+
+gv_err h_datasets_list(struct http_req *r)
+{
+	struct list_ctx c = {&r->account, json_array()};
+	gv_err err;
+
+	if (!c.list)
+		return GV_ERR_NOMEM;
+	err = r->app->st->ops->dataset_list(r->app->st, list_one, &c);
+	if (err != GV_OK) {
+		json_decref(c.list);
+		return err;
+	}
+	r->resp = json_pack("{s:o}", "datasets", c.list);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err h_datasets_get(struct http_req *r)
+{
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	gv_err err;
+
+	if (!d)
+		return GV_ERR_NOMEM;
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	err = r->app->st->ops->dataset_get(r->app->st, r->params[0], d);
+	if (err == GV_OK && !dataset_visible(&r->account, d))
+		err = GV_ERR_NOT_FOUND;
+	if (err == GV_ERR_NOT_FOUND)
+		return reply_error(r, err, "no such dataset");
+	if (err != GV_OK)
+		return err;
+	r->resp = dataset_json(d);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err h_datasets_grade(struct http_req *r)
+{
+	static const char *const fields[] = {"grade", "reason", NULL};
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const char *reason = NULL, *why = NULL;
+	long long grade = 0;
+	int present;
+	gv_err err;
+
+	if (!d)
+		return GV_ERR_NOMEM;
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!r->json)
+		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
+	if (req_only_fields(r, fields) || req_int(r, "grade", 1, 1, 3, &grade, &present) ||
+	    req_string(r, "reason", 1, 256, &reason))
+		return r->err;
+	err = dataset_set_grade(r->app, &r->account, r->params[0], (int)grade, reason, d, &why);
+	if (err != GV_OK)
+		return reply_error(r, err, why);
+	r->resp = dataset_json(d);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}

@@ -1,0 +1,110 @@
+/* sqlite_int.h - what the SQLite backend's files share: the connection struct and the
+ * small statement helpers.  Private to src/store/sqlite*.c. */
+#ifndef GV_STORE_SQLITE_INT_H
+#define GV_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "store/store.h"
+
+#define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
+#define SQLITE_DATA_STMTS 16   /* sqlite_data.c's statements */
+
+struct sqlite_store {
+	struct gv_store base;   /* first: the interface pointer casts to this */
+	sqlite3 *db;
+	pthread_mutex_t lock;   /* held for every operation: one connection, serialised */
+	sqlite3_stmt *stmts[SQLITE_CORE_STMTS];
+	sqlite3_stmt *data_stmts[SQLITE_DATA_STMTS];
+};
+
+static inline struct sqlite_store *impl(struct gv_store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+/* The statement in *slot, prepared from sql on first use; caller holds the lock. */
+static inline sqlite3_stmt *stmt_cached(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql)
+{
+	if (!*slot && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+		      SQLITE_OK) {
+		log_error("sqlite: prepare failed: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return *slot;
+}
+
+static inline void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+static inline gv_err map_rc(struct sqlite_store *s, int rc)
+{
+	if (rc == SQLITE_DONE || rc == SQLITE_OK || rc == SQLITE_ROW)
+		return GV_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return GV_ERR_EXISTS;
+	log_error("sqlite: %s", sqlite3_errmsg(s->db));
+	return GV_ERR_STORE;
+}
+
+/* Runs a statement with no result rows. */
+static inline gv_err exec_simple(struct sqlite_store *s, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+	gv_err err = map_rc(s, rc);
+
+	stmt_done(q);
+	return err;
+}
+
+static inline void col_text(sqlite3_stmt *q, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+static inline void col_blob(sqlite3_stmt *q, int i, unsigned char *dst, size_t size, size_t *len)
+{
+	const void *b = sqlite3_column_blob(q, i);
+	size_t n = b ? (size_t)sqlite3_column_bytes(q, i) : 0;
+
+	if (n > size)
+		n = 0; /* cannot be produced by this code; treat as absent */
+	if (n)
+		memcpy(dst, b, n);
+	*len = n;
+}
+
+static inline void bind_text(sqlite3_stmt *q, int i, const char *t)
+{
+	sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
+}
+
+static inline void bind_blob(sqlite3_stmt *q, int i, const unsigned char *b, size_t len)
+{
+	if (len)
+		sqlite3_bind_blob(q, i, b, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+/* sqlite_data.c: the catalog tables. */
+gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d);
+gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out);
+gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d);
+gv_err sqd_dataset_list(struct gv_store *st, store_dataset_cb cb, void *ctx);
+void sqd_finalize(struct sqlite_store *s);
+
+#endif
