@@ -3,10 +3,13 @@
  * department; for anyone else a dataset does not exist (404, not 403). */
 #include "http/http.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "data/dataset.h"
+#include "data/records.h"
 
 static json_t *dataset_json(const struct store_dataset *d)
 {
@@ -137,4 +140,104 @@ gv_err h_datasets_grade(struct http_req *r)
 		return reply_error(r, err, why);
 	r->resp = dataset_json(d);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+/* Records: /v1/datasets/{name}/records[/{id}[/history]] and /search. */
+gv_err h_records_create(struct http_req *r)
+{
+	static const char *const fields[] = {"id", "data", NULL};
+	const char *id = NULL, *why = NULL;
+	char rid[RECORDS_ID_LEN + 1], whybuf[256];
+	int64_t version = 0;
+	json_t *data;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!r->json)
+		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
+	if (req_only_fields(r, fields) || req_string(r, "id", 0, RECORDS_ID_LEN, &id))
+		return r->err;
+	data = json_object_get(r->json, "data");
+	if (!json_is_object(data))
+		return reply_error(r, GV_ERR_INVALID, "field 'data' must be an object");
+	err = records_put(r->app, &r->account, r->params[0], id, 0, data, rid, &version, &why,
+			  whybuf, sizeof(whybuf));
+	if (err != GV_OK)
+		return reply_error(r, err, why ? arena_strdup(&r->arena, why) : NULL);
+	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%s", r->params[0], rid);
+	r->status = 201;
+	r->resp = json_pack("{s:s,s:I}", "id", rid, "version", (json_int_t)version);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err h_records_update(struct http_req *r)
+{
+	static const char *const fields[] = {"version", "data", NULL};
+	const char *why = NULL;
+	char rid[RECORDS_ID_LEN + 1], whybuf[256];
+	long long expect = 0;
+	int64_t version = 0;
+	int present;
+	json_t *data;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
+	if (!r->json)
+		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
+	if (req_only_fields(r, fields) || req_int(r, "version", 1, 1, INT64_MAX, &expect, &present))
+		return r->err;
+	data = json_object_get(r->json, "data");
+	if (!json_is_object(data))
+		return reply_error(r, GV_ERR_INVALID, "field 'data' must be an object");
+	err = records_put(r->app, &r->account, r->params[0], r->params[1], expect, data, rid,
+			  &version, &why, whybuf, sizeof(whybuf));
+	if (err != GV_OK)
+		return reply_error(r, err, why ? arena_strdup(&r->arena, why) : NULL);
+	r->resp = json_pack("{s:s,s:I}", "id", rid, "version", (json_int_t)version);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err h_records_get(struct http_req *r)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "version");
+	const char *why = NULL;
+	long long version = 0;
+	char *end = NULL;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
+	if (v && ((version = strtoll(v, &end, 10)) < 1 || !*v || *end))
+		return reply_error(r, GV_ERR_INVALID, "version must be a positive integer");
+	err = records_get(r->app, &r->account, r->params[0], r->params[1], version, &r->resp, &why);
+	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+}
+
+gv_err h_records_history(struct http_req *r)
+{
+	const char *why = NULL;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
+	err = records_history(r->app, &r->account, r->params[0], r->params[1], &r->resp, &why);
+	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+}
+
+gv_err h_records_search(struct http_req *r)
+{
+	const char *field = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "field");
+	const char *value = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "value");
+	const char *why = NULL;
+	char digest[65];
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!field || !value || strlen(field) > 63 || strlen(value) > 1024 ||
+	    !util_utf8_printable(field) || !util_utf8_printable(value))
+		return reply_error(r, GV_ERR_INVALID, "field and value are required, short text");
+	/* The value searched for is personal data: the audit record keeps only its keyed
+	 * digest, which an auditor holding the key can still match. */
+	if (crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit), value, digest) == GV_OK)
+		r->audit_params = arena_printf(&r->arena, "%.63s=%s", field, digest);
+	err = records_search(r->app, &r->account, r->params[0], field, value, &r->resp, &why);
+	return err == GV_OK ? GV_OK : reply_error(r, err, why);
 }

@@ -41,6 +41,7 @@ struct http_req {
 	const char *action;
 	const char *object;
 	const char *reason;           /* internal reason for the audit row, never sent */
+	const char *audit_params;     /* name=keyed digest of sensitive parameters, or NULL */
 	/* reply */
 	int status;
 	json_t *resp;
@@ -120,6 +121,11 @@ gv_err h_datasets_create(struct http_req *r);
 gv_err h_datasets_list(struct http_req *r);
 gv_err h_datasets_get(struct http_req *r);
 gv_err h_datasets_grade(struct http_req *r);
+gv_err h_records_create(struct http_req *r);
+gv_err h_records_update(struct http_req *r);
+gv_err h_records_get(struct http_req *r);
+gv_err h_records_history(struct http_req *r);
+gv_err h_records_search(struct http_req *r);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

@@ -74,6 +74,8 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 	else
 		snprintf(a->action, sizeof(a->action), "%s %.40s", r->method, r->path);
 	snprintf(a->object, sizeof(a->object), "%s", r->object ? r->object : "");
+	if (r->audit_params)
+		snprintf(a->params, sizeof(a->params), "%s", r->audit_params);
 	a->status = r->status;
 	snprintf(a->decision, sizeof(a->decision), "%s",
 		 r->status < 400 ? "permit" : r->status >= 500 ? "error" : "deny");

@@ -66,6 +66,12 @@ static const struct route routes[] = {
 	{"POST", "/v1/datasets", AUTH_ACTIVE, OWN, "dataset.register", h_datasets_create},
 	{"GET", "/v1/datasets/{}", AUTH_ACTIVE, SEC | BIZ, "dataset.get", h_datasets_get},
 	{"POST", "/v1/datasets/{}/grade", AUTH_ACTIVE, SEC | OWN, "dataset.grade", h_datasets_grade},
+	{"POST", "/v1/datasets/{}/records", AUTH_ACTIVE, OWN, "record.create", h_records_create},
+	{"GET", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, BIZ, "record.read", h_records_get},
+	{"PUT", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, OWN, "record.update", h_records_update},
+	{"GET", "/v1/datasets/{}/records/{}/history", AUTH_ACTIVE, BIZ, "record.history",
+	 h_records_history},
+	{"GET", "/v1/datasets/{}/search", AUTH_ACTIVE, BIZ, "record.search", h_records_search},
 	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config},
 	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload},
 };

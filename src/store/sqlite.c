@@ -139,6 +139,19 @@ static const char *const migrations[] = {
 	" grade_confirmed INTEGER NOT NULL, confirmed_by TEXT NOT NULL,"
 	" pending_grade INTEGER NOT NULL, pending_by TEXT NOT NULL, pending_reason TEXT NOT NULL,"
 	" created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+	/* 5: encrypted records, their keys and blind indexes (sqlite_data.c) */
+	"CREATE TABLE data_keys (dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" kind INTEGER NOT NULL, version INTEGER NOT NULL, wrapped BLOB NOT NULL,"
+	" PRIMARY KEY (dataset_id, kind, version));"
+	"CREATE TABLE records (dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" record_id TEXT NOT NULL, version INTEGER NOT NULL, key_version INTEGER NOT NULL,"
+	" body BLOB NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" current INTEGER NOT NULL, PRIMARY KEY (dataset_id, record_id, version));"
+	"CREATE INDEX records_current ON records(dataset_id, record_id, current);"
+	"CREATE TABLE blind_index (dataset_id INTEGER NOT NULL, field TEXT NOT NULL,"
+	" token TEXT NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (dataset_id, field, token, record_id));"
+	"CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);",
 };
 
 /* Returns the cached statement, prepared on first use; caller holds the lock. */
@@ -736,6 +749,12 @@ static const struct store_ops sqlite_ops = {
 	.dataset_get = sqd_dataset_get,
 	.dataset_update = sqd_dataset_update,
 	.dataset_list = sqd_dataset_list,
+	.datakey_put = sqd_datakey_put,
+	.datakey_get = sqd_datakey_get,
+	.record_put = sqd_record_put,
+	.record_get = sqd_record_get,
+	.record_history = sqd_record_history,
+	.record_find = sqd_record_find,
 };
 
 static gv_err migrate(sqlite3 *db)

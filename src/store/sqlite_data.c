@@ -6,6 +6,10 @@
 
 enum data_stmt {
 	QD_DATASET_INSERT, QD_DATASET_GET, QD_DATASET_UPDATE, QD_DATASET_LIST,
+	QD_BEGIN, QD_COMMIT, QD_ROLLBACK,
+	QD_KEY_PUT, QD_KEY_GET,
+	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
+	QD_REC_HISTORY, QD_IDX_DELETE, QD_IDX_INSERT, QD_REC_FIND,
 	QD__COUNT
 };
 
@@ -16,6 +20,9 @@ _Static_assert(QD__COUNT <= SQLITE_DATA_STMTS, "SQLITE_DATA_STMTS is too small")
 	"retention_days, expected_rows, schema, grade, grade_suggested, grade_reason, " \
 	"grade_confirmed, confirmed_by, pending_grade, pending_by, pending_reason, created_by, " \
 	"created_at, updated_at"
+
+#define RECORD_COLS \
+	"dataset_id, record_id, version, key_version, body, created_by, created_at"
 
 static const char *const data_sql[QD__COUNT] = {
 	[QD_DATASET_INSERT] =
@@ -32,6 +39,30 @@ static const char *const data_sql[QD__COUNT] = {
 		"confirmed_by=?16, pending_grade=?17, pending_by=?18, pending_reason=?19, "
 		"created_by=?20, created_at=?21, updated_at=?22 WHERE id=?1",
 	[QD_DATASET_LIST] = "SELECT " DATASET_COLS " FROM datasets ORDER BY name",
+	[QD_BEGIN] = "BEGIN IMMEDIATE",
+	[QD_COMMIT] = "COMMIT",
+	[QD_ROLLBACK] = "ROLLBACK",
+	[QD_KEY_PUT] = "INSERT INTO data_keys (dataset_id, kind, version, wrapped) VALUES (?1,?2,?3,?4)",
+	[QD_KEY_GET] = "SELECT wrapped FROM data_keys WHERE dataset_id = ?1 AND kind = ?2 AND version = ?3",
+	[QD_REC_LAST] = "SELECT max(version) FROM records WHERE dataset_id = ?1 AND record_id = ?2",
+	[QD_REC_UNSET_CURRENT] = "UPDATE records SET current = 0 WHERE dataset_id = ?1 AND "
+				 "record_id = ?2 AND current = 1",
+	[QD_REC_INSERT] = "INSERT INTO records (dataset_id, record_id, version, key_version, body, "
+			  "created_by, created_at, current) VALUES (?1,?2,?3,?4,?5,?6,?7,1)",
+	[QD_REC_GET_CURRENT] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
+			       "record_id = ?2 AND current = 1",
+	[QD_REC_GET_VERSION] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
+			       "record_id = ?2 AND version = ?3",
+	[QD_REC_HISTORY] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
+			   "record_id = ?2 ORDER BY version",
+	[QD_IDX_DELETE] = "DELETE FROM blind_index WHERE dataset_id = ?1 AND record_id = ?2",
+	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id) "
+			  "VALUES (?1,?2,?3,?4)",
+	[QD_REC_FIND] = "SELECT r.dataset_id, r.record_id, r.version, r.key_version, r.body, "
+			"r.created_by, r.created_at FROM blind_index i JOIN records r ON "
+			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
+			"WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3 "
+			"ORDER BY r.record_id LIMIT ?4",
 };
 
 static sqlite3_stmt *data_stmt(struct sqlite_store *s, enum data_stmt id)
@@ -178,6 +209,226 @@ gv_err sqd_dataset_list(struct gv_store *st, store_dataset_cb cb, void *ctx)
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(d);
+	return err;
+}
+
+static gv_err dtx(struct sqlite_store *s, enum data_stmt id)
+{
+	sqlite3_stmt *q = data_stmt(s, id);
+
+	return q ? exec_simple(s, q) : GV_ERR_STORE;
+}
+
+gv_err sqd_datakey_put(struct gv_store *st, int64_t dataset_id, int kind, int version,
+		       const unsigned char *wrapped, size_t len)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_KEY_PUT);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		sqlite3_bind_int(q, 2, kind);
+		sqlite3_bind_int(q, 3, version);
+		bind_blob(q, 4, wrapped, len);
+		err = exec_simple(s, q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_datakey_get(struct gv_store *st, int64_t dataset_id, int kind, int version,
+		       unsigned char *out, size_t max, size_t *len)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	*len = 0;
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_KEY_GET);
+	if (q) {
+		int rc;
+
+		sqlite3_bind_int64(q, 1, dataset_id);
+		sqlite3_bind_int(q, 2, kind);
+		sqlite3_bind_int(q, 3, version);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			col_blob(q, 0, out, max, len);
+			err = *len ? GV_OK : GV_ERR_STORE;
+		} else {
+			err = rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
+		}
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* Runs one of the record statements; caller holds the lock. */
+static gv_err rec_exec(struct sqlite_store *s, enum data_stmt id, int64_t ds, const char *rid)
+{
+	sqlite3_stmt *q = data_stmt(s, id);
+
+	if (!q)
+		return GV_ERR_STORE;
+	sqlite3_bind_int64(q, 1, ds);
+	bind_text(q, 2, rid);
+	return exec_simple(s, q);
+}
+
+gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
+		      const struct store_index_entry *idx, size_t nidx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int64_t last = 0;
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = dtx(s, QD_BEGIN);
+	if (err != GV_OK)
+		goto out;
+	q = data_stmt(s, QD_REC_LAST);
+	err = GV_ERR_STORE;
+	if (q) {
+		sqlite3_bind_int64(q, 1, r->dataset_id);
+		bind_text(q, 2, r->record_id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			last = sqlite3_column_int64(q, 0);
+			err = GV_OK;
+		}
+		stmt_done(q);
+	}
+	/* Versions are dense: the writer that read the same current version loses. */
+	if (err == GV_OK && r->version != last + 1)
+		err = GV_ERR_EXISTS;
+	if (err == GV_OK)
+		err = rec_exec(s, QD_REC_UNSET_CURRENT, r->dataset_id, r->record_id);
+	if (err == GV_OK) {
+		q = data_stmt(s, QD_REC_INSERT);
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, r->dataset_id);
+			bind_text(q, 2, r->record_id);
+			sqlite3_bind_int64(q, 3, r->version);
+			sqlite3_bind_int(q, 4, r->key_version);
+			bind_blob(q, 5, r->body, r->body_len);
+			bind_text(q, 6, r->created_by);
+			sqlite3_bind_int64(q, 7, r->created_at);
+			err = exec_simple(s, q);
+		}
+	}
+	if (err == GV_OK)
+		err = rec_exec(s, QD_IDX_DELETE, r->dataset_id, r->record_id);
+	for (size_t i = 0; err == GV_OK && i < nidx; i++) {
+		q = data_stmt(s, QD_IDX_INSERT);
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, r->dataset_id);
+			bind_text(q, 2, idx[i].field);
+			bind_text(q, 3, idx[i].token);
+			bind_text(q, 4, r->record_id);
+			err = exec_simple(s, q);
+		}
+	}
+	if (err == GV_OK)
+		err = dtx(s, QD_COMMIT);
+	if (err != GV_OK)
+		(void)dtx(s, QD_ROLLBACK);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* Steps q (bound by the caller) and hands every row to cb. */
+static gv_err rec_rows(struct sqlite_store *s, sqlite3_stmt *q, store_record_cb cb, void *ctx,
+		       int *found)
+{
+	int rc;
+
+	*found = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_record r;
+
+		memset(&r, 0, sizeof(r));
+		r.dataset_id = sqlite3_column_int64(q, 0);
+		col_text(q, 1, r.record_id, sizeof(r.record_id));
+		r.version = sqlite3_column_int64(q, 2);
+		r.key_version = sqlite3_column_int(q, 3);
+		r.body = (unsigned char *)sqlite3_column_blob(q, 4);
+		r.body_len = r.body ? (size_t)sqlite3_column_bytes(q, 4) : 0;
+		col_text(q, 5, r.created_by, sizeof(r.created_by));
+		r.created_at = sqlite3_column_int64(q, 6);
+		(*found)++;
+		if (cb(&r, ctx))
+			break;
+	}
+	stmt_done(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+}
+
+gv_err sqd_record_get(struct gv_store *st, int64_t dataset_id, const char *record_id,
+		      int64_t version, store_record_cb cb, void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int found = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, version ? QD_REC_GET_VERSION : QD_REC_GET_CURRENT);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		bind_text(q, 2, record_id);
+		if (version)
+			sqlite3_bind_int64(q, 3, version);
+		err = rec_rows(s, q, cb, ctx, &found);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
+}
+
+gv_err sqd_record_history(struct gv_store *st, int64_t dataset_id, const char *record_id,
+			  store_record_cb cb, void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int found = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_REC_HISTORY);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		bind_text(q, 2, record_id);
+		err = rec_rows(s, q, cb, ctx, &found);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
+}
+
+gv_err sqd_record_find(struct gv_store *st, int64_t dataset_id, const char *field,
+		       const char *token, int limit, store_record_cb cb, void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int found = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_REC_FIND);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		bind_text(q, 2, field);
+		bind_text(q, 3, token);
+		sqlite3_bind_int(q, 4, limit);
+		err = rec_rows(s, q, cb, ctx, &found);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return err;
 }
 

@@ -11,7 +11,7 @@
 #include "store/store.h"
 
 #define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
-#define SQLITE_DATA_STMTS 16   /* sqlite_data.c's statements */
+#define SQLITE_DATA_STMTS 32   /* sqlite_data.c's statements */
 
 struct sqlite_store {
 	struct gv_store base;   /* first: the interface pointer casts to this */
@@ -105,6 +105,18 @@ gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d);
 gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out);
 gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d);
 gv_err sqd_dataset_list(struct gv_store *st, store_dataset_cb cb, void *ctx);
+gv_err sqd_datakey_put(struct gv_store *st, int64_t dataset_id, int kind, int version,
+		       const unsigned char *wrapped, size_t len);
+gv_err sqd_datakey_get(struct gv_store *st, int64_t dataset_id, int kind, int version,
+		       unsigned char *out, size_t max, size_t *len);
+gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
+		      const struct store_index_entry *idx, size_t nidx);
+gv_err sqd_record_get(struct gv_store *st, int64_t dataset_id, const char *record_id,
+		      int64_t version, store_record_cb cb, void *ctx);
+gv_err sqd_record_history(struct gv_store *st, int64_t dataset_id, const char *record_id,
+			  store_record_cb cb, void *ctx);
+gv_err sqd_record_find(struct gv_store *st, int64_t dataset_id, const char *field,
+		       const char *token, int limit, store_record_cb cb, void *ctx);
 void sqd_finalize(struct sqlite_store *s);
 
 #endif

@@ -107,8 +107,27 @@ struct store_dataset {
 	int64_t updated_at;
 };
 
+/* One version of a record: body as stored (see data/records.c for its formats). */
+struct store_record {
+	int64_t dataset_id;
+	char record_id[65];
+	int64_t version;
+	int key_version;
+	unsigned char *body;          /* owned by the reader's callback scope; see ops */
+	size_t body_len;
+	char created_by[65];
+	int64_t created_at;
+};
+
+/* An index entry of a record: a blind-index token of one field. */
+struct store_index_entry {
+	const char *field;
+	const char *token;            /* hex HMAC-SM3 */
+};
+
 struct gv_store;
 
+typedef int (*store_record_cb)(const struct store_record *r, void *ctx);
 typedef int (*store_dataset_cb)(const struct store_dataset *d, void *ctx);
 typedef int (*store_account_cb)(const struct store_account *a, void *ctx);
 typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
@@ -156,6 +175,28 @@ struct store_ops {
 	gv_err (*dataset_get)(struct gv_store *st, const char *name, struct store_dataset *out);
 	gv_err (*dataset_update)(struct gv_store *st, const struct store_dataset *d);
 	gv_err (*dataset_list)(struct gv_store *st, store_dataset_cb cb, void *ctx);
+
+	/* Wrapped keys of a dataset (crypto/datakey.h): kind 0 data, 1 index. put is
+	 * GV_ERR_EXISTS for a (dataset, kind, version) already stored. */
+	gv_err (*datakey_put)(struct gv_store *st, int64_t dataset_id, int kind, int version,
+			      const unsigned char *wrapped, size_t len);
+	gv_err (*datakey_get)(struct gv_store *st, int64_t dataset_id, int kind, int version,
+			      unsigned char *out, size_t max, size_t *len);
+
+	/* Records are versioned: put stores r as version r->version, which must be the
+	 * current version + 1 (GV_ERR_EXISTS otherwise, so concurrent writers cannot both
+	 * win), and replaces the record's index entries, in one transaction. */
+	gv_err (*record_put)(struct gv_store *st, const struct store_record *r,
+			     const struct store_index_entry *idx, size_t nidx);
+	/* version 0 = current.  cb gets the record with body valid during the call. */
+	gv_err (*record_get)(struct gv_store *st, int64_t dataset_id, const char *record_id,
+			     int64_t version, store_record_cb cb, void *ctx);
+	/* Every version, oldest first. */
+	gv_err (*record_history)(struct gv_store *st, int64_t dataset_id, const char *record_id,
+				 store_record_cb cb, void *ctx);
+	/* Current records whose field has the token (at most limit). */
+	gv_err (*record_find)(struct gv_store *st, int64_t dataset_id, const char *field,
+			      const char *token, int limit, store_record_cb cb, void *ctx);
 
 };
 

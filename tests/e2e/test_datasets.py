@@ -1,6 +1,9 @@
 """The data catalog: registration by a data owner, the grade suggested from the schema,
 department-limited visibility, and the grading workflow (secadmin confirms or raises;
 lowering needs the data owner and secadmin both), every step audited."""
+import json
+import os
+import sqlite3
 import unittest
 
 from gvtest import DaemonTest
@@ -108,3 +111,128 @@ class DatasetTest(DaemonTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RecordsTest(DaemonTest):
+    """Records: versions and history, encryption at rest by grade, blind-index search,
+    department and clearance limits, keyed digests of searched values in the audit log."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        d = cls.d
+        cls.sec = d.activate_admin("secadmin").token
+        cls.aud = d.activate_admin("auditadmin").token
+        cls.owner, _ = d.user(cls.sec, "olga", roles=("data_owner",), clearance=2)
+        cls.reader, _ = d.user(cls.sec, "rita", roles=("analyst",), clearance=2)
+        cls.low, _ = d.user(cls.sec, "lou", roles=("analyst",), clearance=1)
+        cls.other, _ = d.user(cls.sec, "hank", roles=("data_owner",), department="Health", clearance=2)
+        schema = {"fields": [
+            {"name": "id_no", "type": "string", "kind": "resident_id", "indexed": True},
+            {"name": "tel", "type": "string", "kind": "mobile", "indexed": True},
+            {"name": "city", "type": "string"},
+            {"name": "age", "type": "integer"}]}
+        for name, grade in (("people", 3), ("phones", 2)):
+            s, r = d.req("POST", "/v1/datasets", {
+                "name": name, "title": name, "category": "civil", "legal_basis": "test",
+                "retention_days": 365, "expected_rows": 10,
+                "schema": schema if name == "people" else
+                {"fields": [f for f in schema["fields"] if f["name"] != "id_no"]}}, cls.owner)
+            assert s == 201, r
+            cls.grade_before_confirm = d.req("POST", "/v1/datasets/%s/records" % name,
+                                             {"data": {"city": "x"}}, cls.owner)
+            s, r = d.req("POST", "/v1/datasets/%s/grade" % name, {"grade": grade, "reason": "ok"}, cls.sec)
+            assert s == 200 and r["grade"] == grade, r
+
+    def put(self, ds, data, rid=None, token=None):
+        body = {"data": data}
+        if rid:
+            body["id"] = rid
+        return self.d.req("POST", "/v1/datasets/%s/records" % ds, body, token or self.owner)
+
+    def test_1_write_read_history(self):
+        d = self.d
+        self.assertError(self.grade_before_confirm, 409, "invalid_state")
+        s, r = self.put("phones", {"tel": "13812345678", "city": "Zhengzhou", "age": 40}, "p1")
+        self.assertEqual((s, r["id"], r["version"]), (201, "p1", 1), r)
+        self.assertError(self.put("phones", {"tel": "1"}, "p1"), 409, "conflict")
+        s, r = self.put("phones", {"tel": "13900000000", "city": "Xinyang"})
+        self.assertEqual(s, 201)
+        self.assertRegex(r["id"], r"^[0-9a-f]{32}$")
+        s, r = d.req("GET", "/v1/datasets/phones/records/p1", token=self.reader)
+        self.assertEqual((s, r["version"], r["data"]), (200, 1, {"tel": "13812345678", "city": "Zhengzhou", "age": 40}))
+        s, r = d.req("PUT", "/v1/datasets/phones/records/p1",
+                     {"version": 1, "data": {"tel": "13812345679", "city": "Zhengzhou", "age": 41}}, self.owner)
+        self.assertEqual((s, r["version"]), (200, 2), r)
+        self.assertError(d.req("PUT", "/v1/datasets/phones/records/p1",
+                               {"version": 1, "data": {"city": "late"}}, self.owner), 409, "conflict")
+        s, r = d.req("GET", "/v1/datasets/phones/records/p1/history", token=self.reader)
+        self.assertEqual([v["data"]["tel"] for v in r["versions"]], ["13812345678", "13812345679"])
+        s, r = d.req("GET", "/v1/datasets/phones/records/p1?version=1", token=self.reader)
+        self.assertEqual(r["data"]["age"], 40)
+        self.assertError(d.req("GET", "/v1/datasets/phones/records/nope", token=self.reader), 404, "not_found")
+
+    def test_2_schema_and_access_refusals(self):
+        d = self.d
+        s, r = self.put("phones", {"tel": "13812345678", "colour": "red"})
+        self.assertEqual(s, 400)
+        self.assertIn("colour", r["error"]["message"])
+        self.assertError(self.put("phones", {"age": "forty"}), 400, "invalid_request")
+        self.assertError(self.put("phones", {"age": 1}, "bad id!"), 400, "invalid_request")
+        # Clearance below the grade, another department, administrators, readers writing.
+        self.assertError(d.req("GET", "/v1/datasets/phones/records/p1", token=self.low), 403, "forbidden")
+        self.assertError(d.req("GET", "/v1/datasets/phones/records/p1", token=self.other), 404, "not_found")
+        self.assertError(self.put("phones", {"age": 1}, token=self.other), 404, "not_found")
+        self.assertError(d.req("GET", "/v1/datasets/phones/records/p1", token=self.sec), 403, "forbidden")
+        self.assertError(self.put("phones", {"age": 1}, token=self.reader), 403, "forbidden")
+        # Grade 3 is beyond these accounts' clearance for reading; writing is allowed.
+        s, r = self.put("people", {"id_no": "11010519491231002X", "tel": "13700000000", "city": "Anyang"}, "q1")
+        self.assertEqual(s, 201, r)
+        self.assertError(d.req("GET", "/v1/datasets/people/records/q1", token=self.reader), 403, "forbidden")
+
+    def test_3_search_by_blind_index(self):
+        d = self.d
+        s, r = d.req("GET", "/v1/datasets/phones/search?field=tel&value=13812345679", token=self.reader)
+        self.assertEqual((s, [x["id"] for x in r["records"]]), (200, ["p1"]), r)
+        s, r = d.req("GET", "/v1/datasets/phones/search?field=tel&value=13812345678", token=self.reader)
+        self.assertEqual(r["records"], [])   # the old value is not indexed any more
+        self.assertError(d.req("GET", "/v1/datasets/phones/search?field=city&value=Zhengzhou",
+                               token=self.reader), 400, "invalid_request")
+        self.assertError(d.req("GET", "/v1/datasets/phones/search?field=tel", token=self.reader),
+                         400, "invalid_request")
+        # The searched value reaches the audit log only as a keyed digest.
+        recs, _ = d.audit(self.aud, action="record.search", result="permit")
+        self.assertEqual(len(recs), 2)
+        for rec in recs:
+            self.assertRegex(rec["params"], r"^tel=[0-9a-f]{64}$")
+        self.assertNotEqual(recs[0]["params"], recs[1]["params"])
+        blob = json.dumps(recs)
+        self.assertNotIn("13812345679", blob)
+
+    def test_4_encrypted_at_rest(self):
+        db = os.path.join(self.d.data, "govvault.db")
+        c = sqlite3.connect(db)
+        try:
+            rows = c.execute("SELECT d.name, r.record_id, r.body FROM records r JOIN datasets d "
+                             "ON d.id = r.dataset_id").fetchall()
+        finally:
+            c.close()
+        blob = b"".join(bytes(x[2]) for x in rows)
+        for secret in (b"13812345678", b"13812345679", b"11010519491231002X", b"13700000000"):
+            self.assertNotIn(secret, blob)
+        self.assertIn(b"Zhengzhou", blob)        # grade 2: only sensitive fields are sealed
+        self.assertNotIn(b"Anyang", blob)        # grade 3: the whole record is sealed
+        # A ciphertext moved to another record does not open there.
+        c = sqlite3.connect(db)
+        try:
+            p1 = c.execute("SELECT body FROM records WHERE record_id = 'p1' AND current = 1").fetchone()[0]
+            c.execute("UPDATE records SET body = ? WHERE current = 1 AND record_id != 'p1' AND "
+                      "dataset_id = (SELECT id FROM datasets WHERE name = 'phones')", (p1,))
+            c.commit()
+            other = c.execute("SELECT record_id FROM records WHERE current = 1 AND record_id != 'p1' "
+                              "AND dataset_id = (SELECT id FROM datasets WHERE name = 'phones')").fetchone()[0]
+        finally:
+            c.close()
+        s, r = self.d.req("GET", "/v1/datasets/phones/records/" + other, token=self.reader)
+        self.assertEqual(s, 500, r)
+        self.assertNotIn("13812345679", json.dumps(r))
