@@ -12,3 +12,4 @@ cc -O2 -Wall -o "$tools/baseline_mhd" bench/baseline_mhd.c $(pkg-config --cflags
 cc -O2 -Wall -pthread -o "$tools/argon2_baseline" bench/argon2_baseline.c $(pkg-config --cflags --libs libargon2)
 python3 bench/bench.py "$root/build-bench/src" "$root/$tools"
 python3 bench/audit_bench.py "$root/build-bench"
+python3 bench/records_bench.py "$root/build-bench"

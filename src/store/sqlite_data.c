@@ -59,10 +59,10 @@ static const char *const data_sql[QD__COUNT] = {
 	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id) "
 			  "VALUES (?1,?2,?3,?4)",
 	[QD_REC_FIND] = "SELECT r.dataset_id, r.record_id, r.version, r.key_version, r.body, "
-			"r.created_by, r.created_at FROM blind_index i JOIN records r ON "
+			"r.created_by, r.created_at FROM blind_index i CROSS JOIN records r ON "
 			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
 			"WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3 "
-			"ORDER BY r.record_id LIMIT ?4",
+			"ORDER BY i.record_id LIMIT ?4",   /* CROSS JOIN: drive from the index */
 };
 
 static sqlite3_stmt *data_stmt(struct sqlite_store *s, enum data_stmt id)
