@@ -12,6 +12,7 @@
 #include "auth/account.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "data/dataset.h"
 #include "http/http.h"
 
 #define DEFAULT_CONFIG "govvault-data/govvault.conf"
@@ -185,6 +186,10 @@ int main(int argc, char **argv)
 	}
 	if (app_open(config, &app, errmsg, sizeof(errmsg)) != GV_OK) {
 		fprintf(stderr, "govvaultd: %s\n", errmsg);
+		goto out;
+	}
+	if (dataset_check_config(&app->cfg, errmsg, sizeof(errmsg)) != GV_OK) {
+		fprintf(stderr, "govvaultd: %s: data.important_kinds: %s\n", config, errmsg);
 		goto out;
 	}
 	app->log_stderr = foreground;

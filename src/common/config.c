@@ -97,8 +97,9 @@ static const struct config_key config_table[] = {
 		"60", "how often dormant and expired accounts are swept"),
 	STR_KEY("data", "important_kinds", data_important_kinds, 1, "resident_id,bank_card,passport",
 		"data kinds that make a dataset important (suggested grade 3)"),
-	INT_KEY("data", "important_rows", data_important_rows, 0, 2000000000, 1, "1000000",
-		"expected records of personal data that make a dataset important (0: never)"),
+	INT_KEY("data", "important_rows", data_important_rows, 0, 2000000000, 1, "0",
+		"expected records of personal data that make a dataset important (0: volume never "
+		"decides; the Xinyang measures Art. 29 grade large-scale personal data 2)"),
 	PATH_KEY("audit", "dir", audit_dir, 0, "audit", "directory of the audit segment files"),
 	PATH_KEY("audit", "witness", audit_witness, 0, "audit-witness/checkpoints.log",
 		 "checkpoint witness file; keep it in another directory (or disk) than audit.dir"),

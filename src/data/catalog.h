@@ -1,7 +1,7 @@
 /* catalog.h - dataset schemas and grading: what a dataset's fields are, which of them
  * hold personal or sensitive data, and the grade that suggests.
  *
- * Grades (Xinyang measures Art. 14-20; Henan guide on classification and grading) are
+ * Grades (Xinyang government-data measures Art. 27-33) are
  * 1, 2 or 3 by the impact of tampering, destruction, leakage or illegal use.  The
  * suggestion here is mechanical and conservative: personal-data fields imply at least
  * 2, kinds or volumes configured as important imply 3; secadmin confirms or overrides
@@ -48,7 +48,7 @@ struct catalog_policy {
 };
 
 /* Parses {"fields":[{"name","type","kind"?,"required"?,"indexed"?,"sensitive"?,
- * "max_len"?}, ...]}.  A field with a personal kind is sensitive unless it says
+ * "max_len"?}, ...]}.  A field with any kind but "none" is sensitive unless it says
  * "sensitive": false.  why gets a message naming the field on failure. */
 gv_err catalog_schema_parse(const json_t *j, struct catalog_schema *out, char *why,
 			    size_t whylen) GV_MUST_CHECK;

@@ -17,6 +17,13 @@ static int is_secadmin(const struct store_account *a)
 	return (a->roles & ROLE_BIT(ROLE_SECADMIN)) != 0;
 }
 
+gv_err dataset_check_config(const struct gv_config *cfg, char *why, size_t whylen)
+{
+	unsigned kinds;
+
+	return catalog_kinds_parse(cfg->data_important_kinds, &kinds, why, whylen);
+}
+
 int dataset_visible(const struct store_account *actor, const struct store_dataset *d)
 {
 	return is_secadmin(actor) || (!(actor->roles & ROLE_ADMIN_MASK) &&
@@ -53,6 +60,10 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 	if (!name_ok(in->name)) {
 		snprintf(why, whylen, "name must be 2-63 characters of a-z, 0-9, _ and -, starting "
 			 "with a letter");
+		return GV_ERR_INVALID;
+	}
+	if (!in->title[0] || !in->category[0] || !in->legal_basis[0]) {
+		snprintf(why, whylen, "title, category and legal_basis must not be empty");
 		return GV_ERR_INVALID;
 	}
 	if (in->retention_days < 1 || in->expected_rows < 0) {

@@ -1,5 +1,5 @@
 /* dataset.h - the data catalog service: registering datasets with their schema and
- * the grading workflow (Xinyang measures Art. 14-20; Henan guide on grading).
+ * the grading workflow (Xinyang measures Art. 27-33).
  *
  * A data owner registers a dataset for their own department; the grade suggested from
  * the schema (catalog.h) applies until the security administrator confirms or sets
@@ -29,6 +29,9 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,
 			 int grade, const char *reason, struct store_dataset *out,
 			 const char **why) GV_MUST_CHECK;
+/* GV_OK if the [data] settings are usable (checked at start: a bad kind would otherwise
+ * fail every registration). */
+gv_err dataset_check_config(const struct gv_config *cfg, char *why, size_t whylen) GV_MUST_CHECK;
 /* 1 if actor may see name's metadata: secadmin any; business roles their department. */
 int dataset_visible(const struct store_account *actor, const struct store_dataset *d);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/role.h"
 #include "common/util.h"
@@ -314,6 +315,8 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 	if (err == GV_ERR_EXISTS)
 		*why = expect_version ? "the record changed since that version was read" :
 					"a record with this id exists; update it instead";
+	if (err == GV_ERR_NOT_FOUND)
+		*why = "no such record";
 	if (err == GV_OK)
 		*version_out = r.version;
 out:
@@ -338,8 +341,17 @@ static int read_one(const struct store_record *r, void *arg)
 	x->err = open_body(x->c, r, &data);
 	if (x->err != GV_OK)
 		return 1;
-	o = json_pack("{s:s,s:I,s:o,s:s,s:I}", "id", r->record_id, "version", (json_int_t)r->version,
-		      "data", data, "created_by", r->created_by, "created_at", (json_int_t)r->created_at);
+	{
+		time_t t = (time_t)r->created_at;
+		struct tm tm;
+		char when[32] = "";
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		o = json_pack("{s:s,s:I,s:o,s:s,s:s}", "id", r->record_id, "version",
+			      (json_int_t)r->version, "data", data, "created_by", r->created_by,
+			      "created_at", when);
+	}
 	if (!o) {
 		x->err = GV_ERR_NOMEM;
 		return 1;
@@ -416,6 +428,7 @@ gv_err records_search(struct gv_app *app, const struct store_account *actor,
 	struct read_ctx x = {c, json_array(), NULL, GV_OK};
 	const struct catalog_field *f;
 	char token[65];
+	int nokeys;
 	gv_err err;
 
 	*out = NULL;
@@ -426,13 +439,17 @@ gv_err records_search(struct gv_app *app, const struct store_account *actor,
 		return GV_ERR_NOMEM;
 	}
 	err = open_dataset(app, actor, dataset, 0, c, why);
-	if (err == GV_ERR_NOT_FOUND && *why && !strcmp(*why, "no such record"))
-		err = GV_OK, *why = NULL;   /* nothing written yet: an empty result */
-	else if (err == GV_OK) {
+	/* open_dataset parses the schema before it looks for keys: a dataset nothing was
+	 * written to has no keys yet, and its search finds nothing. */
+	nokeys = err == GV_ERR_NOT_FOUND && c->schema.nfields;
+	if (err == GV_OK || nokeys) {
 		f = catalog_field_find(&c->schema, field);
 		if (!f || !f->indexed) {
 			*why = "search works on indexed fields only";
 			err = GV_ERR_INVALID;
+		} else if (nokeys) {
+			err = GV_OK;
+			*why = NULL;
 		} else {
 			err = datakey_blind_index(c->ikey, field, value, token);
 			if (err == GV_OK)

@@ -15,7 +15,7 @@ static json_t *dataset_json(const struct store_dataset *d)
 {
 	json_t *schema = json_loads(d->schema, 0, NULL);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:i,s:i,s:s,s:b,s:s,s:o,"
-			      "s:s,s:o,s:o}",
+			      "s:s,s:s,s:o,s:o}",
 			      "name", d->name, "title", d->title, "department", d->department,
 			      "owner", d->owner, "category", d->category, "description",
 			      d->description, "legal_basis", d->legal_basis, "retention_days",
@@ -24,7 +24,8 @@ static json_t *dataset_json(const struct store_dataset *d)
 			      "grade_suggested", d->grade_suggested, "grade_reason", d->grade_reason,
 			      "grade_confirmed", d->grade_confirmed, "confirmed_by", d->confirmed_by,
 			      "pending_grade", d->pending_grade ? json_integer(d->pending_grade) : json_null(),
-			      "pending_by", d->pending_by, "created_at", json_time(d->created_at),
+			      "pending_by", d->pending_by, "pending_reason", d->pending_reason,
+			      "created_at", json_time(d->created_at),
 			      "updated_at", json_time(d->updated_at));
 	return o;
 }
@@ -184,7 +185,7 @@ gv_err h_records_update(struct http_req *r)
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
 	if (!r->json)
 		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
-	if (req_only_fields(r, fields) || req_int(r, "version", 1, 1, INT64_MAX, &expect, &present))
+	if (req_only_fields(r, fields) || req_int(r, "version", 1, 1, (long long)1 << 62, &expect, &present))
 		return r->err;
 	data = json_object_get(r->json, "data");
 	if (!json_is_object(data))

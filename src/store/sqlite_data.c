@@ -304,7 +304,9 @@ gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
 		stmt_done(q);
 	}
 	/* Versions are dense: the writer that read the same current version loses. */
-	if (err == GV_OK && r->version != last + 1)
+	if (err == GV_OK && r->version > 1 && last == 0)
+		err = GV_ERR_NOT_FOUND;
+	else if (err == GV_OK && r->version != last + 1)
 		err = GV_ERR_EXISTS;
 	if (err == GV_OK)
 		err = rec_exec(s, QD_REC_UNSET_CURRENT, r->dataset_id, r->record_id);

@@ -185,7 +185,8 @@ struct store_ops {
 
 	/* Records are versioned: put stores r as version r->version, which must be the
 	 * current version + 1 (GV_ERR_EXISTS otherwise, so concurrent writers cannot both
-	 * win), and replaces the record's index entries, in one transaction. */
+	 * win; GV_ERR_NOT_FOUND for an update of a record that does not exist), and
+	 * replaces the record's index entries, in one transaction. */
 	gv_err (*record_put)(struct gv_store *st, const struct store_record *r,
 			     const struct store_index_entry *idx, size_t nidx);
 	/* version 0 = current.  cb gets the record with body valid during the call. */

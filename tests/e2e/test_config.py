@@ -64,6 +64,17 @@ class ConfigRefusalTest(unittest.TestCase):
                 finally:
                     d.stop()
 
+    def test_unknown_data_kind_refused_at_start(self):
+        d = Daemon()
+        try:
+            d.append_config("[data]\nimportant_kinds = resident_id,iris")
+            r = run_daemon(d.conf)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("important_kinds", r.stderr)
+            self.assertIn("iris", r.stderr)
+        finally:
+            d.stop()
+
     def test_inconsistent_values_refused(self):
         self.refused("[session]\nidle_timeout_seconds = 600\nabsolute_lifetime_seconds = 300",
                      "idle_timeout_seconds")

@@ -75,6 +75,10 @@ class DatasetTest(DaemonTest):
         self.assertError(self.register("x4", {"fields": []}), 400, "invalid_request")
         s, r = self.d.req("POST", "/v1/datasets", {"name": "x5"}, self.owner)
         self.assertEqual(s, 400)
+        s, r = self.d.req("POST", "/v1/datasets", {
+            "name": "x6", "title": "", "category": "c", "legal_basis": "b", "retention_days": 1,
+            "schema": PRICES}, self.owner)
+        self.assertEqual((s, r["error"]["code"]), (400, "invalid_request"))
 
     def test_grading_workflow(self):
         # Lowering before secadmin confirmed anything: refused.
@@ -86,7 +90,8 @@ class DatasetTest(DaemonTest):
         self.assertError(self.grade("prices", 2, self.owner), 403, "forbidden")
         # Lowering 3 -> 2: secadmin asks, the grade stays until the owner agrees.
         s, r = self.grade("contacts", 2, self.sec, "minors removed")
-        self.assertEqual((s, r["grade"], r["pending_grade"]), (200, 3, 2), r)
+        self.assertEqual((s, r["grade"], r["pending_grade"], r["pending_reason"]),
+                         (200, 3, 2, "minors removed"), r)
         s, r = self.grade("contacts", 2, self.owner, "agreed")
         self.assertEqual((s, r["grade"], r["pending_grade"]), (200, 2, None), r)
         # The other order: the owner asks first, secadmin completes.
@@ -107,10 +112,6 @@ class DatasetTest(DaemonTest):
         for a in ("dataset.registered", "dataset.grade_overridden", "dataset.grade_confirmed",
                   "dataset.grade_lowering_requested", "dataset.grade_lowered"):
             self.assertIn(a, actions)
-
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class RecordsTest(DaemonTest):
@@ -171,6 +172,9 @@ class RecordsTest(DaemonTest):
         s, r = d.req("GET", "/v1/datasets/phones/records/p1?version=1", token=self.reader)
         self.assertEqual(r["data"]["age"], 40)
         self.assertError(d.req("GET", "/v1/datasets/phones/records/nope", token=self.reader), 404, "not_found")
+        self.assertError(d.req("PUT", "/v1/datasets/phones/records/nope", {"version": 1, "data": {"age": 1}},
+                               self.owner), 404, "not_found")
+        self.assertRegex(r["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
     def test_2_schema_and_access_refusals(self):
         d = self.d
@@ -200,6 +204,8 @@ class RecordsTest(DaemonTest):
                                token=self.reader), 400, "invalid_request")
         self.assertError(d.req("GET", "/v1/datasets/phones/search?field=tel", token=self.reader),
                          400, "invalid_request")
+        self.assertError(d.req("GET", "/v1/datasets/phones/search?field=nothing&value=1",
+                               token=self.reader), 400, "invalid_request")
         # The searched value reaches the audit log only as a keyed digest.
         recs, _ = d.audit(self.aud, action="record.search", result="permit")
         self.assertEqual(len(recs), 2)
@@ -236,3 +242,7 @@ class RecordsTest(DaemonTest):
         s, r = self.d.req("GET", "/v1/datasets/phones/records/" + other, token=self.reader)
         self.assertEqual(s, 500, r)
         self.assertNotIn("13812345679", json.dumps(r))
+
+
+if __name__ == "__main__":
+    unittest.main()
