@@ -250,7 +250,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			if (app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
+			if (dataset_check_config_file(app->config_path, errmsg, sizeof(errmsg)) != GV_OK ||
+			    app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
 				log_error("reload refused, keeping the running configuration: %s", errmsg);
 				audit_note(app->audit, "system", "system.reload_failed", "config", errmsg);
 				continue;

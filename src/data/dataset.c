@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/role.h"
@@ -22,6 +23,23 @@ gv_err dataset_check_config(const struct gv_config *cfg, char *why, size_t whyle
 	unsigned kinds;
 
 	return catalog_kinds_parse(cfg->data_important_kinds, &kinds, why, whylen);
+}
+
+gv_err dataset_check_config_file(const char *path, char *why, size_t whylen)
+{
+	struct gv_config *cfg = malloc(sizeof(*cfg));
+	gv_err err;
+
+	if (!cfg)
+		return GV_ERR_NOMEM;
+	/* A file that does not load is app_reload's to report, with its line. */
+	err = config_load(path, cfg, why, whylen);
+	if (err == GV_OK)
+		err = dataset_check_config(cfg, why, whylen);
+	else
+		err = GV_OK;
+	free(cfg);
+	return err;
 }
 
 int dataset_visible(const struct store_account *actor, const struct store_dataset *d)

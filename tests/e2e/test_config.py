@@ -205,6 +205,18 @@ class ReloadTest(unittest.TestCase):
         with open(os.path.join(d.data, "keys", "server.key")) as f:
             self.assertNotIn(f.read().strip(), json.dumps(r))
 
+    def test_reload_refuses_an_unknown_data_kind(self):
+        """As at start: an unknown kind in data.important_kinds is refused by a reload."""
+        d = self.d
+        sysadm = d.activate_admin("sysadmin").token
+        d.append_config("[data]\nimportant_kinds = resident_id,iris")
+        s, r = d.req("POST", "/v1/system/reload", None, sysadm)
+        self.assertEqual((s, r["error"]["code"]), (400, "invalid_request"), r)
+        self.assertIn("iris", r["error"]["message"])
+        self.hup()
+        self.assertIn("reload refused", d.daemon_log())
+        self.assertIsNone(d.proc.poll())
+
     def test_api_reload_applies_the_log_level(self):
         """log.level is reloadable through the API as through SIGHUP."""
         d = self.d
