@@ -69,21 +69,10 @@ struct audit_log {
 	ino_t wit_ino;
 	int64_t wit_size;                /* bytes of witness lines known written */
 	struct audit_syslog *syslog;     /* NULL when forwarding is off */
-	gcry_md_hd_t md;                 /* SM3 handle for the chain, guarded by mu */
 };
 
 #define QUEUE_MAX ((size_t)64 << 20)
 
-/* h = SM3(prev || payload) with the log's reusable handle; caller holds mu (or owns
- * the log exclusively, at open). */
-static void chain_hash(struct audit_log *log, const unsigned char prev[SEG_HASH_LEN],
-		       const unsigned char *payload, size_t len, unsigned char out[SEG_HASH_LEN])
-{
-	gcry_md_reset(log->md);
-	gcry_md_write(log->md, prev, SEG_HASH_LEN);
-	gcry_md_write(log->md, payload, len);
-	memcpy(out, gcry_md_read(log->md, GCRY_MD_SM3), SEG_HASH_LEN);
-}
 
 gv_err audit_checkpoint_message(const char *node, int64_t seq, const char *hash_hex,
 				int64_t ts_us, char *out, size_t outlen)
@@ -104,7 +93,7 @@ static gv_err chain_put(struct audit_log *log, const struct audit_rec *r)
 	buf_init(&enc, AUDIT_REC_MAX);
 	err = audit_rec_encode(r, &enc);
 	if (err == GV_OK) {
-		chain_hash(log, log->head, (const unsigned char *)enc.data, enc.len, h);
+		seg_chain_hash(log->head, (const unsigned char *)enc.data, enc.len, h);
 		err = seg_frame_put(&log->queue, (const unsigned char *)enc.data, enc.len, h);
 	}
 	buf_release(&enc);
@@ -224,22 +213,6 @@ static void log_fail(struct audit_log *log, const char *what)
 	pthread_cond_broadcast(&log->cv_done);
 }
 
-static gv_err write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return GV_ERR_IO;
-		data += n;
-		len -= (size_t)n;
-	}
-	return GV_OK;
-}
-
-
 /* Opens (creating) the segment for first_seq as the active one.  Caller holds mu. */
 static gv_err segment_open(struct audit_log *log, int64_t first_seq, int create)
 {
@@ -304,9 +277,9 @@ static gv_err batch_write(struct audit_log *log, int fd, const struct gv_buf *ba
 			  const struct gv_buf *wit, int *witness_ok)
 {
 	*witness_ok = 0;
-	if (write_all(fd, batch->data, batch->len) != GV_OK || fdatasync(fd) != 0)
+	if (util_write_all(fd, batch->data, batch->len) != GV_OK || fdatasync(fd) != 0)
 		return GV_ERR_IO;
-	*witness_ok = !wit->len || (write_all(log->witness_fd, wit->data, wit->len) == GV_OK &&
+	*witness_ok = !wit->len || (util_write_all(log->witness_fd, wit->data, wit->len) == GV_OK &&
 				    fdatasync(log->witness_fd) == 0);
 	return GV_OK;
 }
@@ -670,28 +643,26 @@ gv_err audit_public_key_pem(struct audit_log *log, struct gv_buf *out)
 	return sm2_pubkey_pem(log->key, out);
 }
 
-/* Reads the last frame hash and sequence of a segment (trusted as stored). */
+/* The last record's sequence and stored chain hash of a segment (trusted as stored). */
 static gv_err segment_last(const char *path, int64_t *seq, unsigned char hash[SEG_HASH_LEN])
 {
 	struct seg_map m;
 	const unsigned char *p = NULL, *h = NULL;
-	size_t pos = 0, plen = 0;
-	int found = 0;
+	size_t plen = 0;
+	int64_t ts;
+	int kind;
 	gv_err err = seg_map_file(path, &m);
 
 	if (err != GV_OK)
 		return err;
-	while (seg_frame_next(m.data, m.len, &pos, &p, &plen, &h) == SEG_FRAME) {
-		struct audit_rec r;
-
-		if (audit_rec_decode(p, plen, &r) != GV_OK)
-			break;
-		*seq = r.seq;
+	err = GV_ERR_NOT_FOUND;
+	if (seg_last_frame(m.data, m.len, &p, &plen, &h) &&
+	    audit_rec_peek(p, plen, seq, &ts, &kind) == GV_OK) {
 		memcpy(hash, h, SEG_HASH_LEN);
-		found = 1;
+		err = GV_OK;
 	}
 	seg_unmap(&m);
-	return found ? GV_OK : GV_ERR_NOT_FOUND;
+	return err;
 }
 
 static int all_zero(const unsigned char *p, size_t n)
@@ -751,7 +722,7 @@ static gv_err recover_tail(struct audit_log *log, const struct seg_list *l, char
 		if (st == SEG_END)
 			break;
 		if (st == SEG_FRAME && audit_rec_decode(p, plen, &r) == GV_OK && r.seq == expect) {
-			chain_hash(log, prev, p, plen, calc);
+			seg_chain_hash(prev, p, plen, calc);
 			if (memcmp(calc, h, SEG_HASH_LEN) == 0) {
 				memcpy(prev, calc, SEG_HASH_LEN);
 				expect++;
@@ -843,7 +814,7 @@ static gv_err witness_reconcile(struct audit_log *log, char *note, size_t notele
 	}
 	seg_unmap(&m);
 	if (err == GV_OK && add.len) {
-		if (write_all(log->witness_fd, add.data, add.len) != GV_OK || fdatasync(log->witness_fd) != 0)
+		if (util_write_all(log->witness_fd, add.data, add.len) != GV_OK || fdatasync(log->witness_fd) != 0)
 			err = GV_ERR_IO;
 		else
 			log->wit_size += (int64_t)add.len;
@@ -873,11 +844,6 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 	buf_init(&log->queue, QUEUE_MAX);
 	buf_init(&log->witness, QUEUE_MAX);
 	log->wait_tail = &log->wait_head;
-	if (gcry_md_open(&log->md, GCRY_MD_SM3, 0)) {
-		snprintf(errmsg, errlen, "libgcrypt has no SM3");
-		err = GV_ERR_CRYPTO;
-		goto out;
-	}
 	log->cp_records = opt->checkpoint_records;
 	log->cp_seconds = opt->checkpoint_seconds;
 	log->seg_bytes = opt->segment_bytes;
@@ -988,7 +954,6 @@ void audit_close(struct audit_log *log)
 	buf_release(&log->queue);
 	buf_release(&log->witness);
 	sm2_key_free(log->key);
-	gcry_md_close(log->md);
 	pthread_mutex_destroy(&log->mu);
 	pthread_cond_destroy(&log->cv_writer);
 	pthread_cond_destroy(&log->cv_done);

@@ -124,3 +124,13 @@ void audit_time_format(int64_t ts_us, char out[AUDIT_TIME_LEN])
 	snprintf(out, AUDIT_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_us % 1000000));
 }
+
+gv_err audit_rec_peek(const unsigned char *data, size_t len, int64_t *seq, int64_t *ts_us, int *kind)
+{
+	if (len < 21)
+		return GV_ERR_INVALID;
+	*seq = (int64_t)get_u64(data);
+	*ts_us = (int64_t)get_u64(data + 8);
+	*kind = data[16];
+	return GV_OK;
+}

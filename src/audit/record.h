@@ -54,6 +54,10 @@ gv_err audit_rec_encode(const struct audit_rec *r, struct gv_buf *out) GV_MUST_C
 /* Parses exactly len bytes; GV_ERR_INVALID on anything malformed (nothing is read
  * outside data[0..len)). */
 gv_err audit_rec_decode(const unsigned char *data, size_t len, struct audit_rec *out) GV_MUST_CHECK;
+/* Sequence, time and kind from the fixed head of an encoding, without decoding the
+ * text fields (for readers that need only those, and whose bytes a chain hash proves). */
+gv_err audit_rec_peek(const unsigned char *data, size_t len, int64_t *seq, int64_t *ts_us,
+		      int *kind) GV_MUST_CHECK;
 /* Name of a kind for JSON and messages ("request", "event", "checkpoint"). */
 const char *audit_kind_name(int kind);
 /* RFC 3339 UTC with microseconds ("2026-11-24T02:03:04.123456Z"). */

@@ -24,25 +24,19 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* Time, sequence and chain hash of the last record of a segment image. */
+/* Time, sequence and stored chain hash of the last record of a segment image. */
 static int last_record(const struct seg_map *m, int64_t *ts_us, int64_t *seq,
 		       unsigned char hash[SEG_HASH_LEN])
 {
 	const unsigned char *p, *h;
-	size_t pos = 0, plen;
-	int found = 0;
+	size_t plen;
+	int kind;
 
-	while (seg_frame_next(m->data, m->len, &pos, &p, &plen, &h) == SEG_FRAME) {
-		struct audit_rec r;
-
-		if (audit_rec_decode(p, plen, &r) != GV_OK)
-			return 0;
-		*ts_us = r.ts_us;
-		*seq = r.seq;
-		memcpy(hash, h, SEG_HASH_LEN);
-		found = 1;
-	}
-	return found;
+	if (!seg_last_frame(m->data, m->len, &p, &plen, &h) ||
+	    audit_rec_peek(p, plen, seq, ts_us, &kind) != GV_OK)
+		return 0;
+	memcpy(hash, h, SEG_HASH_LEN);
+	return 1;
 }
 
 /* Writes data gzip-compressed to path (0600, fsynced). */

@@ -35,6 +35,13 @@ enum seg_step seg_frame_next(const unsigned char *data, size_t len, size_t *pos,
 			     const unsigned char **payload, size_t *plen,
 			     const unsigned char **hash);
 
+/* The chain step: out = SM3(prev || payload). */
+void seg_chain_hash(const unsigned char prev[SEG_HASH_LEN], const unsigned char *payload,
+		    size_t len, unsigned char out[SEG_HASH_LEN]);
+/* The last complete frame of data[0..len): 1 and its payload and hash, or 0. */
+int seg_last_frame(const unsigned char *data, size_t len, const unsigned char **payload,
+		   size_t *plen, const unsigned char **hash);
+
 /* "seg-%020lld.gva" for first_seq. */
 void seg_name(int64_t first_seq, char out[SEG_NAME_LEN]);
 

@@ -72,36 +72,7 @@ static gv_err fail(struct audit_verify_result *res, int64_t seq, const char *fmt
 	return GV_OK;
 }
 
-static void hash_step(const unsigned char prev[SEG_HASH_LEN], const unsigned char *p, size_t n,
-		      unsigned char out[SEG_HASH_LEN])
-{
-	gcry_buffer_t iov[2];
 
-	memset(iov, 0, sizeof(iov));
-	iov[0].data = (void *)prev;
-	iov[0].len = SEG_HASH_LEN;
-	iov[1].data = (void *)p;
-	iov[1].len = n;
-	/* One call, no handle state: measurably faster than reset/write/read for records
-	 * of a few hundred bytes. */
-	if (gcry_md_hash_buffers(GCRY_MD_SM3, 0, out, iov, 2))
-		memset(out, 0xff, SEG_HASH_LEN);   /* never matches a stored hash */
-}
-
-/* Sequence and kind from the fixed head of an encoding (record.h), without decoding
- * the text fields: the chain hash already proves the bytes are the ones written. */
-static int peek_head(const unsigned char *p, size_t n, int64_t *seq, int *kind)
-{
-	uint64_t v = 0;
-
-	if (n < 21)
-		return -1;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	*seq = (int64_t)v;
-	*kind = p[16];
-	return 0;
-}
 
 /* Reads the next witness line into w->cur; w->have = 0 at the end.  A malformed line
  * is a problem of its own. */
@@ -249,7 +220,7 @@ static void *link_check(void *arg)
 		const unsigned char *prev = i ? frame_hash(j->data, j->offs, i - 1, &pplen) : j->prev0;
 		unsigned char calc[SEG_HASH_LEN];
 
-		hash_step(prev, j->data + j->offs[i] + SEG_HEAD_LEN, plen, calc);
+		seg_chain_hash(prev, j->data + j->offs[i] + SEG_HEAD_LEN, plen, calc);
 		if (memcmp(calc, h, SEG_HASH_LEN) != 0) {
 			j->bad = i;
 			break;
@@ -320,7 +291,7 @@ static gv_err verify_segment(struct verify_ctx *v, const char *dir, const char *
 		const unsigned char *p, *h, *sprev;
 		size_t plen, at = pos, pplen;
 		struct audit_rec r;
-		int64_t seq;
+		int64_t seq, ts;
 		int kind;
 		enum seg_step st = seg_frame_next(m.data, m.len, &pos, &p, &plen, &h);
 
@@ -338,7 +309,7 @@ static gv_err verify_segment(struct verify_ctx *v, const char *dir, const char *
 			     "(expected record %lld)", name, at, (long long)*expect);
 			break;
 		}
-		if (peek_head(p, plen, &seq, &kind) != 0) {
+		if (audit_rec_peek(p, plen, &seq, &ts, &kind) != GV_OK) {
 			fail(&seq_res, *expect, "segment %s offset %zu: record %lld cannot be decoded "
 			     "(contents changed)", name, at, (long long)*expect);
 			break;
@@ -485,7 +456,6 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 		 * itself checked when the full log is verified. */
 		char path[GV_PATH_MAX + SEG_NAME_LEN + 2];
 		struct seg_map m;
-		size_t pos = 0;
 		const unsigned char *p, *h;
 		size_t plen;
 
@@ -493,7 +463,7 @@ static gv_err verify_dir(const char *dir, const char *witness_path, const struct
 		expect = l.first_seq[start];
 		snprintf(path, sizeof(path), "%s/%s", dir, l.names[start - 1]);
 		if (seg_map_file(path, &m) == GV_OK) {
-			while (seg_frame_next(m.data, m.len, &pos, &p, &plen, &h) == SEG_FRAME)
+			if (seg_last_frame(m.data, m.len, &p, &plen, &h))
 				memcpy(prev, h, SEG_HASH_LEN);
 			seg_unmap(&m);
 		}

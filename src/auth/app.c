@@ -115,6 +115,8 @@ gv_err app_reload(struct gv_app *app, char *errmsg, size_t errlen)
 	if (!next)
 		return GV_ERR_NOMEM;
 	err = config_load(app->config_path, next, errmsg, errlen);
+	if (err == GV_OK && app->config_check)
+		err = app->config_check(next, errmsg, errlen);
 	if (err == GV_OK)
 		err = load_common(next, &common, errmsg, errlen);
 	if (err == GV_OK) {

@@ -26,6 +26,9 @@ struct gv_app {
 	char dummy_hash[PASSWORD_HASH_MAX]; /* guarded by cfg_lock; see app_dummy_hash */
 	pthread_mutex_t acct_lock;
 	int log_stderr;                  /* set by govvaultd --foreground */
+	/* Checks of settings owned by higher layers (data kinds), run on a configuration
+	 * before a reload applies it; set by govvaultd, may be NULL. */
+	gv_err (*config_check)(const struct gv_config *cfg, char *why, size_t whylen);
 };
 
 /* Loads config, opens the store, loads keys and the common-password list. */

@@ -188,8 +188,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "govvaultd: %s\n", errmsg);
 		goto out;
 	}
+	app->config_check = dataset_check_config;
 	if (dataset_check_config(&app->cfg, errmsg, sizeof(errmsg)) != GV_OK) {
-		fprintf(stderr, "govvaultd: %s: data.important_kinds: %s\n", config, errmsg);
+		fprintf(stderr, "govvaultd: %s: %s\n", config, errmsg);
 		goto out;
 	}
 	app->log_stderr = foreground;
@@ -250,8 +251,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			if (dataset_check_config_file(app->config_path, errmsg, sizeof(errmsg)) != GV_OK ||
-			    app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
+			if (app_reload(app, errmsg, sizeof(errmsg)) != GV_OK) {
 				log_error("reload refused, keeping the running configuration: %s", errmsg);
 				audit_note(app->audit, "system", "system.reload_failed", "config", errmsg);
 				continue;

@@ -161,10 +161,37 @@ out:
 	return err;
 }
 
+gv_err util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GV_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return GV_OK;
+}
+
+int util_time_rfc3339(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	out[0] = '\0';
+	if (!gmtime_r(&tt, &tm))
+		return 0;
+	return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+}
+
 gv_err util_file_write(const char *path, const void *data, size_t len, unsigned mode)
 {
 	char tmp[4096];
-	size_t done = 0;
 	gv_err err = GV_ERR_IO;
 	int fd;
 
@@ -175,16 +202,7 @@ gv_err util_file_write(const char *path, const void *data, size_t len, unsigned 
 		return GV_ERR_IO;
 	if (fchmod(fd, mode) != 0)
 		goto out;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0)
+	if (util_write_all(fd, data, len) != GV_OK || fsync(fd) != 0)
 		goto out;
 	if (rename(tmp, path) != 0)
 		goto out;
@@ -238,7 +256,6 @@ int util_utf8_printable(const char *s)
 
 gv_err util_file_create(const char *path, const void *data, size_t len, unsigned mode)
 {
-	size_t done = 0;
 	gv_err err = GV_ERR_IO;
 	int fd;
 
@@ -248,16 +265,7 @@ gv_err util_file_create(const char *path, const void *data, size_t len, unsigned
 	/* The umask may only narrow the mode, but the owner must be able to read it. */
 	if (fchmod(fd, mode) != 0)
 		goto out;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0)
+	if (util_write_all(fd, data, len) != GV_OK || fsync(fd) != 0)
 		goto out;
 	err = GV_OK;
 out:

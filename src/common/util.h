@@ -38,6 +38,11 @@ gv_err util_strcpy(char *dst, size_t dstlen, const char *src) GV_MUST_CHECK;
 /* Reads a whole file of at most maxlen bytes into a NUL-terminated buffer the caller
  * frees (util_free_secret when it holds a secret). */
 gv_err util_file_read(const char *path, size_t maxlen, char **out, size_t *outlen) GV_MUST_CHECK;
+/* write() until all of data is written (EINTR retried); GV_ERR_IO otherwise. */
+gv_err util_write_all(int fd, const void *data, size_t len) GV_MUST_CHECK;
+/* "2026-11-24T02:03:04Z" for unix seconds t; 0 (out "") if t cannot be shown. */
+int util_time_rfc3339(int64_t t, char out[32]);
+
 /* Creates path exclusively (GV_ERR_EXISTS if it is there, never replaced even by a
  * race), writes and fsyncs it with the given mode; removes it again on failure. */
 gv_err util_file_create(const char *path, const void *data, size_t len, unsigned mode) GV_MUST_CHECK;

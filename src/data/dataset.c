@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth/role.h"
@@ -20,25 +19,12 @@ static int is_secadmin(const struct store_account *a)
 
 gv_err dataset_check_config(const struct gv_config *cfg, char *why, size_t whylen)
 {
+	char what[200];
 	unsigned kinds;
+	gv_err err = catalog_kinds_parse(cfg->data_important_kinds, &kinds, what, sizeof(what));
 
-	return catalog_kinds_parse(cfg->data_important_kinds, &kinds, why, whylen);
-}
-
-gv_err dataset_check_config_file(const char *path, char *why, size_t whylen)
-{
-	struct gv_config *cfg = malloc(sizeof(*cfg));
-	gv_err err;
-
-	if (!cfg)
-		return GV_ERR_NOMEM;
-	/* A file that does not load is app_reload's to report, with its line. */
-	err = config_load(path, cfg, why, whylen);
-	if (err == GV_OK)
-		err = dataset_check_config(cfg, why, whylen);
-	else
-		err = GV_OK;
-	free(cfg);
+	if (err != GV_OK)
+		snprintf(why, whylen, "data.important_kinds: %s", what);
 	return err;
 }
 

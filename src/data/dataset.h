@@ -29,11 +29,10 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,
 			 int grade, const char *reason, struct store_dataset *out,
 			 const char **why) GV_MUST_CHECK;
-/* GV_OK if the [data] settings are usable (checked at start: a bad kind would otherwise
- * fail every registration). */
+/* GV_OK if the [data] settings are usable; why names the setting.  govvaultd runs it at
+ * start and installs it as the app's config_check, so a reload is refused the same way
+ * (a bad kind would otherwise fail every registration). */
 gv_err dataset_check_config(const struct gv_config *cfg, char *why, size_t whylen) GV_MUST_CHECK;
-/* The same check on the configuration file at path, before a reload applies it. */
-gv_err dataset_check_config_file(const char *path, char *why, size_t whylen) GV_MUST_CHECK;
 /* 1 if actor may see name's metadata: secadmin any; business roles their department. */
 int dataset_visible(const struct store_account *actor, const struct store_dataset *d);
 

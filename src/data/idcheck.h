@@ -22,7 +22,7 @@ enum id_kind {
 	ID_USCC,       /* "uscc": GB 32100 unified social credit code */
 	ID_ORG_CODE,   /* "org_code": GB 11714 9-character organisation code, no hyphen */
 	ID_BANK_CARD,  /* "bank_card": 16-19 digits passing Luhn (ISO/IEC 7812) */
-	ID_MOBILE,     /* "mobile": mainland 11-digit number 1[3-9]xxxxxxxxx */
+	ID_MOBILE,     /* "mobile": mainland number, 11 digits: 1, then 3-9, then 9 digits */
 	ID__KIND_COUNT
 };
 

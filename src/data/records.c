@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth/role.h"
 #include "common/util.h"
@@ -342,12 +341,9 @@ static int read_one(const struct store_record *r, void *arg)
 	if (x->err != GV_OK)
 		return 1;
 	{
-		time_t t = (time_t)r->created_at;
-		struct tm tm;
-		char when[32] = "";
+		char when[32];
 
-		if (gmtime_r(&t, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		util_time_rfc3339(r->created_at, when);
 		o = json_pack("{s:s,s:I,s:o,s:s,s:s}", "id", r->record_id, "version",
 			      (json_int_t)r->version, "data", data, "created_by", r->created_by,
 			      "created_at", when);
@@ -363,69 +359,24 @@ static int read_one(const struct store_record *r, void *arg)
 	return 0;
 }
 
-gv_err records_get(struct gv_app *app, const struct store_account *actor, const char *dataset,
-		   const char *record_id, int64_t version, json_t **out, const char **why)
+/* What a read asks for; one function serves the three kinds, so the access checks,
+ * key handling and clean-up exist once. */
+enum read_kind { READ_ONE, READ_HISTORY, READ_SEARCH };
+
+struct read_req {
+	enum read_kind kind;
+	const char *record_id;       /* READ_ONE, READ_HISTORY */
+	int64_t version;             /* READ_ONE: 0 = current */
+	const char *field, *value;   /* READ_SEARCH */
+};
+
+/* Runs q; *out gets the single record (READ_ONE) or the array of records. */
+static gv_err read_records(struct gv_app *app, const struct store_account *actor,
+			   const char *dataset, const struct read_req *q, json_t **out,
+			   const char **why)
 {
 	struct ds_ctx *c = calloc(1, sizeof(*c));
-	struct read_ctx x = {c, NULL, NULL, GV_OK};
-	gv_err err;
-
-	*out = NULL;
-	*why = NULL;
-	if (!c)
-		return GV_ERR_NOMEM;
-	err = open_dataset(app, actor, dataset, 0, c, why);
-	if (err == GV_OK)
-		err = app->st->ops->record_get(app->st, c->d.id, record_id, version, read_one, &x);
-	if (err == GV_OK)
-		err = x.err;
-	if (err == GV_ERR_NOT_FOUND && !*why)
-		*why = "no such record";
-	if (err == GV_OK)
-		*out = x.one;
-	else
-		json_decref(x.one);
-	ctx_wipe(c);
-	free(c);
-	return err;
-}
-
-gv_err records_history(struct gv_app *app, const struct store_account *actor,
-		       const char *dataset, const char *record_id, json_t **out, const char **why)
-{
-	struct ds_ctx *c = calloc(1, sizeof(*c));
-	struct read_ctx x = {c, json_array(), NULL, GV_OK};
-	gv_err err;
-
-	*out = NULL;
-	*why = NULL;
-	if (!c || !x.list) {
-		free(c);
-		json_decref(x.list);
-		return GV_ERR_NOMEM;
-	}
-	err = open_dataset(app, actor, dataset, 0, c, why);
-	if (err == GV_OK)
-		err = app->st->ops->record_history(app->st, c->d.id, record_id, read_one, &x);
-	if (err == GV_OK)
-		err = x.err;
-	if (err == GV_ERR_NOT_FOUND && !*why)
-		*why = "no such record";
-	if (err == GV_OK)
-		*out = json_pack("{s:s,s:o}", "id", record_id, "versions", x.list);
-	else
-		json_decref(x.list);
-	ctx_wipe(c);
-	free(c);
-	return err == GV_OK && !*out ? GV_ERR_NOMEM : err;
-}
-
-gv_err records_search(struct gv_app *app, const struct store_account *actor,
-		      const char *dataset, const char *field, const char *value, json_t **out,
-		      const char **why)
-{
-	struct ds_ctx *c = calloc(1, sizeof(*c));
-	struct read_ctx x = {c, json_array(), NULL, GV_OK};
+	struct read_ctx x = {c, q->kind == READ_ONE ? NULL : json_array(), NULL, GV_OK};
 	const struct catalog_field *f;
 	char token[65];
 	int nokeys;
@@ -433,7 +384,7 @@ gv_err records_search(struct gv_app *app, const struct store_account *actor,
 
 	*out = NULL;
 	*why = NULL;
-	if (!c || !x.list) {
+	if (!c || (q->kind != READ_ONE && !x.list)) {
 		free(c);
 		json_decref(x.list);
 		return GV_ERR_NOMEM;
@@ -442,8 +393,8 @@ gv_err records_search(struct gv_app *app, const struct store_account *actor,
 	/* open_dataset parses the schema before it looks for keys: a dataset nothing was
 	 * written to has no keys yet, and its search finds nothing. */
 	nokeys = err == GV_ERR_NOT_FOUND && c->schema.nfields;
-	if (err == GV_OK || nokeys) {
-		f = catalog_field_find(&c->schema, field);
+	if (q->kind == READ_SEARCH && (err == GV_OK || nokeys)) {
+		f = catalog_field_find(&c->schema, q->field);
 		if (!f || !f->indexed) {
 			*why = "search works on indexed fields only";
 			err = GV_ERR_INVALID;
@@ -451,19 +402,64 @@ gv_err records_search(struct gv_app *app, const struct store_account *actor,
 			err = GV_OK;
 			*why = NULL;
 		} else {
-			err = datakey_blind_index(c->ikey, field, value, token);
+			err = datakey_blind_index(c->ikey, q->field, q->value, token);
 			if (err == GV_OK)
-				err = app->st->ops->record_find(app->st, c->d.id, field, token,
+				err = app->st->ops->record_find(app->st, c->d.id, q->field, token,
 								RECORDS_SEARCH_MAX, read_one, &x);
-			if (err == GV_OK)
-				err = x.err;
 		}
+	} else if (err == GV_OK && q->kind == READ_ONE) {
+		err = app->st->ops->record_get(app->st, c->d.id, q->record_id, q->version, read_one, &x);
+	} else if (err == GV_OK) {
+		err = app->st->ops->record_history(app->st, c->d.id, q->record_id, read_one, &x);
 	}
 	if (err == GV_OK)
-		*out = json_pack("{s:o}", "records", x.list);
-	else
+		err = x.err;
+	if (err == GV_ERR_NOT_FOUND && !*why)
+		*why = "no such record";
+	if (err == GV_OK) {
+		*out = q->kind == READ_ONE ? x.one : x.list;
+	} else {
+		json_decref(x.one);
 		json_decref(x.list);
+	}
 	ctx_wipe(c);
 	free(c);
-	return err == GV_OK && !*out ? GV_ERR_NOMEM : err;
+	return err;
+}
+
+gv_err records_get(struct gv_app *app, const struct store_account *actor, const char *dataset,
+		   const char *record_id, int64_t version, json_t **out, const char **why)
+{
+	struct read_req q = {READ_ONE, record_id, version, NULL, NULL};
+
+	return read_records(app, actor, dataset, &q, out, why);
+}
+
+gv_err records_history(struct gv_app *app, const struct store_account *actor,
+		       const char *dataset, const char *record_id, json_t **out, const char **why)
+{
+	struct read_req q = {READ_HISTORY, record_id, 0, NULL, NULL};
+	json_t *list;
+	gv_err err = read_records(app, actor, dataset, &q, &list, why);
+
+	*out = NULL;
+	if (err != GV_OK)
+		return err;
+	*out = json_pack("{s:s,s:o}", "id", record_id, "versions", list);
+	return *out ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err records_search(struct gv_app *app, const struct store_account *actor,
+		      const char *dataset, const char *field, const char *value, json_t **out,
+		      const char **why)
+{
+	struct read_req q = {READ_SEARCH, NULL, 0, field, value};
+	json_t *list;
+	gv_err err = read_records(app, actor, dataset, &q, &list, why);
+
+	*out = NULL;
+	if (err != GV_OK)
+		return err;
+	*out = json_pack("{s:o}", "records", list);
+	return *out ? GV_OK : GV_ERR_NOMEM;
 }

@@ -14,12 +14,9 @@
 json_t *json_time(int64_t t)
 {
 	char text[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
 
-	if (t == 0 || !gmtime_r(&tt, &tm))
+	if (t == 0 || !util_time_rfc3339(t, text))
 		return json_null();
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(text);
 }
 

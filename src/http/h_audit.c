@@ -94,21 +94,6 @@ static int export_one(const struct audit_rec *a, void *ctx)
 	return x->err != GV_OK;
 }
 
-static int query_int(struct http_req *r, const char *key, long long min, long long max,
-		     long long def, long long *out)
-{
-	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	*out = strtoll(v, &end, 10);
-	if (!*v || *end || *out < min || *out > max)
-		return -1;
-	return 0;
-}
-
 static int query_time(struct http_req *r, const char *key, int64_t *out_us)
 {
 	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
@@ -136,8 +121,8 @@ static gv_err parse_filter(struct http_req *r, struct audit_filter *f, long long
 	long long after, limit;
 
 	memset(f, 0, sizeof(*f));
-	if (query_int(r, "after", 0, INT64_MAX, 0, &after) ||
-	    query_int(r, "limit", 1, max_limit, def_limit, &limit))
+	if (req_query_int(r, "after", 0, INT64_MAX, 0, &after) ||
+	    req_query_int(r, "limit", 1, max_limit, def_limit, &limit))
 		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena,
 				   "after must be >= 0 and limit in [1, %lld]", max_limit));
 	f->after_seq = after;

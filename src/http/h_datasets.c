@@ -200,14 +200,12 @@ gv_err h_records_update(struct http_req *r)
 
 gv_err h_records_get(struct http_req *r)
 {
-	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "version");
 	const char *why = NULL;
 	long long version = 0;
-	char *end = NULL;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	if (v && ((version = strtoll(v, &end, 10)) < 1 || !*v || *end))
+	if (req_query_int(r, "version", 1, INT64_MAX, 0, &version))
 		return reply_error(r, GV_ERR_INVALID, "version must be a positive integer");
 	err = records_get(r->app, &r->account, r->params[0], r->params[1], version, &r->resp, &why);
 	return err == GV_OK ? GV_OK : reply_error(r, err, why);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "data/dataset.h"
 
 static void config_one(const char *section, const char *key, const char *value, int reloadable,
 		       void *ctx)
@@ -36,12 +35,6 @@ gv_err h_system_reload(struct http_req *r)
 	gv_err err;
 
 	r->object = "config";
-	err = dataset_check_config_file(r->app->config_path, errmsg, sizeof(errmsg));
-	if (err != GV_OK) {
-		r->reason = "reload refused: invalid configuration";
-		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "data.important_kinds: %s",
-								   errmsg));
-	}
 	err = app_reload(r->app, errmsg, sizeof(errmsg));
 	if (err != GV_OK) {
 		r->reason = "reload refused: invalid configuration";

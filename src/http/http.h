@@ -82,6 +82,10 @@ gv_err req_int(struct http_req *r, const char *key, int required, long long min,
 gv_err req_bool(struct http_req *r, const char *key, int *out, int *present) GV_MUST_CHECK;
 /* Array of non-empty strings without commas, joined with ',' into out (absent = ""). */
 gv_err req_list(struct http_req *r, const char *key, char *out, size_t len) GV_MUST_CHECK;
+/* Query parameter key as an integer in [min, max]: 0 with *out = def when absent, -1
+ * when present but not such an integer. */
+int req_query_int(struct http_req *r, const char *key, long long min, long long max,
+		  long long def, long long *out);
 /* Depth of nested arrays/objects in text, scanning outside strings only. */
 int json_text_depth(const char *text, size_t len);
 /* Parses a request body as a JSON object with depth and UTF-8 checks. */

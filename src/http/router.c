@@ -3,6 +3,7 @@
 #include "http/http.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -400,4 +401,19 @@ gv_err req_list(struct http_req *r, const char *key, char *out, size_t len)
 		used += n;
 	}
 	return GV_OK;
+}
+
+int req_query_int(struct http_req *r, const char *key, long long min, long long max,
+		     long long def, long long *out)
+{
+	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	*out = strtoll(v, &end, 10);
+	if (!*v || *end || *out < min || *out > max)
+		return -1;
+	return 0;
 }
