@@ -68,6 +68,7 @@ gv_err app_open(const char *config_path, struct gv_app **out, char *errmsg, size
 		return GV_ERR_NOMEM;
 	pthread_rwlock_init(&app->cfg_lock, NULL);
 	pthread_mutex_init(&app->acct_lock, NULL);
+	pthread_rwlock_init(&app->keys_lock, NULL);
 	if (util_strcpy(app->config_path, sizeof(app->config_path), config_path) != GV_OK) {
 		err = GV_ERR_CONFIG;
 		snprintf(errmsg, errlen, "configuration path too long");
@@ -196,5 +197,6 @@ void app_free(struct gv_app *app)
 	keys_wipe(&app->keys);
 	pthread_rwlock_destroy(&app->cfg_lock);
 	pthread_mutex_destroy(&app->acct_lock);
+	pthread_rwlock_destroy(&app->keys_lock);
 	free(app);
 }

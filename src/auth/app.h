@@ -15,6 +15,8 @@
 #include "crypto/crypto.h"
 #include "store/store.h"
 
+struct rekey_worker;
+
 struct gv_app {
 	char config_path[GV_PATH_MAX];
 	struct gv_config cfg;            /* guarded by cfg_lock */
@@ -22,6 +24,9 @@ struct gv_app {
 	struct gv_store *st;
 	struct audit_log *audit;
 	struct gv_keys keys;
+	/* keys.data_kek changes only in a master-key rotation, which holds this for
+	 * writing; unwrapping or creating a dataset key holds it for reading. */
+	pthread_rwlock_t keys_lock;
 	struct pw_common *common;        /* guarded by cfg_lock */
 	char dummy_hash[PASSWORD_HASH_MAX]; /* guarded by cfg_lock; see app_dummy_hash */
 	pthread_mutex_t acct_lock;
@@ -29,6 +34,7 @@ struct gv_app {
 	/* Checks of settings owned by higher layers (data kinds), run on a configuration
 	 * before a reload applies it; set by govvaultd, may be NULL. */
 	gv_err (*config_check)(const struct gv_config *cfg, char *why, size_t whylen);
+	struct rekey_worker *rekey;      /* key re-sealing (data/rekey.h); set by govvaultd */
 };
 
 /* Loads config, opens the store, loads keys and the common-password list. */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "data/dataset.h"
+#include "data/rekey.h"
 #include "http/http.h"
 
 #define DEFAULT_CONFIG "govvault-data/govvault.conf"
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
 	struct gv_app *app = NULL;
 	char errmsg[1024] = "", what[160];
 	int64_t last_verify = 0, last_retain = 0;
-	int foreground = 0, ready_fd = -1, rc = 1;
+	int foreground = 0, ready_fd = -1, rc = 1, interrupted = 0;
 	sigset_t sigs;
 
 	for (int i = 1; i < argc; i++) {
@@ -193,6 +194,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "govvaultd: %s: %s\n", config, errmsg);
 		goto out;
 	}
+	if (rekey_startup(app, errmsg, sizeof(errmsg)) != GV_OK) {
+		fprintf(stderr, "govvaultd: %s\n", errmsg);
+		goto out;
+	}
 	app->log_stderr = foreground;
 	if (app_log_open(app) != GV_OK) {
 		fprintf(stderr, "govvaultd: cannot open log file %s\n", app->cfg.log_file);
@@ -205,6 +210,18 @@ int main(int argc, char **argv)
 	}
 	audit_note(app->audit, "system", "system.config_load", app->config_path,
 		   "configuration loaded at start");
+	/* Imports a crash interrupted are there whole or not at all: not at all. */
+	if (app->st->ops->batch_recover(app->st, &interrupted) != GV_OK) {
+		log_error("cannot settle interrupted imports; refusing to start");
+		goto out;
+	}
+	if (interrupted)
+		audit_note(app->audit, "system", "batch.recovered", "batches",
+			   "imports interrupted by a stop were marked failed and removed");
+	if (rekey_worker_start(app, &app->rekey) != GV_OK) {
+		log_error("cannot start the key re-sealing worker");
+		goto out;
+	}
 	if (http_server_start(app, &srv, errmsg, sizeof(errmsg)) != GV_OK) {
 		log_error("%s", errmsg);
 		audit_note(app->audit, "system", "system.start_failed", "govvaultd", errmsg);
@@ -268,6 +285,8 @@ out:
 	report_ready(ready_fd, 0);
 	http_server_stop(srv);
 	if (app) {
+		rekey_worker_stop(app->rekey);
+		app->rekey = NULL;
 		if (rc == 0)
 		{
 			describe_process(app->config_path, what, sizeof(what));

@@ -21,12 +21,26 @@ struct gv_keys {
 	unsigned char totp[16];      /* SM4-GCM key for TOTP secrets at rest */
 	unsigned char audit[32];     /* HMAC-SM3 key for values kept in the audit log */
 	unsigned char data_kek[16];  /* SM4-GCM key wrapping dataset keys (crypto/datakey.h) */
+	unsigned char service_wrap[16]; /* SM4-GCM key wrapping the four keys above it once a
+					 * master-key rotation made them independent of the
+					 * master (see data/rekey.h) */
 };
+
+#define KEYS_MASTER_LEN 32
+/* token, recovery, totp and audit, stored as one blob after a rotation */
+#define KEYS_SERVICE_LEN (32 + 32 + 16 + 32)
 
 /* Initialises libgcrypt once per process; GV_ERR_CRYPTO if it lacks SM3/SM4. */
 gv_err crypto_init(void) GV_MUST_CHECK;
 
 gv_err crypto_sm3(const void *data, size_t len, unsigned char out[CRYPTO_SM3_LEN]) GV_MUST_CHECK;
+/* SM3 of data that arrives in pieces (uploads, exports). */
+struct crypto_sm3_stream;
+gv_err crypto_sm3_stream_new(struct crypto_sm3_stream **out) GV_MUST_CHECK;
+void crypto_sm3_stream_update(struct crypto_sm3_stream *s, const void *data, size_t len);
+/* The digest of everything so far, as 64 lowercase hex + NUL; the stream stays usable. */
+void crypto_sm3_stream_hex(struct crypto_sm3_stream *s, char out[65]);
+void crypto_sm3_stream_free(struct crypto_sm3_stream *s);
 gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
 		       unsigned char out[CRYPTO_SM3_LEN]) GV_MUST_CHECK;
 /* HMAC-SM3 rendered as 64 hex chars + NUL. */
@@ -43,6 +57,16 @@ gv_err crypto_sm4gcm_open(const unsigned char key[16], const void *aad, size_t a
 gv_err keys_create_file(const char *path) GV_MUST_CHECK;
 /* Loads the master key and derives the subkeys; the master is wiped before return. */
 gv_err keys_load(const char *path, struct gv_keys *out) GV_MUST_CHECK;
+/* Derives every subkey of a master key. */
+gv_err keys_derive(const unsigned char master[KEYS_MASTER_LEN], struct gv_keys *out) GV_MUST_CHECK;
+/* Writes a master key file (hex, mode 0600) through a synced temporary file. */
+gv_err keys_write_file(const char *path, const unsigned char master[KEYS_MASTER_LEN]) GV_MUST_CHECK;
+/* A check value of the data KEK (HMAC-SM3 under it of a fixed label, hex), kept in the
+ * database so that a start with the wrong master key file is refused. */
+gv_err keys_kek_check(const struct gv_keys *k, char out[65]) GV_MUST_CHECK;
+/* The service keys (token, recovery, totp, audit) as one blob, and back. */
+void keys_service_pack(const struct gv_keys *k, unsigned char out[KEYS_SERVICE_LEN]);
+void keys_service_unpack(const unsigned char in[KEYS_SERVICE_LEN], struct gv_keys *k);
 void keys_wipe(struct gv_keys *k);
 
 /* Generates a self-signed ECDSA P-256 certificate for localhost/127.0.0.1/::1 (and

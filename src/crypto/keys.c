@@ -36,6 +36,51 @@ gv_err crypto_sm3(const void *data, size_t len, unsigned char out[CRYPTO_SM3_LEN
 	return GV_OK;
 }
 
+struct crypto_sm3_stream {
+	gcry_md_hd_t h;
+};
+
+gv_err crypto_sm3_stream_new(struct crypto_sm3_stream **out)
+{
+	struct crypto_sm3_stream *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return GV_ERR_NOMEM;
+	if (gcry_md_open(&s->h, GCRY_MD_SM3, 0)) {
+		free(s);
+		return GV_ERR_CRYPTO;
+	}
+	*out = s;
+	return GV_OK;
+}
+
+void crypto_sm3_stream_update(struct crypto_sm3_stream *s, const void *data, size_t len)
+{
+	gcry_md_write(s->h, data, len);
+}
+
+void crypto_sm3_stream_hex(struct crypto_sm3_stream *s, char out[65])
+{
+	gcry_md_hd_t copy = NULL;
+
+	/* Reading a digest finalises the handle, so read it from a copy. */
+	if (gcry_md_copy(&copy, s->h) == 0) {
+		util_hex_encode(gcry_md_read(copy, GCRY_MD_SM3), CRYPTO_SM3_LEN, out);
+		gcry_md_close(copy);
+	} else {
+		out[0] = '\0';
+	}
+}
+
+void crypto_sm3_stream_free(struct crypto_sm3_stream *s)
+{
+	if (!s)
+		return;
+	gcry_md_close(s->h);
+	free(s);
+}
+
 gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
 		       unsigned char out[CRYPTO_SM3_LEN])
 {
@@ -121,21 +166,29 @@ gv_err crypto_sm4gcm_open(const unsigned char key[16], const void *aad, size_t a
 	return err;
 }
 
+gv_err keys_write_file(const char *path, const unsigned char master[KEYS_MASTER_LEN])
+{
+	char hex[2 * KEYS_MASTER_LEN + 2];
+	gv_err err;
+
+	util_hex_encode(master, KEYS_MASTER_LEN, hex);
+	hex[2 * KEYS_MASTER_LEN] = '\n';
+	hex[2 * KEYS_MASTER_LEN + 1] = '\0';
+	err = util_file_write(path, hex, 2 * KEYS_MASTER_LEN + 1, 0600);
+	util_wipe(hex, sizeof(hex));
+	return err;
+}
+
 gv_err keys_create_file(const char *path)
 {
-	unsigned char master[32];
-	char hex[66];
+	unsigned char master[KEYS_MASTER_LEN];
 	gv_err err;
 
 	if (access(path, F_OK) == 0)
 		return GV_ERR_EXISTS;
 	util_random_bytes(master, sizeof(master));
-	util_hex_encode(master, sizeof(master), hex);
-	hex[64] = '\n';
-	hex[65] = '\0';
-	err = util_file_write(path, hex, 65, 0600);
+	err = keys_write_file(path, master);
 	util_wipe(master, sizeof(master));
-	util_wipe(hex, sizeof(hex));
 	return err;
 }
 
@@ -174,7 +227,17 @@ gv_err keys_load(const char *path, struct gv_keys *out)
 	util_free_secret(text);
 	if (err != GV_OK)
 		return GV_ERR_CONFIG;
-	err = derive(master, "govvault session token v1", out->token, sizeof(out->token));
+	err = keys_derive(master, out);
+	util_wipe(master, sizeof(master));
+	if (err != GV_OK)
+		keys_wipe(out);
+	return err;
+}
+
+gv_err keys_derive(const unsigned char master[KEYS_MASTER_LEN], struct gv_keys *out)
+{
+	gv_err err = derive(master, "govvault session token v1", out->token, sizeof(out->token));
+
 	if (err == GV_OK)
 		err = derive(master, "govvault recovery code v1", out->recovery, sizeof(out->recovery));
 	if (err == GV_OK)
@@ -183,10 +246,31 @@ gv_err keys_load(const char *path, struct gv_keys *out)
 		err = derive(master, "govvault audit hash v1", out->audit, sizeof(out->audit));
 	if (err == GV_OK)
 		err = derive(master, "govvault data kek v1", out->data_kek, sizeof(out->data_kek));
-	util_wipe(master, sizeof(master));
-	if (err != GV_OK)
-		keys_wipe(out);
+	if (err == GV_OK)
+		err = derive(master, "govvault service key wrap v1", out->service_wrap,
+			     sizeof(out->service_wrap));
 	return err;
+}
+
+gv_err keys_kek_check(const struct gv_keys *k, char out[65])
+{
+	return crypto_hmac_sm3_hex(k->data_kek, sizeof(k->data_kek), "govvault kek check v1", out);
+}
+
+void keys_service_pack(const struct gv_keys *k, unsigned char out[KEYS_SERVICE_LEN])
+{
+	memcpy(out, k->token, 32);
+	memcpy(out + 32, k->recovery, 32);
+	memcpy(out + 64, k->totp, 16);
+	memcpy(out + 80, k->audit, 32);
+}
+
+void keys_service_unpack(const unsigned char in[KEYS_SERVICE_LEN], struct gv_keys *k)
+{
+	memcpy(k->token, in, 32);
+	memcpy(k->recovery, in + 32, 32);
+	memcpy(k->totp, in + 64, 16);
+	memcpy(k->audit, in + 80, 32);
 }
 
 void keys_wipe(struct gv_keys *k)

@@ -3,11 +3,13 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/role.h"
 #include "common/util.h"
 #include "data/catalog.h"
+#include "data/quality.h"
 
 /* Serialises read-modify-write of a dataset's grade (few and rare). */
 static pthread_mutex_t grade_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,6 +50,133 @@ static int name_ok(const char *s)
 	return 1;
 }
 
+gv_err dataset_rules_check(struct gv_app *app, const struct store_account *actor,
+			   const struct catalog_schema *schema, const json_t *rules, char *canon,
+			   size_t canonlen, char *why, size_t whylen)
+{
+	struct quality_rules *q = NULL;
+	struct store_dataset *ref = NULL;
+	json_t *sj = catalog_schema_json(schema), *rule;
+	char *text = NULL;
+	size_t i;
+	gv_err err;
+
+	if (!sj)
+		return GV_ERR_NOMEM;
+	err = quality_rules_parse(rules, json_object_get(sj, "fields"), &q, why, whylen);
+	for (i = 0; err == GV_OK && i < quality_rules_count(q); i++) {
+		const struct catalog_field *f = catalog_field_find(schema, quality_rules_field(q, i));
+
+		if (quality_rules_kind(q, i) == QUALITY_UNIQUE && (!f || !f->indexed)) {
+			snprintf(why, whylen, "rule %zu (field \"%s\"): unique needs an indexed field", i,
+				 quality_rules_field(q, i));
+			err = GV_ERR_INVALID;
+		}
+	}
+	json_array_foreach(rules, i, rule) {
+		const char *name = json_string_value(json_object_get(rule, "dataset"));
+		const char *field = json_string_value(json_object_get(rule, "ref_field"));
+		struct catalog_schema rs;
+		const struct catalog_field *f;
+		json_t *j;
+
+		if (err != GV_OK)
+			break;
+		if (strcmp(json_string_value(json_object_get(rule, "rule")), "reference") != 0)
+			continue;
+		if (!ref && !(ref = malloc(sizeof(*ref)))) {
+			err = GV_ERR_NOMEM;
+			break;
+		}
+		err = app->st->ops->dataset_get(app->st, name, ref);
+		if (err == GV_OK && !dataset_visible(actor, ref))
+			err = GV_ERR_NOT_FOUND;
+		if (err == GV_ERR_NOT_FOUND) {
+			snprintf(why, whylen, "rule %zu: no dataset '%.63s'", i, name);
+			err = GV_ERR_INVALID;
+			break;
+		}
+		if (err != GV_OK)
+			break;
+		j = json_loads(ref->schema, 0, NULL);
+		err = j && catalog_schema_parse(j, &rs, why, whylen) == GV_OK ? GV_OK : GV_ERR_STORE;
+		json_decref(j);
+		f = err == GV_OK ? catalog_field_find(&rs, field) : NULL;
+		if (err == GV_OK && (!f || !f->indexed)) {
+			snprintf(why, whylen, "rule %zu: dataset '%.63s' has no indexed field '%.63s'", i,
+				 name, field);
+			err = GV_ERR_INVALID;
+		}
+	}
+	if (err == GV_OK) {
+		text = json_dumps(rules, JSON_COMPACT | JSON_SORT_KEYS);
+		err = !text ? GV_ERR_NOMEM : strlen(text) >= canonlen ? GV_ERR_TOO_LARGE : GV_OK;
+		if (err == GV_ERR_TOO_LARGE)
+			snprintf(why, whylen, "quality rules are too large");
+		if (err == GV_OK)
+			snprintf(canon, canonlen, "%s", text);
+	}
+	free(text);
+	free(ref);
+	quality_rules_free(q);
+	json_decref(sj);
+	return err;
+}
+
+/* Checks in->lineage: sources actor can see, a transformation text; ids into src. */
+static gv_err lineage_check(struct gv_app *app, const struct store_account *actor,
+			    const json_t *lin, int64_t *src, size_t *nsrc, const char **transformation,
+			    char *why, size_t whylen)
+{
+	const json_t *sources = json_object_get(lin, "sources");
+	struct store_dataset *d;
+	const char *key;
+	json_t *v;
+	size_t i;
+	gv_err err = GV_OK;
+
+	*nsrc = 0;
+	*transformation = json_string_value(json_object_get(lin, "transformation"));
+	json_object_foreach((json_t *)lin, key, v)
+		if (strcmp(key, "sources") != 0 && strcmp(key, "transformation") != 0) {
+			snprintf(why, whylen, "lineage: unknown attribute '%.32s'", key);
+			return GV_ERR_INVALID;
+		}
+	if (!json_is_array(sources) || json_array_size(sources) < 1 || json_array_size(sources) > 16 ||
+	    !*transformation || !**transformation || strlen(*transformation) > 1024 ||
+	    !util_utf8_printable(*transformation)) {
+		snprintf(why, whylen, "lineage must be {\"sources\": [1-16 dataset names], "
+			 "\"transformation\": \"how the data was derived\" (up to 1024 bytes)}");
+		return GV_ERR_INVALID;
+	}
+	d = malloc(sizeof(*d));
+	if (!d)
+		return GV_ERR_NOMEM;
+	json_array_foreach(sources, i, v) {
+		const char *name = json_string_value(v);
+
+		err = name ? app->st->ops->dataset_get(app->st, name, d) : GV_ERR_NOT_FOUND;
+		if (err == GV_OK && !dataset_visible(actor, d))
+			err = GV_ERR_NOT_FOUND;
+		if (err == GV_ERR_NOT_FOUND) {
+			snprintf(why, whylen, "lineage: source %zu is not a dataset you can see", i);
+			err = GV_ERR_INVALID;
+		}
+		if (err != GV_OK)
+			break;
+		for (size_t k = 0; k < *nsrc; k++)
+			if (src[k] == d->id) {
+				snprintf(why, whylen, "lineage: source %zu is named twice", i);
+				err = GV_ERR_INVALID;
+			}
+		if (err != GV_OK)
+			break;
+		src[(*nsrc)++] = d->id;
+	}
+	free(d);
+	return err;
+}
+
 gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 			const struct dataset_input *in, struct store_dataset *out, char *why,
 			size_t whylen)
@@ -57,6 +186,9 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 	struct gv_config cfg;
 	json_t *canon = NULL;
 	char *text = NULL, obj[96], reason[320];
+	const char *transformation = NULL;
+	int64_t src[16];
+	size_t nsrc = 0;
 	gv_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -75,6 +207,14 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 		return GV_ERR_INVALID;
 	}
 	err = catalog_schema_parse(in->schema, &schema, why, whylen);
+	if (err != GV_OK)
+		return err;
+	snprintf(out->quality_rules, sizeof(out->quality_rules), "[]");
+	if (in->quality_rules)
+		err = dataset_rules_check(app, actor, &schema, in->quality_rules, out->quality_rules,
+					  sizeof(out->quality_rules), why, whylen);
+	if (err == GV_OK && in->lineage)
+		err = lineage_check(app, actor, in->lineage, src, &nsrc, &transformation, why, whylen);
 	if (err != GV_OK)
 		return err;
 	app_policy(app, &cfg);
@@ -110,12 +250,90 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 	err = app->st->ops->dataset_insert(app->st, out);
 	if (err == GV_ERR_EXISTS)
 		snprintf(why, whylen, "a dataset with this name already exists");
+	for (size_t i = 0; err == GV_OK && i < nsrc; i++)
+		err = app->st->ops->lineage_add(app->st, out->id, src[i], transformation);
 	if (err != GV_OK)
 		return err;
 	snprintf(obj, sizeof(obj), "dataset:%s", out->name);
-	snprintf(reason, sizeof(reason), "registered for %.64s; suggested grade %d: %.200s",
-		 out->department, out->grade_suggested, out->grade_reason);
+	snprintf(reason, sizeof(reason), "registered for %.64s; suggested grade %d: %.200s%s",
+		 out->department, out->grade_suggested, out->grade_reason,
+		 nsrc ? "; derived (lineage recorded)" : "");
 	return audit_event(app->audit, actor->username, "dataset.registered", obj, reason);
+}
+
+gv_err dataset_set_rules(struct gv_app *app, const struct store_account *actor, const char *name,
+			 const json_t *rules, struct store_dataset *out, char *why, size_t whylen)
+{
+	struct catalog_schema *schema = malloc(sizeof(*schema));
+	char obj[96], note[64];
+	json_t *j;
+	gv_err err;
+
+	why[0] = '\0';
+	if (!schema)
+		return GV_ERR_NOMEM;
+	pthread_mutex_lock(&grade_lock);
+	err = app->st->ops->dataset_get(app->st, name, out);
+	if (err == GV_OK && !dataset_visible(actor, out))
+		err = GV_ERR_NOT_FOUND;
+	if (err == GV_ERR_NOT_FOUND)
+		snprintf(why, whylen, "no such dataset");
+	if (err == GV_OK && !(actor->roles & ROLE_BIT(ROLE_DATA_OWNER))) {
+		snprintf(why, whylen, "only the department's data owner sets quality rules");
+		err = GV_ERR_FORBIDDEN;
+	}
+	if (err == GV_OK) {
+		j = json_loads(out->schema, 0, NULL);
+		err = j && catalog_schema_parse(j, schema, why, whylen) == GV_OK ? GV_OK : GV_ERR_STORE;
+		json_decref(j);
+	}
+	if (err == GV_OK)
+		err = dataset_rules_check(app, actor, schema, rules, out->quality_rules,
+					  sizeof(out->quality_rules), why, whylen);
+	if (err == GV_OK) {
+		out->updated_at = util_now_s();
+		err = app->st->ops->dataset_update(app->st, out);
+	}
+	if (err == GV_OK) {
+		snprintf(obj, sizeof(obj), "dataset:%s", out->name);
+		snprintf(note, sizeof(note), "%zu quality rules", json_array_size(rules));
+		err = audit_event(app->audit, actor->username, "dataset.rules_changed", obj, note);
+	}
+	pthread_mutex_unlock(&grade_lock);
+	free(schema);
+	return err;
+}
+
+struct lineage_ctx {
+	json_t *list;
+};
+
+static int lineage_one(const char *dataset, const char *transformation, void *ctx)
+{
+	struct lineage_ctx *c = ctx;
+
+	return json_array_append_new(c->list, json_pack("{s:s,s:s}", "dataset", dataset,
+							"transformation", transformation)) != 0;
+}
+
+gv_err dataset_lineage(struct gv_app *app, const struct store_dataset *d, json_t **out)
+{
+	struct lineage_ctx up = {json_array()}, down = {json_array()};
+	gv_err err = up.list && down.list ? GV_OK : GV_ERR_NOMEM;
+
+	*out = NULL;
+	if (err == GV_OK)
+		err = app->st->ops->lineage_list(app->st, d->id, 1, lineage_one, &up);
+	if (err == GV_OK)
+		err = app->st->ops->lineage_list(app->st, d->id, 0, lineage_one, &down);
+	if (err == GV_OK) {
+		*out = json_pack("{s:s,s:O,s:O}", "dataset", d->name, "sources", up.list, "derived",
+				 down.list);
+		err = *out ? GV_OK : GV_ERR_NOMEM;
+	}
+	json_decref(up.list);
+	json_decref(down.list);
+	return err;
 }
 
 gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,

@@ -12,12 +12,15 @@
 #include <jansson.h>
 
 #include "auth/app.h"
+#include "data/catalog.h"
 
 struct dataset_input {
 	const char *name, *title, *category, *description, *legal_basis;
 	int retention_days;
 	long long expected_rows;
 	const json_t *schema;
+	const json_t *quality_rules;     /* array (data/quality.h) or NULL */
+	const json_t *lineage;           /* {"sources": [names], "transformation"} or NULL */
 };
 
 /* Registers in->name for actor's department.  why names the problem (static or in
@@ -25,6 +28,19 @@ struct dataset_input {
 gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 			const struct dataset_input *in, struct store_dataset *out,
 			char *why, size_t whylen) GV_MUST_CHECK;
+/* Replaces the quality rules of name (the department's data owner); audited. */
+gv_err dataset_set_rules(struct gv_app *app, const struct store_account *actor, const char *name,
+			 const json_t *rules, struct store_dataset *out, char *why,
+			 size_t whylen) GV_MUST_CHECK;
+/* Validates rules against the dataset's schema beyond what quality.h checks: a unique
+ * rule needs an indexed field (the blind index is how stored values are compared) and
+ * a reference rule a dataset actor can see whose ref_field is indexed.  canon gets the
+ * rules as compact JSON. */
+gv_err dataset_rules_check(struct gv_app *app, const struct store_account *actor,
+			   const struct catalog_schema *schema, const json_t *rules, char *canon,
+			   size_t canonlen, char *why, size_t whylen) GV_MUST_CHECK;
+/* {"dataset", "sources": [...], "derived": [...]} (new reference). */
+gv_err dataset_lineage(struct gv_app *app, const struct store_dataset *d, json_t **out) GV_MUST_CHECK;
 /* Confirms, raises, or requests / completes the lowering of the grade of name. */
 gv_err dataset_set_grade(struct gv_app *app, const struct store_account *actor, const char *name,
 			 int grade, const char *reason, struct store_dataset *out,

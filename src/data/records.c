@@ -1,6 +1,7 @@
 /* records.c - record versions: schema check, sealing by grade, blind index, reads. */
 #include "data/records.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +12,39 @@
 #include "data/catalog.h"
 #include "data/dataset.h"
 
-#define DATA_KEY_VERSION 1   /* rotation adds versions; until then every record uses 1 */
 #define BODY_MAX ((size_t)1 << 20)
+#define RECORDS_OLD_KEYS 8   /* older data-key versions a handle opens */
 
 /* Storage formats, the first byte of a stored body. */
 #define FMT_PLAIN 'P'    /* grade 1: JSON */
 #define FMT_FIELDS 'F'   /* grade 2: JSON, sensitive values as {"$sm4": "<hex>"} */
 #define FMT_RECORD 'R'   /* grade 3: the JSON sealed whole */
 
-struct ds_ctx {
+/* Raw rows of imports are sealed under the data key in a place no record can have:
+ * '#' is not allowed in record ids. */
+#define RAW_FIELD "raw"
+
+struct records_ds {
+	struct gv_app *app;
 	struct store_dataset d;
 	struct catalog_schema schema;
+	int kv;                               /* current data-key version: writes use it */
 	unsigned char key[DATAKEY_LEN];
+	/* Older versions still stored, loaded up front: reads run inside store callbacks,
+	 * which must not call the store again. */
+	unsigned char old_keys[RECORDS_OLD_KEYS][DATAKEY_LEN];
+	int old_kv[RECORDS_OLD_KEYS];         /* 0 = slot unused */
 	unsigned char ikey[INDEXKEY_LEN];
 };
 
-static void ctx_wipe(struct ds_ctx *c)
+void records_close(struct records_ds *c)
 {
+	if (!c)
+		return;
 	util_wipe(c->key, sizeof(c->key));
+	util_wipe(c->old_keys, sizeof(c->old_keys));
 	util_wipe(c->ikey, sizeof(c->ikey));
+	free(c);
 }
 
 static int record_id_ok(const char *s)
@@ -45,12 +60,13 @@ static int record_id_ok(const char *s)
 	return 1;
 }
 
-/* A dataset key, made on first use (kind 0 data, 1 index). */
-static gv_err load_key(struct gv_app *app, int64_t ds, int kind, int create, unsigned char *key)
+/* A dataset key of version (kind 0 data, 1 index, whose only version is 0), made on
+ * first use when create is set. */
+static gv_err load_key_locked(struct gv_app *app, int64_t ds, int kind, int version, int create,
+			      unsigned char *key)
 {
 	unsigned char wrapped[INDEXKEY_WRAPPED_LEN];
 	enum datakey_kind k = kind ? DATAKEY_INDEX : DATAKEY_DATA;
-	int version = kind ? 0 : DATA_KEY_VERSION;
 	size_t len = 0;
 	gv_err err = app->st->ops->datakey_get(app->st, ds, kind, version, wrapped, sizeof(wrapped), &len);
 
@@ -60,7 +76,7 @@ static gv_err load_key(struct gv_app *app, int64_t ds, int kind, int create, uns
 			err = app->st->ops->datakey_put(app->st, ds, kind, version, wrapped,
 						       (kind ? INDEXKEY_LEN : DATAKEY_LEN) + CRYPTO_SEAL_OVERHEAD);
 		if (err == GV_ERR_EXISTS)   /* another writer made it first: use theirs */
-			return load_key(app, ds, kind, 0, key);
+			return load_key_locked(app, ds, kind, version, 0, key);
 		return err;
 	}
 	if (err != GV_OK)
@@ -68,48 +84,164 @@ static gv_err load_key(struct gv_app *app, int64_t ds, int kind, int create, uns
 	return datakey_unwrap(app->keys.data_kek, k, ds, version, wrapped, len, key);
 }
 
-/* Loads the dataset and its keys for actor; writer asks for the write right. */
-static gv_err open_dataset(struct gv_app *app, const struct store_account *actor, const char *name,
-			   int writer, struct ds_ctx *c, const char **why)
+static gv_err load_key(struct gv_app *app, int64_t ds, int kind, int version, int create,
+		       unsigned char *key)
 {
+	gv_err err;
+
+	pthread_rwlock_rdlock(&app->keys_lock);
+	err = load_key_locked(app, ds, kind, version, create, key);
+	pthread_rwlock_unlock(&app->keys_lock);
+	return err;
+}
+
+/* The data key a stored value was sealed under. */
+static gv_err key_for(struct records_ds *c, int version, const unsigned char **key)
+{
+	if (version == c->kv) {
+		*key = c->key;
+		return GV_OK;
+	}
+	for (int i = 0; i < RECORDS_OLD_KEYS; i++)
+		if (c->old_kv[i] == version) {
+			*key = c->old_keys[i];
+			return GV_OK;
+		}
+	return GV_ERR_STORE;   /* retired, or older than any rotation leaves in use */
+}
+
+/* The versions below the current one that still exist (rotation in progress). */
+static gv_err load_old_keys(struct records_ds *c)
+{
+	int slot = 0;
+
+	for (int v = c->kv - 1; v >= 1 && slot < RECORDS_OLD_KEYS; v--) {
+		gv_err err = load_key(c->app, c->d.id, 0, v, 0, c->old_keys[slot]);
+
+		if (err == GV_ERR_NOT_FOUND)
+			continue;
+		if (err != GV_OK)
+			return err;
+		c->old_kv[slot++] = v;
+	}
+	return GV_OK;
+}
+
+gv_err records_open(struct gv_app *app, const struct store_account *actor, const char *name,
+		    int writer, struct records_ds **out, const char **why)
+{
+	struct records_ds *c = calloc(1, sizeof(*c));
 	char buf[256];
 	json_t *j;
-	gv_err err = app->st->ops->dataset_get(app->st, name, &c->d);
+	gv_err err;
 
-	if (err == GV_OK && !dataset_visible(actor, &c->d))
+	*out = NULL;
+	*why = NULL;
+	if (!c)
+		return GV_ERR_NOMEM;
+	c->app = app;
+	err = app->st->ops->dataset_get(app->st, name, &c->d);
+	if (err == GV_OK && actor && !dataset_visible(actor, &c->d))
 		err = GV_ERR_NOT_FOUND;
 	if (err == GV_ERR_NOT_FOUND)
 		*why = "no such dataset";
 	if (err != GV_OK)
-		return err;
-	if (actor->roles & ROLE_ADMIN_MASK) {
+		goto out;
+	err = GV_ERR_FORBIDDEN;
+	if (actor && (actor->roles & ROLE_ADMIN_MASK)) {
 		*why = "administrators do not read or write data";
-		return GV_ERR_FORBIDDEN;
+		goto out;
 	}
-	if (writer && !(actor->roles & ROLE_BIT(ROLE_DATA_OWNER))) {
+	if (actor && writer && !(actor->roles & ROLE_BIT(ROLE_DATA_OWNER))) {
 		*why = "only the department's data owner writes records";
-		return GV_ERR_FORBIDDEN;
+		goto out;
 	}
-	if (writer && !c->d.grade_confirmed) {
+	if (actor && writer && !c->d.grade_confirmed) {
 		*why = "the security administrator must confirm the dataset's grade first";
-		return GV_ERR_STATE;
+		err = GV_ERR_STATE;
+		goto out;
 	}
-	if (!writer && actor->clearance < c->d.grade) {
+	if (actor && !writer && actor->clearance < c->d.grade) {
 		*why = "the account's clearance is below the dataset's grade";
-		return GV_ERR_FORBIDDEN;
+		goto out;
 	}
 	j = json_loads(c->d.schema, 0, NULL);
 	err = j ? catalog_schema_parse(j, &c->schema, buf, sizeof(buf)) : GV_ERR_STORE;
 	json_decref(j);
-	if (err == GV_OK)
-		err = load_key(app, c->d.id, 0, writer, c->key);
-	if (err == GV_OK)
-		err = load_key(app, c->d.id, 1, writer, c->ikey);
-	if (err == GV_ERR_NOT_FOUND && !writer) {
-		*why = "no such record";   /* nothing was ever written */
-		return GV_ERR_NOT_FOUND;
+	if (err != GV_OK)
+		goto out;
+	err = app->st->ops->datakey_latest(app->st, c->d.id, 0, &c->kv);
+	if (err == GV_ERR_NOT_FOUND) {
+		c->kv = 1;
+		err = GV_OK;
 	}
+	if (err == GV_OK)
+		err = load_key(app, c->d.id, 0, c->kv, writer, c->key);
+	if (err == GV_OK)
+		err = load_key(app, c->d.id, 1, 0, writer, c->ikey);
+	if (err == GV_OK)
+		err = load_old_keys(c);
+	if (err == GV_ERR_NOT_FOUND && !writer) {
+		c->kv = 0;                 /* nothing was ever written: every read finds nothing */
+		err = GV_OK;
+	}
+out:
+	if (err == GV_OK)
+		*out = c;
+	else
+		records_close(c);
 	return err;
+}
+
+const struct store_dataset *records_dataset(const struct records_ds *c)
+{
+	return &c->d;
+}
+
+const struct catalog_schema *records_schema(const struct records_ds *c)
+{
+	return &c->schema;
+}
+
+int records_key_version(const struct records_ds *c)
+{
+	return c->kv;
+}
+
+gv_err records_add_key(struct records_ds *c, int *version)
+{
+	unsigned char wrapped[DATAKEY_WRAPPED_LEN], key[DATAKEY_LEN];
+	int v = c->kv + 1;
+	gv_err err;
+
+	*version = 0;
+	if (!c->kv)
+		return GV_ERR_STATE;
+	pthread_rwlock_rdlock(&c->app->keys_lock);
+	err = datakey_new(c->app->keys.data_kek, DATAKEY_DATA, c->d.id, v, key, wrapped);
+	if (err == GV_OK)
+		err = c->app->st->ops->datakey_put(c->app->st, c->d.id, 0, v, wrapped, sizeof(wrapped));
+	pthread_rwlock_unlock(&c->app->keys_lock);
+	if (err == GV_OK) {
+		/* The handle keeps reading what the previous key sealed. */
+		memmove(c->old_keys[1], c->old_keys[0], sizeof(c->old_keys[0]) * (RECORDS_OLD_KEYS - 1));
+		memmove(c->old_kv + 1, c->old_kv, sizeof(c->old_kv[0]) * (RECORDS_OLD_KEYS - 1));
+		memcpy(c->old_keys[0], c->key, sizeof(c->key));
+		c->old_kv[0] = c->kv;
+		memcpy(c->key, key, sizeof(key));
+		c->kv = v;
+		*version = v;
+	}
+	util_wipe(key, sizeof(key));
+	return err == GV_ERR_EXISTS ? GV_ERR_STATE : err;
+}
+
+void records_new_id(char out[RECORDS_ID_LEN + 1])
+{
+	unsigned char raw[16];
+
+	util_random_bytes(raw, sizeof(raw));
+	util_hex_encode(raw, sizeof(raw), out);
 }
 
 /* The text a value is indexed by: strings as they are, numbers and booleans in JSON. */
@@ -120,8 +252,49 @@ static char *index_text(const json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
-/* Seals data into body (with its format byte) for version. */
-static gv_err seal_body(struct ds_ctx *c, const char *rid, int64_t version, const json_t *data,
+gv_err records_token(struct records_ds *c, const char *field, const json_t *v, char out[65])
+{
+	char *text = index_text(v);
+	gv_err err = text ? datakey_blind_index(c->ikey, field, text, out) : GV_ERR_NOMEM;
+
+	if (text)
+		util_free_secret(text);
+	return err;
+}
+
+gv_err records_token_text(struct records_ds *c, const char *field, const char *text, char out[65])
+{
+	return datakey_blind_index(c->ikey, field, text, out);
+}
+
+/* A sealed value as the hex string stored in a FMT_FIELDS body. */
+static gv_err seal_field(struct records_ds *c, const char *rid, const char *field, int64_t version,
+			 const json_t *v, json_t **out)
+{
+	struct gv_buf sealed;
+	char *plain = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT), *h = NULL;
+	gv_err err;
+
+	*out = NULL;
+	buf_init(&sealed, BODY_MAX);
+	err = plain ? datakey_seal(c->key, c->d.id, rid, field, version, plain, strlen(plain), &sealed)
+		    : GV_ERR_NOMEM;
+	if (err == GV_OK) {
+		h = malloc(2 * sealed.len + 1);
+		if (h)
+			util_hex_encode((unsigned char *)sealed.data, sealed.len, h);
+		*out = h ? json_pack("{s:s}", "$sm4", h) : NULL;
+		err = *out ? GV_OK : GV_ERR_NOMEM;
+	}
+	free(h);
+	if (plain)
+		util_free_secret(plain);
+	buf_release(&sealed);
+	return err;
+}
+
+/* Seals data into body (with its format byte) for version, under the current key. */
+static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
 			struct gv_buf *body)
 {
 	json_t *copy = NULL;
@@ -131,38 +304,20 @@ static gv_err seal_body(struct ds_ctx *c, const char *rid, int64_t version, cons
 
 	if (fmt == FMT_FIELDS) {
 		const char *k;
-		json_t *v;
+		json_t *v, *sealed;
 
 		copy = json_deep_copy(data);
 		if (!copy)
 			return GV_ERR_NOMEM;
 		json_object_foreach(copy, k, v) {
 			const struct catalog_field *f = catalog_field_find(&c->schema, k);
-			struct gv_buf sealed;
-			char *plain;
 
 			if (!f || !f->sensitive || json_is_null(v))
 				continue;
-			plain = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			buf_init(&sealed, BODY_MAX);
-			err = plain ? datakey_seal(c->key, c->d.id, rid, k, version, plain, strlen(plain),
-						   &sealed) : GV_ERR_NOMEM;
-			if (err == GV_OK) {
-				char *h = malloc(2 * sealed.len + 1);
-
-				if (!h) {
-					err = GV_ERR_NOMEM;
-				} else {
-					util_hex_encode((unsigned char *)sealed.data, sealed.len, h);
-					json_object_set_new(copy, k, json_pack("{s:s}", "$sm4", h));
-					free(h);
-				}
-			}
-			if (plain)
-				util_free_secret(plain);
-			buf_release(&sealed);
+			err = seal_field(c, rid, k, version, v, &sealed);
 			if (err != GV_OK)
 				break;
+			json_object_set_new(copy, k, sealed);
 		}
 	}
 	if (err == GV_OK)
@@ -182,8 +337,9 @@ static gv_err seal_body(struct ds_ctx *c, const char *rid, int64_t version, cons
 }
 
 /* The JSON data of a stored body (new reference). */
-static gv_err open_body(struct ds_ctx *c, const struct store_record *r, json_t **out)
+static gv_err open_body(struct records_ds *c, const struct store_record *r, json_t **out)
 {
+	const unsigned char *key = NULL;
 	struct gv_buf plain;
 	json_t *j = NULL;
 	gv_err err = GV_OK;
@@ -191,9 +347,14 @@ static gv_err open_body(struct ds_ctx *c, const struct store_record *r, json_t *
 	*out = NULL;
 	if (r->body_len < 1)
 		return GV_ERR_STORE;
+	if (r->body[0] != FMT_PLAIN) {
+		err = key_for(c, r->key_version, &key);
+		if (err != GV_OK)
+			return err;
+	}
 	buf_init(&plain, BODY_MAX);
 	if (r->body[0] == FMT_RECORD)
-		err = datakey_open(c->key, c->d.id, r->record_id, "", r->version, r->body + 1,
+		err = datakey_open(key, c->d.id, r->record_id, "", r->version, r->body + 1,
 				   r->body_len - 1, &plain);
 	else
 		err = buf_append(&plain, r->body + 1, r->body_len - 1);
@@ -218,7 +379,7 @@ static gv_err open_body(struct ds_ctx *c, const struct store_record *r, json_t *
 			buf_init(&field, BODY_MAX);
 			err = sealed && util_hex_decode(hex, sealed, n) == GV_OK ? GV_OK : GV_ERR_STORE;
 			if (err == GV_OK)
-				err = datakey_open(c->key, c->d.id, r->record_id, k, r->version, sealed, n,
+				err = datakey_open(key, c->d.id, r->record_id, k, r->version, sealed, n,
 						   &field);
 			if (err == GV_OK) {
 				json_t *val = json_loadb(field.data, field.len, JSON_DECODE_ANY, NULL);
@@ -242,14 +403,96 @@ static gv_err open_body(struct ds_ctx *c, const struct store_record *r, json_t *
 	return GV_OK;
 }
 
+gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
+		    struct gv_buf *body, struct store_index_entry idx[CATALOG_MAX_FIELDS],
+		    char tokens[CATALOG_MAX_FIELDS][65], size_t *nidx)
+{
+	gv_err err = GV_OK;
+
+	*nidx = 0;
+	for (int i = 0; err == GV_OK && i < c->schema.nfields; i++) {
+		const struct catalog_field *f = &c->schema.fields[i];
+		json_t *v = json_object_get(data, f->name);
+
+		if (!f->indexed || !v || json_is_null(v))
+			continue;
+		err = records_token(c, f->name, v, tokens[*nidx]);
+		idx[*nidx].field = f->name;
+		idx[*nidx].token = tokens[*nidx];
+		(*nidx)++;
+	}
+	if (err == GV_OK)
+		err = seal_body(c, rid, version, data, body);
+	return err;
+}
+
+/* Associated data of a raw row: record id "#<batch>" (no record id has '#'), field
+ * "raw", version = the row number. */
+static void raw_place(int64_t batch_id, char rid[32])
+{
+	snprintf(rid, 32, "#%lld", (long long)batch_id);
+}
+
+gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, const void *raw,
+			size_t len, struct gv_buf *out)
+{
+	char rid[32];
+
+	raw_place(batch_id, rid);
+	return datakey_seal(c->key, c->d.id, rid, RAW_FIELD, row_no, raw, len, out);
+}
+
+gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
+{
+	const unsigned char *key;
+	char rid[32];
+	gv_err err = key_for(c, w->key_version, &key);
+
+	raw_place(w->batch_id, rid);
+	if (err == GV_OK)
+		err = datakey_open(key, c->d.id, rid, RAW_FIELD, w->row_no, w->sealed, w->sealed_len, out);
+	return err == GV_ERR_CRYPTO ? GV_ERR_STORE : err;
+}
+
+gv_err records_rekey_record(struct records_ds *c, const struct store_record *r, struct gv_buf *body)
+{
+	json_t *data = NULL;
+	gv_err err = open_body(c, r, &data);
+
+	if (err == GV_OK)
+		err = seal_body(c, r->record_id, r->version, data, body);
+	json_decref(data);
+	return err;
+}
+
+gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
+{
+	struct gv_buf plain;
+	gv_err err;
+
+	buf_init(&plain, (size_t)1 << 30);
+	err = records_open_raw(c, w, &plain);
+	if (err == GV_OK)
+		err = records_seal_raw(c, w->batch_id, w->row_no, plain.data, plain.len, out);
+	if (plain.data)
+		util_wipe(plain.data, plain.len);
+	buf_release(&plain);
+	return err;
+}
+
+gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf, size_t whylen)
+{
+	return catalog_record_check(&c->schema, data, whybuf, whylen);
+}
+
 gv_err records_put(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		   const char *record_id, int64_t expect_version, const json_t *data,
 		   char id_out[RECORDS_ID_LEN + 1], int64_t *version_out, const char **why,
 		   char *whybuf, size_t whylen)
 {
-	struct ds_ctx *c = calloc(1, sizeof(*c));
+	struct records_ds *c = NULL;
 	struct store_index_entry idx[CATALOG_MAX_FIELDS];
-	char *texts[CATALOG_MAX_FIELDS], tokens[CATALOG_MAX_FIELDS][65];
+	char tokens[CATALOG_MAX_FIELDS][65];
 	struct store_record r;
 	struct gv_buf body;
 	size_t nidx = 0;
@@ -259,9 +502,7 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 	*version_out = 0;
 	id_out[0] = '\0';
 	buf_init(&body, 2 * BODY_MAX);
-	if (!c)
-		return GV_ERR_NOMEM;
-	err = open_dataset(app, actor, dataset, 1, c, why);
+	err = records_open(app, actor, dataset, 1, &c, why);
 	if (err != GV_OK)
 		goto out;
 	if (record_id && !record_id_ok(record_id)) {
@@ -274,38 +515,18 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 		*why = whybuf;
 		goto out;
 	}
-	if (record_id) {
+	if (record_id)
 		snprintf(id_out, RECORDS_ID_LEN + 1, "%s", record_id);
-	} else {
-		unsigned char raw[16];
-
-		util_random_bytes(raw, sizeof(raw));
-		util_hex_encode(raw, sizeof(raw), id_out);
-	}
+	else
+		records_new_id(id_out);
 	memset(&r, 0, sizeof(r));
 	r.dataset_id = c->d.id;
 	snprintf(r.record_id, sizeof(r.record_id), "%s", id_out);
 	r.version = expect_version + 1;
-	r.key_version = DATA_KEY_VERSION;
+	r.key_version = c->kv;
 	snprintf(r.created_by, sizeof(r.created_by), "%s", actor->username);
 	r.created_at = util_now_s();
-	for (int i = 0; err == GV_OK && i < c->schema.nfields; i++) {
-		const struct catalog_field *f = &c->schema.fields[i];
-		json_t *v = json_object_get(data, f->name);
-
-		if (!f->indexed || !v || json_is_null(v))
-			continue;
-		texts[nidx] = index_text(v);
-		err = texts[nidx] ? datakey_blind_index(c->ikey, f->name, texts[nidx], tokens[nidx])
-				  : GV_ERR_NOMEM;
-		if (texts[nidx])
-			util_free_secret(texts[nidx]);
-		idx[nidx].field = f->name;
-		idx[nidx].token = tokens[nidx];
-		nidx++;
-	}
-	if (err == GV_OK)
-		err = seal_body(c, r.record_id, r.version, data, &body);
+	err = records_seal(c, r.record_id, r.version, data, &body, idx, tokens, &nidx);
 	if (err != GV_OK)
 		goto out;
 	r.body = (unsigned char *)body.data;
@@ -320,13 +541,30 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 		*version_out = r.version;
 out:
 	buf_release(&body);
-	ctx_wipe(c);
-	free(c);
+	records_close(c);
 	return err;
 }
 
+gv_err records_record_json(struct records_ds *c, const struct store_record *r, json_t **out)
+{
+	json_t *data = NULL, *src;
+	char when[32];
+	gv_err err = open_body(c, r, &data);
+
+	*out = NULL;
+	if (err != GV_OK)
+		return err;
+	util_time_rfc3339(r->created_at, when);
+	src = r->batch_id ? json_pack("{s:I,s:I}", "batch", (json_int_t)r->batch_id, "row",
+				      (json_int_t)r->raw_row) : json_null();
+	*out = json_pack("{s:s,s:I,s:o,s:s,s:s,s:o}", "id", r->record_id, "version",
+			 (json_int_t)r->version, "data", data, "created_by", r->created_by,
+			 "created_at", when, "source", src ? src : json_null());
+	return *out ? GV_OK : GV_ERR_NOMEM;
+}
+
 struct read_ctx {
-	struct ds_ctx *c;
+	struct records_ds *c;
 	json_t *list;            /* append here, or */
 	json_t *one;             /* keep the single record */
 	gv_err err;
@@ -335,23 +573,11 @@ struct read_ctx {
 static int read_one(const struct store_record *r, void *arg)
 {
 	struct read_ctx *x = arg;
-	json_t *data = NULL, *o;
+	json_t *o;
 
-	x->err = open_body(x->c, r, &data);
+	x->err = records_record_json(x->c, r, &o);
 	if (x->err != GV_OK)
 		return 1;
-	{
-		char when[32];
-
-		util_time_rfc3339(r->created_at, when);
-		o = json_pack("{s:s,s:I,s:o,s:s,s:s}", "id", r->record_id, "version",
-			      (json_int_t)r->version, "data", data, "created_by", r->created_by,
-			      "created_at", when);
-	}
-	if (!o) {
-		x->err = GV_ERR_NOMEM;
-		return 1;
-	}
 	if (x->list)
 		json_array_append_new(x->list, o);
 	else
@@ -359,8 +585,8 @@ static int read_one(const struct store_record *r, void *arg)
 	return 0;
 }
 
-/* What a read asks for; one function serves the three kinds, so the access checks,
- * key handling and clean-up exist once. */
+/* What a read asks for; one function serves the kinds, so the access checks, key
+ * handling and clean-up exist once. */
 enum read_kind { READ_ONE, READ_HISTORY, READ_SEARCH };
 
 struct read_req {
@@ -375,38 +601,31 @@ static gv_err read_records(struct gv_app *app, const struct store_account *actor
 			   const char *dataset, const struct read_req *q, json_t **out,
 			   const char **why)
 {
-	struct ds_ctx *c = calloc(1, sizeof(*c));
-	struct read_ctx x = {c, q->kind == READ_ONE ? NULL : json_array(), NULL, GV_OK};
+	struct records_ds *c = NULL;
+	struct read_ctx x = {NULL, q->kind == READ_ONE ? NULL : json_array(), NULL, GV_OK};
 	const struct catalog_field *f;
 	char token[65];
-	int nokeys;
 	gv_err err;
 
 	*out = NULL;
 	*why = NULL;
-	if (!c || (q->kind != READ_ONE && !x.list)) {
-		free(c);
-		json_decref(x.list);
+	if (q->kind != READ_ONE && !x.list)
 		return GV_ERR_NOMEM;
-	}
-	err = open_dataset(app, actor, dataset, 0, c, why);
-	/* open_dataset parses the schema before it looks for keys: a dataset nothing was
-	 * written to has no keys yet, and its search finds nothing. */
-	nokeys = err == GV_ERR_NOT_FOUND && c->schema.nfields;
-	if (q->kind == READ_SEARCH && (err == GV_OK || nokeys)) {
+	err = records_open(app, actor, dataset, 0, &c, why);
+	x.c = c;
+	if (err == GV_OK && q->kind == READ_SEARCH) {
 		f = catalog_field_find(&c->schema, q->field);
 		if (!f || !f->indexed) {
 			*why = "search works on indexed fields only";
 			err = GV_ERR_INVALID;
-		} else if (nokeys) {
-			err = GV_OK;
-			*why = NULL;
-		} else {
+		} else if (c->kv) {   /* a dataset nothing was written to has no keys yet */
 			err = datakey_blind_index(c->ikey, q->field, q->value, token);
 			if (err == GV_OK)
 				err = app->st->ops->record_find(app->st, c->d.id, q->field, token,
 								RECORDS_SEARCH_MAX, read_one, &x);
 		}
+	} else if (err == GV_OK && !c->kv) {
+		err = GV_ERR_NOT_FOUND;
 	} else if (err == GV_OK && q->kind == READ_ONE) {
 		err = app->st->ops->record_get(app->st, c->d.id, q->record_id, q->version, read_one, &x);
 	} else if (err == GV_OK) {
@@ -422,8 +641,7 @@ static gv_err read_records(struct gv_app *app, const struct store_account *actor
 		json_decref(x.one);
 		json_decref(x.list);
 	}
-	ctx_wipe(c);
-	free(c);
+	records_close(c);
 	return err;
 }
 

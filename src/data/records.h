@@ -16,9 +16,61 @@
 #include <jansson.h>
 
 #include "auth/app.h"
+#include "common/buf.h"
+#include "data/catalog.h"
 
 #define RECORDS_ID_LEN 64
 #define RECORDS_SEARCH_MAX 100
+
+/* An opened dataset: its row, parsed schema and unwrapped keys, for the paths that
+ * handle many records at once (import, export, key rotation).  Keys are wiped by
+ * records_close. */
+struct records_ds;
+
+/* Opens dataset for actor (NULL: the service itself, no access check).  writer asks
+ * for the write right and creates the keys on first use; a reader of a dataset never
+ * written to gets a handle whose records_key_version is 0. */
+gv_err records_open(struct gv_app *app, const struct store_account *actor, const char *dataset,
+		    int writer, struct records_ds **out, const char **why) GV_MUST_CHECK;
+void records_close(struct records_ds *c);
+const struct store_dataset *records_dataset(const struct records_ds *c);
+const struct catalog_schema *records_schema(const struct records_ds *c);
+/* The data-key version writes use; 0 when the dataset has no keys yet. */
+int records_key_version(const struct records_ds *c);
+/* Key rotation: a new data-key version, which writes through c use from now on.
+ * GV_ERR_STATE when the dataset has no key yet or another rotation won. */
+gv_err records_add_key(struct records_ds *c, int *version) GV_MUST_CHECK;
+/* A fresh random record id (32 hex digits). */
+void records_new_id(char out[RECORDS_ID_LEN + 1]);
+/* catalog_record_check against the dataset's schema. */
+gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf,
+		     size_t whylen) GV_MUST_CHECK;
+/* The stored body of data as version of rid (appended to body) and its blind-index
+ * entries (idx[i].token points into tokens). */
+gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
+		    struct gv_buf *body, struct store_index_entry idx[CATALOG_MAX_FIELDS],
+		    char tokens[CATALOG_MAX_FIELDS][65], size_t *nidx) GV_MUST_CHECK;
+/* Blind-index token of value v of field. */
+gv_err records_token(struct records_ds *c, const char *field, const json_t *v,
+		     char out[65]) GV_MUST_CHECK;
+/* The same for a value already in its index text (strings as they are, numbers as
+ * JSON writes them). */
+gv_err records_token_text(struct records_ds *c, const char *field, const char *text,
+			  char out[65]) GV_MUST_CHECK;
+/* A row of an import as received, sealed for row row_no of batch_id (appended to out);
+ * and the inverse (out gets the plaintext; the caller wipes it). */
+gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, const void *raw,
+			size_t len, struct gv_buf *out) GV_MUST_CHECK;
+gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w,
+			struct gv_buf *out) GV_MUST_CHECK;
+/* Key rotation: the same content sealed again under the current data key. */
+gv_err records_rekey_record(struct records_ds *c, const struct store_record *r,
+			    struct gv_buf *body) GV_MUST_CHECK;
+gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w,
+			 struct gv_buf *out) GV_MUST_CHECK;
+/* {id, version, data, created_by, created_at, source} of a stored version. */
+gv_err records_record_json(struct records_ds *c, const struct store_record *r,
+			   json_t **out) GV_MUST_CHECK;
 
 /* Creates (record_id NULL: a random id) or updates (expect_version = the current
  * version the caller read; GV_ERR_EXISTS when someone else wrote meanwhile) a record.
@@ -27,7 +79,7 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 		   const char *record_id, int64_t expect_version, const json_t *data,
 		   char id_out[RECORDS_ID_LEN + 1], int64_t *version_out, const char **why,
 		   char *whybuf, size_t whylen) GV_MUST_CHECK;
-/* {id, version, data, created_by, created_at} of version (0: current); new reference. */
+/* records_record_json of version (0: current); new reference. */
 gv_err records_get(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		   const char *record_id, int64_t version, json_t **out,
 		   const char **why) GV_MUST_CHECK;

@@ -8,14 +8,18 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "data/batch.h"
 #include "data/dataset.h"
 #include "data/records.h"
+
+#define EXPORT_MAX ((size_t)256 << 20)
 
 static json_t *dataset_json(const struct store_dataset *d)
 {
 	json_t *schema = json_loads(d->schema, 0, NULL);
+	json_t *rules = json_loads(d->quality_rules, 0, NULL);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:o,s:i,s:i,s:s,s:b,s:s,s:o,"
-			      "s:s,s:s,s:o,s:o}",
+			      "s:s,s:s,s:o,s:o,s:o}",
 			      "name", d->name, "title", d->title, "department", d->department,
 			      "owner", d->owner, "category", d->category, "description",
 			      d->description, "legal_basis", d->legal_basis, "retention_days",
@@ -26,7 +30,8 @@ static json_t *dataset_json(const struct store_dataset *d)
 			      "pending_grade", d->pending_grade ? json_integer(d->pending_grade) : json_null(),
 			      "pending_by", d->pending_by, "pending_reason", d->pending_reason,
 			      "created_at", json_time(d->created_at),
-			      "updated_at", json_time(d->updated_at));
+			      "updated_at", json_time(d->updated_at),
+			      "quality_rules", rules ? rules : json_array());
 	return o;
 }
 
@@ -34,7 +39,7 @@ gv_err h_datasets_create(struct http_req *r)
 {
 	static const char *const fields[] = {"name", "title", "category", "description",
 					     "legal_basis", "retention_days", "expected_rows",
-					     "schema", NULL};
+					     "schema", "quality_rules", "lineage", NULL};
 	struct dataset_input in = {0};
 	struct store_dataset *d;
 	long long days = 0, rows = 0;
@@ -56,6 +61,10 @@ gv_err h_datasets_create(struct http_req *r)
 	in.schema = json_object_get(r->json, "schema");
 	if (!in.schema)
 		return reply_error(r, GV_ERR_INVALID, "field 'schema' is required");
+	in.quality_rules = json_object_get(r->json, "quality_rules");
+	in.lineage = json_object_get(r->json, "lineage");
+	if (in.lineage && !json_is_object(in.lineage))
+		return reply_error(r, GV_ERR_INVALID, "field 'lineage' must be an object");
 	r->object = arena_printf(&r->arena, "dataset:%s", in.name);
 	d = arena_alloc(&r->arena, sizeof(*d));
 	if (!d)
@@ -238,5 +247,75 @@ gv_err h_records_search(struct http_req *r)
 	if (crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit), value, digest) == GV_OK)
 		r->audit_params = arena_printf(&r->arena, "%.63s=%s", field, digest);
 	err = records_search(r->app, &r->account, r->params[0], field, value, &r->resp, &why);
+	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+}
+
+gv_err h_datasets_rules(struct http_req *r)
+{
+	static const char *const fields[] = {"rules", NULL};
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	char why[256];
+	json_t *rules;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!d)
+		return GV_ERR_NOMEM;
+	if (!r->json)
+		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
+	if (req_only_fields(r, fields))
+		return r->err;
+	rules = json_object_get(r->json, "rules");
+	if (!json_is_array(rules))
+		return reply_error(r, GV_ERR_INVALID, "field 'rules' must be an array");
+	err = dataset_set_rules(r->app, &r->account, r->params[0], rules, d, why, sizeof(why));
+	if (err != GV_OK)
+		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+	r->resp = dataset_json(d);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+gv_err h_datasets_lineage(struct http_req *r)
+{
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!d)
+		return GV_ERR_NOMEM;
+	err = r->app->st->ops->dataset_get(r->app->st, r->params[0], d);
+	if (err == GV_OK && !dataset_visible(&r->account, d))
+		err = GV_ERR_NOT_FOUND;
+	if (err == GV_OK)
+		err = dataset_lineage(r->app, d, &r->resp);
+	return err == GV_OK ? GV_OK : reply_error(r, err, err == GV_ERR_NOT_FOUND ? "no such dataset" : NULL);
+}
+
+gv_err h_datasets_export(struct http_req *r)
+{
+	const char *why = NULL;
+	int64_t n = 0;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	buf_release(&r->raw);
+	buf_init(&r->raw, EXPORT_MAX);
+	err = batch_export(r->app, &r->account, r->params[0], &r->raw, r->raw_sm3, &n, &why);
+	if (err != GV_OK) {
+		buf_release(&r->raw);
+		return reply_error(r, err, why);
+	}
+	r->raw_type = "application/x-ndjson";
+	r->reason = arena_printf(&r->arena, "%lld records, sm3 %s", (long long)n, r->raw_sm3);
+	return GV_OK;
+}
+
+gv_err h_records_source(struct http_req *r)
+{
+	const char *why = NULL;
+	gv_err err;
+
+	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
+	err = batch_record_source(r->app, &r->account, r->params[0], r->params[1], &r->resp, &why);
 	return err == GV_OK ? GV_OK : reply_error(r, err, why);
 }

@@ -52,6 +52,15 @@ struct http_req {
 	const char *raw_type;
 	char raw_sm3[65];             /* sent as X-Content-SM3 with a raw body */
 	int responded;
+	/* A streamed body (routes marked stream): the handler runs when the headers are
+	 * in and sets these; the server then hands over the body piece by piece instead
+	 * of buffering it, and calls stream_end when it is complete.  stream_free runs at
+	 * completion in any case (also when the client went away). */
+	int is_stream;
+	void *stream_ctx;
+	gv_err (*stream_feed)(struct http_req *r, const char *data, size_t len);
+	void (*stream_end)(struct http_req *r);
+	void (*stream_free)(struct http_req *r);
 };
 
 typedef gv_err (*http_handler)(struct http_req *r);
@@ -63,6 +72,8 @@ void http_server_stop(struct http_server *srv);
 /* router.c */
 /* Resolves route, session, restrictions, stage and role, then runs the handler. */
 void router_dispatch(struct http_req *r);
+/* 1 if method and path name a route whose body is streamed (no body-size limit). */
+int router_is_stream(const char *method, const char *path);
 
 /* reply.c */
 int reply_status_for(gv_err err);
@@ -130,6 +141,19 @@ gv_err h_records_update(struct http_req *r);
 gv_err h_records_get(struct http_req *r);
 gv_err h_records_history(struct http_req *r);
 gv_err h_records_search(struct http_req *r);
+gv_err h_datasets_rules(struct http_req *r);
+gv_err h_datasets_lineage(struct http_req *r);
+gv_err h_datasets_export(struct http_req *r);
+gv_err h_records_source(struct http_req *r);
+gv_err h_batches_import(struct http_req *r);
+gv_err h_batches_list(struct http_req *r);
+gv_err h_batches_get(struct http_req *r);
+gv_err h_batches_rows(struct http_req *r);
+gv_err h_batches_correct(struct http_req *r);
+gv_err h_batches_discard(struct http_req *r);
+gv_err h_keys_show(struct http_req *r);
+gv_err h_keys_rotate(struct http_req *r);
+gv_err h_keys_rotate_master(struct http_req *r);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

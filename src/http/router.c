@@ -33,48 +33,67 @@ struct route {
 	unsigned roles;
 	const char *action;
 	http_handler handler;
+	int stream;            /* the body is streamed to the handler (http.h) */
 };
 
 static const struct route routes[] = {
-	{"GET", "/v1/health", AUTH_NONE, 0, "health", h_health},
-	{"POST", "/v1/auth/login", AUTH_NONE, 0, "auth.login", h_auth_login},
-	{"POST", "/v1/auth/logout", AUTH_ANY_STAGE, ANY_ROLE, "auth.logout", h_auth_logout},
-	{"GET", "/v1/auth/me", AUTH_ANY_STAGE, ANY_ROLE, "auth.me", h_auth_me},
-	{"POST", "/v1/auth/password", AUTH_ANY_STAGE, ANY_ROLE, "auth.password", h_auth_password},
-	{"POST", "/v1/auth/totp", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp", h_auth_totp},
-	{"POST", "/v1/auth/totp/enroll", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_enroll", h_auth_totp_enroll},
-	{"POST", "/v1/auth/totp/confirm", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_confirm", h_auth_totp_confirm},
-	{"GET", "/v1/accounts", AUTH_ACTIVE, SEC, "account.list", h_accounts_list},
-	{"POST", "/v1/accounts", AUTH_ACTIVE, SEC, "account.apply", h_accounts_create},
-	{"GET", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.get", h_accounts_get},
-	{"PATCH", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.change", h_accounts_patch},
-	{"DELETE", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.cancel", h_accounts_cancel},
-	{"POST", "/v1/accounts/{}/approve", AUTH_ACTIVE, SEC, "account.approve", h_accounts_approve},
-	{"POST", "/v1/accounts/{}/disable", AUTH_ACTIVE, SEC, "account.disable", h_accounts_disable},
-	{"POST", "/v1/accounts/{}/enable", AUTH_ACTIVE, SEC, "account.enable", h_accounts_enable},
-	{"POST", "/v1/accounts/{}/unlock", AUTH_ACTIVE, SEC, "account.unlock", h_accounts_unlock},
+	{"GET", "/v1/health", AUTH_NONE, 0, "health", h_health, 0},
+	{"POST", "/v1/auth/login", AUTH_NONE, 0, "auth.login", h_auth_login, 0},
+	{"POST", "/v1/auth/logout", AUTH_ANY_STAGE, ANY_ROLE, "auth.logout", h_auth_logout, 0},
+	{"GET", "/v1/auth/me", AUTH_ANY_STAGE, ANY_ROLE, "auth.me", h_auth_me, 0},
+	{"POST", "/v1/auth/password", AUTH_ANY_STAGE, ANY_ROLE, "auth.password", h_auth_password, 0},
+	{"POST", "/v1/auth/totp", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp", h_auth_totp, 0},
+	{"POST", "/v1/auth/totp/enroll", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_enroll", h_auth_totp_enroll, 0},
+	{"POST", "/v1/auth/totp/confirm", AUTH_ANY_STAGE, ANY_ROLE, "auth.totp_confirm", h_auth_totp_confirm, 0},
+	{"GET", "/v1/accounts", AUTH_ACTIVE, SEC, "account.list", h_accounts_list, 0},
+	{"POST", "/v1/accounts", AUTH_ACTIVE, SEC, "account.apply", h_accounts_create, 0},
+	{"GET", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.get", h_accounts_get, 0},
+	{"PATCH", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.change", h_accounts_patch, 0},
+	{"DELETE", "/v1/accounts/{}", AUTH_ACTIVE, SEC, "account.cancel", h_accounts_cancel, 0},
+	{"POST", "/v1/accounts/{}/approve", AUTH_ACTIVE, SEC, "account.approve", h_accounts_approve, 0},
+	{"POST", "/v1/accounts/{}/disable", AUTH_ACTIVE, SEC, "account.disable", h_accounts_disable, 0},
+	{"POST", "/v1/accounts/{}/enable", AUTH_ACTIVE, SEC, "account.enable", h_accounts_enable, 0},
+	{"POST", "/v1/accounts/{}/unlock", AUTH_ACTIVE, SEC, "account.unlock", h_accounts_unlock, 0},
 	{"POST", "/v1/accounts/{}/reset-password", AUTH_ACTIVE, SEC, "account.reset_password",
-	 h_accounts_reset_password},
-	{"GET", "/v1/roles", AUTH_ACTIVE, SEC, "role.list", h_roles_list},
-	{"PUT", "/v1/roles/{}/restrictions", AUTH_ACTIVE, SEC, "role.restrict", h_roles_set_restrictions},
-	{"GET", "/v1/sessions", AUTH_ACTIVE, SEC, "session.list", h_sessions_list},
-	{"DELETE", "/v1/sessions/{}", AUTH_ACTIVE, SEC, "session.revoke", h_sessions_revoke},
-	{"GET", "/v1/audit", AUTH_ACTIVE, AUD, "audit.list", h_audit_list},
-	{"POST", "/v1/audit/verify", AUTH_ACTIVE, AUD, "audit.verify", h_audit_verify},
-	{"GET", "/v1/audit/export", AUTH_ACTIVE, AUD, "audit.export", h_audit_export},
-	{"GET", "/v1/audit/public-key", AUTH_ACTIVE, AUD, "audit.public_key", h_audit_public_key},
-	{"GET", "/v1/datasets", AUTH_ACTIVE, SEC | BIZ, "dataset.list", h_datasets_list},
-	{"POST", "/v1/datasets", AUTH_ACTIVE, OWN, "dataset.register", h_datasets_create},
-	{"GET", "/v1/datasets/{}", AUTH_ACTIVE, SEC | BIZ, "dataset.get", h_datasets_get},
-	{"POST", "/v1/datasets/{}/grade", AUTH_ACTIVE, SEC | OWN, "dataset.grade", h_datasets_grade},
-	{"POST", "/v1/datasets/{}/records", AUTH_ACTIVE, OWN, "record.create", h_records_create},
-	{"GET", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, BIZ, "record.read", h_records_get},
-	{"PUT", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, OWN, "record.update", h_records_update},
+	 h_accounts_reset_password, 0},
+	{"GET", "/v1/roles", AUTH_ACTIVE, SEC, "role.list", h_roles_list, 0},
+	{"PUT", "/v1/roles/{}/restrictions", AUTH_ACTIVE, SEC, "role.restrict", h_roles_set_restrictions, 0},
+	{"GET", "/v1/sessions", AUTH_ACTIVE, SEC, "session.list", h_sessions_list, 0},
+	{"DELETE", "/v1/sessions/{}", AUTH_ACTIVE, SEC, "session.revoke", h_sessions_revoke, 0},
+	{"GET", "/v1/audit", AUTH_ACTIVE, AUD, "audit.list", h_audit_list, 0},
+	{"POST", "/v1/audit/verify", AUTH_ACTIVE, AUD, "audit.verify", h_audit_verify, 0},
+	{"GET", "/v1/audit/export", AUTH_ACTIVE, AUD, "audit.export", h_audit_export, 0},
+	{"GET", "/v1/audit/public-key", AUTH_ACTIVE, AUD, "audit.public_key", h_audit_public_key, 0},
+	{"GET", "/v1/datasets", AUTH_ACTIVE, SEC | BIZ, "dataset.list", h_datasets_list, 0},
+	{"POST", "/v1/datasets", AUTH_ACTIVE, OWN, "dataset.register", h_datasets_create, 0},
+	{"GET", "/v1/datasets/{}", AUTH_ACTIVE, SEC | BIZ, "dataset.get", h_datasets_get, 0},
+	{"POST", "/v1/datasets/{}/grade", AUTH_ACTIVE, SEC | OWN, "dataset.grade", h_datasets_grade, 0},
+	{"POST", "/v1/datasets/{}/records", AUTH_ACTIVE, OWN, "record.create", h_records_create, 0},
+	{"GET", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, BIZ, "record.read", h_records_get, 0},
+	{"PUT", "/v1/datasets/{}/records/{}", AUTH_ACTIVE, OWN, "record.update", h_records_update, 0},
 	{"GET", "/v1/datasets/{}/records/{}/history", AUTH_ACTIVE, BIZ, "record.history",
-	 h_records_history},
-	{"GET", "/v1/datasets/{}/search", AUTH_ACTIVE, BIZ, "record.search", h_records_search},
-	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config},
-	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload},
+	 h_records_history, 0},
+	{"GET", "/v1/datasets/{}/search", AUTH_ACTIVE, BIZ, "record.search", h_records_search, 0},
+	{"GET", "/v1/datasets/{}/records/{}/source", AUTH_ACTIVE, BIZ, "record.source",
+	 h_records_source, 0},
+	{"PUT", "/v1/datasets/{}/quality-rules", AUTH_ACTIVE, OWN, "dataset.rules", h_datasets_rules, 0},
+	{"GET", "/v1/datasets/{}/lineage", AUTH_ACTIVE, SEC | BIZ, "dataset.lineage",
+	 h_datasets_lineage, 0},
+	{"GET", "/v1/datasets/{}/export", AUTH_ACTIVE, BIZ, "dataset.export", h_datasets_export, 0},
+	{"POST", "/v1/datasets/{}/batches", AUTH_ACTIVE, OWN, "batch.import", h_batches_import, 1},
+	{"GET", "/v1/datasets/{}/batches", AUTH_ACTIVE, SEC | BIZ, "batch.list", h_batches_list, 0},
+	{"GET", "/v1/datasets/{}/batches/{}", AUTH_ACTIVE, SEC | BIZ, "batch.get", h_batches_get, 0},
+	{"GET", "/v1/datasets/{}/batches/{}/rows", AUTH_ACTIVE, OWN, "batch.rows", h_batches_rows, 0},
+	{"POST", "/v1/datasets/{}/batches/{}/rows/{}/correct", AUTH_ACTIVE, OWN, "batch.correct",
+	 h_batches_correct, 0},
+	{"POST", "/v1/datasets/{}/batches/{}/rows/{}/discard", AUTH_ACTIVE, OWN, "batch.discard",
+	 h_batches_discard, 0},
+	{"GET", "/v1/datasets/{}/keys", AUTH_ACTIVE, SEC, "key.show", h_keys_show, 0},
+	{"POST", "/v1/datasets/{}/keys/rotate", AUTH_ACTIVE, SEC, "key.rotate", h_keys_rotate, 0},
+	{"POST", "/v1/system/keys/rotate-master", AUTH_ACTIVE, SEC, "key.rotate_master",
+	 h_keys_rotate_master, 0},
+	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config, 0},
+	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload, 0},
 };
 
 /* Matches path against pattern, capturing "{}" segments into r->params (arena). */
@@ -163,6 +182,23 @@ static int media_type_is_json(const char *ctype)
 	while (*ctype == ' ' || *ctype == '\t')
 		ctype++;
 	return *ctype == '\0' || *ctype == ';';
+}
+
+int router_is_stream(const char *method, const char *path)
+{
+	/* Matching needs a request for its captures; a throwaway one suffices. */
+	struct http_req probe;
+	int yes = 0;
+
+	if (strcmp(method, "POST") != 0)   /* the only method that streams */
+		return 0;
+	memset(&probe, 0, sizeof(probe));
+	arena_init(&probe.arena, 4096);
+	for (size_t i = 0; i < GV_ARRAY_LEN(routes) && !yes; i++)
+		yes = routes[i].stream && strcmp(routes[i].method, method) == 0 &&
+		      route_match(&probe, routes[i].pattern, path);
+	arena_release(&probe.arena);
+	return yes;
 }
 
 void router_dispatch(struct http_req *r)

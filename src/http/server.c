@@ -113,9 +113,11 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	hs.total += strlen(url) + strlen(method);
 	if (hs.total > (size_t)srv->max_header_bytes)
 		r->headers_too_large = 1;
-	/* Refuse early on a declared length so that a huge upload is never read. */
+	/* Refuse early on a declared length so that a huge upload is never read.  A
+	 * streamed body is never held, so no limit applies to it. */
+	r->is_stream = router_is_stream(method, r->path);
 	clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (clen) {
+	if (clen && !r->is_stream) {
 		char *end;
 		unsigned long long n = strtoull(clen, &end, 10);
 
@@ -129,6 +131,8 @@ static void req_free(struct http_req *r)
 {
 	if (!r)
 		return;
+	if (r->stream_free)
+		r->stream_free(r);
 	if (r->json)
 		json_decref(r->json);
 	if (r->resp)
@@ -175,11 +179,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			r->action = "http.reject";
 			return reply_send(r);
 		}
+		if (r->is_stream) {
+			/* Authenticate and authorise before a byte of the body is read. */
+			router_dispatch(r);
+			if (r->err != GV_OK || !r->stream_feed)
+				return reply_send(r);
+		}
 		return MHD_YES;
 	}
 	if (r->responded) {
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (r->stream_feed) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (n && r->stream_feed(r, upload_data, n) != GV_OK)
+			return reply_send(r);   /* the handler set the error */
+		if (n)
+			return MHD_YES;
+		r->stream_end(r);
+		return reply_send(r);
 	}
 	if (*upload_size) {
 		if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_size) != GV_OK) {

@@ -152,6 +152,35 @@ static const char *const migrations[] = {
 	" token TEXT NOT NULL, record_id TEXT NOT NULL,"
 	" PRIMARY KEY (dataset_id, field, token, record_id));"
 	"CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);",
+	/* 6: import batches with their raw rows, provenance of records, quality rules,
+	 * lineage, and named key material (sqlite_batch.c) */
+	"ALTER TABLE datasets ADD COLUMN quality_rules TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE records ADD COLUMN batch_id INTEGER;"
+	"ALTER TABLE records ADD COLUMN raw_row INTEGER;"
+	"CREATE INDEX records_batch ON records(batch_id) WHERE batch_id IS NOT NULL;"
+	"CREATE INDEX records_key ON records(dataset_id, key_version);"
+	"CREATE TABLE batches (id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id), format TEXT NOT NULL,"
+	" source TEXT NOT NULL, submitted_by TEXT NOT NULL, submitted_at INTEGER NOT NULL,"
+	" finished_at INTEGER NOT NULL, state INTEGER NOT NULL, state_reason TEXT NOT NULL,"
+	" sm3 TEXT NOT NULL, declared_sm3 TEXT NOT NULL, bytes INTEGER NOT NULL,"
+	" rows INTEGER NOT NULL, accepted INTEGER NOT NULL, flagged INTEGER NOT NULL,"
+	" quarantined INTEGER NOT NULL, corrected INTEGER NOT NULL, discarded INTEGER NOT NULL,"
+	" report TEXT NOT NULL);"
+	"CREATE INDEX batches_dataset ON batches(dataset_id, id);"
+	"CREATE INDEX batches_state ON batches(state);"
+	"CREATE TABLE raw_rows (batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	" row_no INTEGER NOT NULL, line_no INTEGER NOT NULL, key_version INTEGER NOT NULL,"
+	" sealed BLOB NOT NULL, status INTEGER NOT NULL, reasons TEXT NOT NULL,"
+	" record_id TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at INTEGER NOT NULL,"
+	" resolution TEXT NOT NULL, PRIMARY KEY (batch_id, row_no));"
+	"CREATE INDEX raw_rows_status ON raw_rows(batch_id, status, row_no);"
+	"CREATE INDEX raw_rows_key ON raw_rows(key_version);"
+	"CREATE TABLE lineage (dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" source_id INTEGER NOT NULL REFERENCES datasets(id), transformation TEXT NOT NULL,"
+	" PRIMARY KEY (dataset_id, source_id));"
+	"CREATE INDEX lineage_source ON lineage(source_id);"
+	"CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
 };
 
 /* Returns the cached statement, prepared on first use; caller holds the lock. */
@@ -717,6 +746,7 @@ static void sq_close(struct gv_store *st)
 	for (int i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqd_finalize(s);
+	sqb_finalize(s);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -755,6 +785,30 @@ static const struct store_ops sqlite_ops = {
 	.record_get = sqd_record_get,
 	.record_history = sqd_record_history,
 	.record_find = sqd_record_find,
+	.record_scan = sqd_record_scan,
+	.index_exists = sqd_index_exists,
+	.record_stale_keys = sqd_record_stale_keys,
+	.record_rekey = sqd_record_rekey,
+	.datakey_latest = sqd_datakey_latest,
+	.datakey_list = sqd_datakey_list,
+	.datakey_replace_all = sqd_datakey_replace_all,
+	.datakey_retire = sqd_datakey_retire,
+	.datakey_usage = sqd_datakey_usage,
+	.meta_get = sqb_meta_get,
+	.meta_put = sqb_meta_put,
+	.batch_insert = sqb_batch_insert,
+	.batch_write = sqb_batch_write,
+	.batch_finish = sqb_batch_finish,
+	.batch_get = sqb_batch_get,
+	.batch_list = sqb_batch_list,
+	.batch_recover = sqb_batch_recover,
+	.raw_row_list = sqb_raw_row_list,
+	.raw_row_get = sqb_raw_row_get,
+	.raw_row_resolve = sqb_raw_row_resolve,
+	.raw_row_stale_keys = sqb_raw_row_stale_keys,
+	.raw_row_rekey = sqb_raw_row_rekey,
+	.lineage_add = sqb_lineage_add,
+	.lineage_list = sqb_lineage_list,
 };
 
 static gv_err migrate(sqlite3 *db)

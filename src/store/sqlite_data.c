@@ -10,6 +10,8 @@ enum data_stmt {
 	QD_KEY_PUT, QD_KEY_GET,
 	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
 	QD_REC_HISTORY, QD_IDX_DELETE, QD_IDX_INSERT, QD_REC_FIND,
+	QD_KEY_LATEST, QD_KEY_LIST, QD_KEY_REPLACE, QD_KEY_DELETE, QD_KEY_USE_REC, QD_KEY_USE_RAW,
+	QD_REC_SCAN, QD_IDX_EXISTS, QD_REC_STALE, QD_REC_REKEY,
 	QD__COUNT
 };
 
@@ -19,25 +21,31 @@ _Static_assert(QD__COUNT <= SQLITE_DATA_STMTS, "SQLITE_DATA_STMTS is too small")
 	"id, name, title, department, owner, category, description, legal_basis, " \
 	"retention_days, expected_rows, schema, grade, grade_suggested, grade_reason, " \
 	"grade_confirmed, confirmed_by, pending_grade, pending_by, pending_reason, created_by, " \
-	"created_at, updated_at"
+	"created_at, updated_at, quality_rules"
 
 #define RECORD_COLS \
-	"dataset_id, record_id, version, key_version, body, created_by, created_at"
+	"r.dataset_id, r.record_id, r.version, r.key_version, r.body, r.created_by, r.created_at, " \
+	"r.batch_id, r.raw_row"
+
+/* Records of an import batch stay invisible until the batch is committed. */
+#define VISIBLE \
+	" AND (r.batch_id IS NULL OR EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch_id " \
+	"AND b.state = 1))"
 
 static const char *const data_sql[QD__COUNT] = {
 	[QD_DATASET_INSERT] =
 		"INSERT INTO datasets (name, title, department, owner, category, description, "
 		"legal_basis, retention_days, expected_rows, schema, grade, grade_suggested, "
 		"grade_reason, grade_confirmed, confirmed_by, pending_grade, pending_by, "
-		"pending_reason, created_by, created_at, updated_at) VALUES (?2,?3,?4,?5,?6,?7,?8,"
-		"?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+		"pending_reason, created_by, created_at, updated_at, quality_rules) VALUES (?2,?3,?4,"
+		"?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)",
 	[QD_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE name = ?1",
 	[QD_DATASET_UPDATE] =
 		"UPDATE datasets SET name=?2, title=?3, department=?4, owner=?5, category=?6, "
 		"description=?7, legal_basis=?8, retention_days=?9, expected_rows=?10, schema=?11, "
 		"grade=?12, grade_suggested=?13, grade_reason=?14, grade_confirmed=?15, "
 		"confirmed_by=?16, pending_grade=?17, pending_by=?18, pending_reason=?19, "
-		"created_by=?20, created_at=?21, updated_at=?22 WHERE id=?1",
+		"created_by=?20, created_at=?21, updated_at=?22, quality_rules=?23 WHERE id=?1",
 	[QD_DATASET_LIST] = "SELECT " DATASET_COLS " FROM datasets ORDER BY name",
 	[QD_BEGIN] = "BEGIN IMMEDIATE",
 	[QD_COMMIT] = "COMMIT",
@@ -48,21 +56,43 @@ static const char *const data_sql[QD__COUNT] = {
 	[QD_REC_UNSET_CURRENT] = "UPDATE records SET current = 0 WHERE dataset_id = ?1 AND "
 				 "record_id = ?2 AND current = 1",
 	[QD_REC_INSERT] = "INSERT INTO records (dataset_id, record_id, version, key_version, body, "
-			  "created_by, created_at, current) VALUES (?1,?2,?3,?4,?5,?6,?7,1)",
-	[QD_REC_GET_CURRENT] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
-			       "record_id = ?2 AND current = 1",
-	[QD_REC_GET_VERSION] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
-			       "record_id = ?2 AND version = ?3",
-	[QD_REC_HISTORY] = "SELECT " RECORD_COLS " FROM records WHERE dataset_id = ?1 AND "
-			   "record_id = ?2 ORDER BY version",
+			  "created_by, created_at, current, batch_id, raw_row) "
+			  "VALUES (?1,?2,?3,?4,?5,?6,?7,1,?8,?9)",
+	[QD_REC_GET_CURRENT] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
+			       "r.record_id = ?2 AND r.current = 1" VISIBLE,
+	[QD_REC_GET_VERSION] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
+			       "r.record_id = ?2 AND r.version = ?3" VISIBLE,
+	[QD_REC_HISTORY] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
+			   "r.record_id = ?2" VISIBLE " ORDER BY r.version",
 	[QD_IDX_DELETE] = "DELETE FROM blind_index WHERE dataset_id = ?1 AND record_id = ?2",
 	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id) "
 			  "VALUES (?1,?2,?3,?4)",
-	[QD_REC_FIND] = "SELECT r.dataset_id, r.record_id, r.version, r.key_version, r.body, "
-			"r.created_by, r.created_at FROM blind_index i CROSS JOIN records r ON "
+	[QD_REC_FIND] = "SELECT " RECORD_COLS " FROM blind_index i CROSS JOIN records r ON "
 			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
-			"WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3 "
-			"ORDER BY i.record_id LIMIT ?4",   /* CROSS JOIN: drive from the index */
+			"WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3" VISIBLE
+			" ORDER BY i.record_id LIMIT ?4",   /* CROSS JOIN: drive from the index */
+	[QD_KEY_LATEST] = "SELECT max(version) FROM data_keys WHERE dataset_id = ?1 AND kind = ?2",
+	[QD_KEY_LIST] = "SELECT dataset_id, kind, version, wrapped FROM data_keys "
+			"ORDER BY dataset_id, kind, version",
+	[QD_KEY_REPLACE] = "UPDATE data_keys SET wrapped = ?4 WHERE dataset_id = ?1 AND kind = ?2 "
+			   "AND version = ?3",
+	[QD_KEY_DELETE] = "DELETE FROM data_keys WHERE dataset_id = ?1 AND kind = 0 AND version = ?2",
+	[QD_KEY_USE_REC] = "SELECT count(*) FROM records WHERE dataset_id = ?1 AND key_version = ?2",
+	[QD_KEY_USE_RAW] = "SELECT count(*) FROM raw_rows w JOIN batches b ON b.id = w.batch_id "
+			   "WHERE b.dataset_id = ?1 AND w.key_version = ?2",
+	[QD_REC_SCAN] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
+			"r.current = 1 AND r.record_id > ?2" VISIBLE " ORDER BY r.record_id LIMIT ?3",
+	[QD_IDX_EXISTS] = "SELECT 1 FROM blind_index i CROSS JOIN records r ON "
+			  "r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
+			  "WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3 AND "
+			  "(r.batch_id IS NULL OR r.batch_id = ?4 OR EXISTS (SELECT 1 FROM batches b "
+			  "WHERE b.id = r.batch_id AND b.state = 1)) LIMIT 1",
+	/* Rotation re-seals every stored version, visible or not: a loading batch's rows
+	 * are sealed too. */
+	[QD_REC_STALE] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
+			 "r.key_version < ?2 LIMIT ?3",
+	[QD_REC_REKEY] = "UPDATE records SET body = ?5, key_version = ?6 WHERE dataset_id = ?1 AND "
+			 "record_id = ?2 AND version = ?3 AND key_version = ?4",
 };
 
 static sqlite3_stmt *data_stmt(struct sqlite_store *s, enum data_stmt id)
@@ -96,6 +126,7 @@ static void dataset_bind(sqlite3_stmt *q, const struct store_dataset *d, int wit
 	bind_text(q, 20, d->created_by);
 	sqlite3_bind_int64(q, 21, d->created_at);
 	sqlite3_bind_int64(q, 22, d->updated_at);
+	bind_text(q, 23, d->quality_rules[0] ? d->quality_rules : "[]");
 }
 
 static void dataset_read(sqlite3_stmt *q, struct store_dataset *d)
@@ -123,6 +154,7 @@ static void dataset_read(sqlite3_stmt *q, struct store_dataset *d)
 	col_text(q, 19, d->created_by, sizeof(d->created_by));
 	d->created_at = sqlite3_column_int64(q, 20);
 	d->updated_at = sqlite3_column_int64(q, 21);
+	col_text(q, 22, d->quality_rules, sizeof(d->quality_rules));
 }
 
 gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d)
@@ -280,36 +312,52 @@ static gv_err rec_exec(struct sqlite_store *s, enum data_stmt id, int64_t ds, co
 	return exec_simple(s, q);
 }
 
-gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
-		      const struct store_index_entry *idx, size_t nidx)
+gv_err sqd_begin(struct sqlite_store *s)
 {
-	struct sqlite_store *s = impl(st);
+	return dtx(s, QD_BEGIN);
+}
+
+gv_err sqd_commit(struct sqlite_store *s)
+{
+	gv_err err = dtx(s, QD_COMMIT);
+
+	if (err != GV_OK)
+		(void)dtx(s, QD_ROLLBACK);
+	return err;
+}
+
+void sqd_rollback(struct sqlite_store *s)
+{
+	(void)dtx(s, QD_ROLLBACK);
+}
+
+gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
+			const struct store_index_entry *idx, size_t nidx, int fresh)
+{
 	sqlite3_stmt *q;
 	int64_t last = 0;
-	gv_err err;
+	gv_err err = GV_OK;
 
-	pthread_mutex_lock(&s->lock);
-	err = dtx(s, QD_BEGIN);
-	if (err != GV_OK)
-		goto out;
-	q = data_stmt(s, QD_REC_LAST);
-	err = GV_ERR_STORE;
-	if (q) {
-		sqlite3_bind_int64(q, 1, r->dataset_id);
-		bind_text(q, 2, r->record_id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			last = sqlite3_column_int64(q, 0);
-			err = GV_OK;
+	if (!fresh) {
+		q = data_stmt(s, QD_REC_LAST);
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, r->dataset_id);
+			bind_text(q, 2, r->record_id);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				last = sqlite3_column_int64(q, 0);
+				err = GV_OK;
+			}
+			stmt_done(q);
 		}
-		stmt_done(q);
+		/* Versions are dense: the writer that read the same current version loses. */
+		if (err == GV_OK && r->version > 1 && last == 0)
+			err = GV_ERR_NOT_FOUND;
+		else if (err == GV_OK && r->version != last + 1)
+			err = GV_ERR_EXISTS;
+		if (err == GV_OK)
+			err = rec_exec(s, QD_REC_UNSET_CURRENT, r->dataset_id, r->record_id);
 	}
-	/* Versions are dense: the writer that read the same current version loses. */
-	if (err == GV_OK && r->version > 1 && last == 0)
-		err = GV_ERR_NOT_FOUND;
-	else if (err == GV_OK && r->version != last + 1)
-		err = GV_ERR_EXISTS;
-	if (err == GV_OK)
-		err = rec_exec(s, QD_REC_UNSET_CURRENT, r->dataset_id, r->record_id);
 	if (err == GV_OK) {
 		q = data_stmt(s, QD_REC_INSERT);
 		err = GV_ERR_STORE;
@@ -321,10 +369,12 @@ gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
 			bind_blob(q, 5, r->body, r->body_len);
 			bind_text(q, 6, r->created_by);
 			sqlite3_bind_int64(q, 7, r->created_at);
+			bind_id(q, 8, r->batch_id);
+			bind_id(q, 9, r->raw_row);
 			err = exec_simple(s, q);
 		}
 	}
-	if (err == GV_OK)
+	if (err == GV_OK && !fresh)
 		err = rec_exec(s, QD_IDX_DELETE, r->dataset_id, r->record_id);
 	for (size_t i = 0; err == GV_OK && i < nidx; i++) {
 		q = data_stmt(s, QD_IDX_INSERT);
@@ -337,11 +387,24 @@ gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
 			err = exec_simple(s, q);
 		}
 	}
-	if (err == GV_OK)
-		err = dtx(s, QD_COMMIT);
-	if (err != GV_OK)
-		(void)dtx(s, QD_ROLLBACK);
-out:
+	return err;
+}
+
+gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
+		      const struct store_index_entry *idx, size_t nidx)
+{
+	struct sqlite_store *s = impl(st);
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sqd_begin(s);
+	if (err == GV_OK) {
+		err = sqd_record_write(s, r, idx, nidx, 0);
+		if (err == GV_OK)
+			err = sqd_commit(s);
+		else
+			sqd_rollback(s);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -365,6 +428,8 @@ static gv_err rec_rows(struct sqlite_store *s, sqlite3_stmt *q, store_record_cb 
 		r.body_len = r.body ? (size_t)sqlite3_column_bytes(q, 4) : 0;
 		col_text(q, 5, r.created_by, sizeof(r.created_by));
 		r.created_at = sqlite3_column_int64(q, 6);
+		r.batch_id = sqlite3_column_int64(q, 7);
+		r.raw_row = sqlite3_column_int64(q, 8);
 		(*found)++;
 		if (cb(&r, ctx))
 			break;
@@ -430,6 +495,244 @@ gv_err sqd_record_find(struct gv_store *st, int64_t dataset_id, const char *fiel
 		sqlite3_bind_int(q, 4, limit);
 		err = rec_rows(s, q, cb, ctx, &found);
 	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *after_id, int limit,
+		       store_record_cb cb, void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int found = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_REC_SCAN);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		bind_text(q, 2, after_id);
+		sqlite3_bind_int(q, 3, limit);
+		err = rec_rows(s, q, cb, ctx, &found);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *field,
+			const char *token, int64_t batch_id, int *found)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	*found = 0;
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_IDX_EXISTS);
+	if (q) {
+		int rc;
+
+		sqlite3_bind_int64(q, 1, dataset_id);
+		bind_text(q, 2, field);
+		bind_text(q, 3, token);
+		sqlite3_bind_int64(q, 4, batch_id);
+		rc = sqlite3_step(q);
+		*found = rc == SQLITE_ROW;
+		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_record_stale_keys(struct gv_store *st, int64_t dataset_id, int key_version, int limit,
+			     store_record_cb cb, void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	int found = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_REC_STALE);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		sqlite3_bind_int(q, 2, key_version);
+		sqlite3_bind_int(q, 3, limit);
+		err = rec_rows(s, q, cb, ctx, &found);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_record_rekey(struct gv_store *st, const struct store_record *r, int old_key_version)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_REC_REKEY);
+	if (q) {
+		sqlite3_bind_int64(q, 1, r->dataset_id);
+		bind_text(q, 2, r->record_id);
+		sqlite3_bind_int64(q, 3, r->version);
+		sqlite3_bind_int(q, 4, old_key_version);
+		bind_blob(q, 5, r->body, r->body_len);
+		sqlite3_bind_int(q, 6, r->key_version);
+		err = exec_simple(s, q);
+		if (err == GV_OK && sqlite3_changes(s->db) == 0)
+			err = GV_ERR_STATE;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_datakey_latest(struct gv_store *st, int64_t dataset_id, int kind, int *version)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	*version = 0;
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_KEY_LATEST);
+	if (q) {
+		sqlite3_bind_int64(q, 1, dataset_id);
+		sqlite3_bind_int(q, 2, kind);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			err = sqlite3_column_type(q, 0) == SQLITE_NULL ? GV_ERR_NOT_FOUND : GV_OK;
+			*version = sqlite3_column_int(q, 0);
+		}
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_datakey_list(struct gv_store *st,
+			int (*cb)(int64_t dataset_id, int kind, int version,
+				  const unsigned char *wrapped, size_t len, void *ctx),
+			void *ctx)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+	int rc = SQLITE_DONE;
+
+	pthread_mutex_lock(&s->lock);
+	q = data_stmt(s, QD_KEY_LIST);
+	if (q) {
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			const unsigned char *w = sqlite3_column_blob(q, 3);
+
+			if (cb(sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
+			       sqlite3_column_int(q, 2), w, w ? (size_t)sqlite3_column_bytes(q, 3) : 0,
+			       ctx))
+				break;
+		}
+		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_datakey_replace_all(struct gv_store *st, const int64_t *dataset_ids, const int *kinds,
+			       const int *versions, const unsigned char *const *wrapped,
+			       const size_t *lens, size_t n, const char *const *meta_names,
+			       const unsigned char *const *meta, const size_t *meta_lens, size_t nmeta)
+{
+	struct sqlite_store *s = impl(st);
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sqd_begin(s);
+	for (size_t i = 0; err == GV_OK && i < n; i++) {
+		sqlite3_stmt *q = data_stmt(s, QD_KEY_REPLACE);
+
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, dataset_ids[i]);
+			sqlite3_bind_int(q, 2, kinds[i]);
+			sqlite3_bind_int(q, 3, versions[i]);
+			bind_blob(q, 4, wrapped[i], lens[i]);
+			err = exec_simple(s, q);
+			if (err == GV_OK && sqlite3_changes(s->db) != 1)
+				err = GV_ERR_STATE;   /* a key appeared or vanished meanwhile */
+		}
+	}
+	for (size_t i = 0; err == GV_OK && i < nmeta; i++)
+		err = sqb_meta_put_locked(s, meta_names[i], meta[i], meta_lens[i]);
+	if (err == GV_OK)
+		err = sqd_commit(s);
+	else
+		sqd_rollback(s);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* Counts of a key version's users; lock held. */
+static gv_err key_usage(struct sqlite_store *s, int64_t ds, int version, int64_t *rec, int64_t *raw)
+{
+	enum data_stmt ids[2] = {QD_KEY_USE_REC, QD_KEY_USE_RAW};
+	int64_t *outs[2] = {rec, raw};
+
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *q = data_stmt(s, ids[i]);
+		int rc;
+
+		if (!q)
+			return GV_ERR_STORE;
+		sqlite3_bind_int64(q, 1, ds);
+		sqlite3_bind_int(q, 2, version);
+		rc = sqlite3_step(q);
+		*outs[i] = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+		stmt_done(q);
+		if (rc != SQLITE_ROW)
+			return map_rc(s, rc);
+	}
+	return GV_OK;
+}
+
+gv_err sqd_datakey_usage(struct gv_store *st, int64_t dataset_id, int version, int64_t *records,
+			 int64_t *raw_rows)
+{
+	struct sqlite_store *s = impl(st);
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = key_usage(s, dataset_id, version, records, raw_rows);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+gv_err sqd_datakey_retire(struct gv_store *st, int64_t dataset_id, int version)
+{
+	struct sqlite_store *s = impl(st);
+	int64_t rec = 0, raw = 0;
+	gv_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = sqd_begin(s);
+	if (err == GV_OK)
+		err = key_usage(s, dataset_id, version, &rec, &raw);
+	if (err == GV_OK && (rec || raw))
+		err = GV_ERR_STATE;
+	if (err == GV_OK) {
+		sqlite3_stmt *q = data_stmt(s, QD_KEY_DELETE);
+
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, dataset_id);
+			sqlite3_bind_int(q, 2, version);
+			err = exec_simple(s, q);
+		}
+	}
+	if (err == GV_OK)
+		err = sqd_commit(s);
+	else
+		sqd_rollback(s);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

@@ -11,7 +11,8 @@
 #include "store/store.h"
 
 #define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
-#define SQLITE_DATA_STMTS 32   /* sqlite_data.c's statements */
+#define SQLITE_DATA_STMTS 48   /* sqlite_data.c's statements */
+#define SQLITE_BATCH_STMTS 32  /* sqlite_batch.c's statements */
 
 struct sqlite_store {
 	struct gv_store base;   /* first: the interface pointer casts to this */
@@ -19,6 +20,7 @@ struct sqlite_store {
 	pthread_mutex_t lock;   /* held for every operation: one connection, serialised */
 	sqlite3_stmt *stmts[SQLITE_CORE_STMTS];
 	sqlite3_stmt *data_stmts[SQLITE_DATA_STMTS];
+	sqlite3_stmt *batch_stmts[SQLITE_BATCH_STMTS];
 };
 
 static inline struct sqlite_store *impl(struct gv_store *st)
@@ -100,7 +102,71 @@ static inline void bind_blob(sqlite3_stmt *q, int i, const unsigned char *b, siz
 		sqlite3_bind_null(q, i);
 }
 
+/* A row id that may be absent: 0 is stored as NULL. */
+static inline void bind_id(sqlite3_stmt *q, int i, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(q, i, id);
+	else
+		sqlite3_bind_null(q, i);
+}
+
 /* sqlite_data.c: the catalog tables. */
+/* Transactions and the record write shared with sqlite_batch.c; lock held.  fresh:
+ * the record id was just made at random, so there is no earlier version to close. */
+gv_err sqd_begin(struct sqlite_store *s);
+gv_err sqd_commit(struct sqlite_store *s);   /* rolls back when the commit fails */
+void sqd_rollback(struct sqlite_store *s);
+gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
+			const struct store_index_entry *idx, size_t nidx, int fresh);
+gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *after_id, int limit,
+		       store_record_cb cb, void *ctx);
+gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *field,
+			const char *token, int64_t batch_id, int *found);
+gv_err sqd_record_stale_keys(struct gv_store *st, int64_t dataset_id, int key_version, int limit,
+			     store_record_cb cb, void *ctx);
+gv_err sqd_record_rekey(struct gv_store *st, const struct store_record *r, int old_key_version);
+gv_err sqd_datakey_latest(struct gv_store *st, int64_t dataset_id, int kind, int *version);
+gv_err sqd_datakey_list(struct gv_store *st,
+			int (*cb)(int64_t dataset_id, int kind, int version,
+				  const unsigned char *wrapped, size_t len, void *ctx),
+			void *ctx);
+gv_err sqd_datakey_replace_all(struct gv_store *st, const int64_t *dataset_ids, const int *kinds,
+			       const int *versions, const unsigned char *const *wrapped,
+			       const size_t *lens, size_t n, const char *const *meta_names,
+			       const unsigned char *const *meta, const size_t *meta_lens, size_t nmeta);
+gv_err sqd_datakey_usage(struct gv_store *st, int64_t dataset_id, int version, int64_t *records,
+			 int64_t *raw_rows);
+gv_err sqd_datakey_retire(struct gv_store *st, int64_t dataset_id, int version);
+
+/* sqlite_batch.c: import batches, raw rows, lineage, meta. */
+gv_err sqb_meta_put_locked(struct sqlite_store *s, const char *name, const unsigned char *v,
+			   size_t len);
+gv_err sqb_meta_get(struct gv_store *st, const char *name, unsigned char *out, size_t max,
+		    size_t *len);
+gv_err sqb_meta_put(struct gv_store *st, const char *name, const unsigned char *value, size_t len);
+gv_err sqb_batch_insert(struct gv_store *st, struct store_batch *b);
+gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store_import_row *rows,
+		       size_t n);
+gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b);
+gv_err sqb_batch_get(struct gv_store *st, int64_t dataset_id, int64_t id, struct store_batch *out);
+gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
+gv_err sqb_batch_recover(struct gv_store *st, int *n);
+gv_err sqb_raw_row_list(struct gv_store *st, int64_t batch_id, int status, int64_t after, int limit,
+			store_raw_row_cb cb, void *ctx);
+gv_err sqb_raw_row_get(struct gv_store *st, int64_t batch_id, int64_t row_no, store_raw_row_cb cb,
+		       void *ctx);
+gv_err sqb_raw_row_resolve(struct gv_store *st, const struct store_raw_row *row,
+			   const struct store_record *rec, const struct store_index_entry *idx,
+			   size_t nidx);
+gv_err sqb_raw_row_stale_keys(struct gv_store *st, int64_t dataset_id, int key_version, int limit,
+			      store_raw_row_cb cb, void *ctx);
+gv_err sqb_raw_row_rekey(struct gv_store *st, const struct store_raw_row *row, int old_key_version);
+gv_err sqb_lineage_add(struct gv_store *st, int64_t dataset_id, int64_t source_id,
+		       const char *transformation);
+gv_err sqb_lineage_list(struct gv_store *st, int64_t dataset_id, int upstream, store_lineage_cb cb,
+			void *ctx);
+void sqb_finalize(struct sqlite_store *s);
 gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d);
 gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out);
 gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d);

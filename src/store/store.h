@@ -105,6 +105,7 @@ struct store_dataset {
 	char created_by[65];
 	int64_t created_at;
 	int64_t updated_at;
+	char quality_rules[16384];    /* JSON array (data/quality.h), "[]" = none */
 };
 
 /* One version of a record: body as stored (see data/records.c for its formats). */
@@ -117,6 +118,47 @@ struct store_record {
 	size_t body_len;
 	char created_by[65];
 	int64_t created_at;
+	int64_t batch_id;             /* provenance: the import batch and its raw row, */
+	int64_t raw_row;              /* 0 when the version was written through the API */
+};
+
+/* Import batches (data/import.h).  A batch's records stay invisible to every read
+ * until its state is BATCH_COMMITTED, which one update sets: a batch is there whole
+ * or not at all, whatever happens to the process while it loads. */
+enum batch_state { BATCH_LOADING, BATCH_COMMITTED, BATCH_REJECTED, BATCH_FAILED };
+
+struct store_batch {
+	int64_t id;
+	int64_t dataset_id;
+	char format[8];               /* csv | jsonl */
+	char source[129];             /* the source system the client names */
+	char submitted_by[65];
+	int64_t submitted_at, finished_at;
+	int state;                    /* enum batch_state */
+	char state_reason[257];
+	char sm3[65];                 /* of the body as received */
+	char declared_sm3[65];        /* what the client said it sent ("" = nothing) */
+	int64_t bytes, rows, accepted, flagged, quarantined, corrected, discarded;
+	char report[32768];           /* quality report JSON */
+};
+
+/* Every row of a batch as received (sealed), with what became of it. */
+enum raw_status { RAW_ACCEPTED, RAW_FLAGGED, RAW_QUARANTINED, RAW_CORRECTED, RAW_DISCARDED,
+		  RAW__COUNT };
+
+struct store_raw_row {
+	int64_t batch_id;
+	int64_t row_no;               /* the reader's record number (CSV header = 1) */
+	int64_t line_no;
+	int key_version;
+	const unsigned char *sealed;  /* borrowed */
+	size_t sealed_len;
+	int status;                   /* enum raw_status */
+	const char *reasons;          /* JSON array, never values */
+	const char *record_id;        /* the record made from it, "" when none */
+	const char *resolved_by;
+	int64_t resolved_at;
+	const char *resolution;       /* discard reason */
 };
 
 /* An index entry of a record: a blind-index token of one field. */
@@ -132,6 +174,18 @@ typedef int (*store_dataset_cb)(const struct store_dataset *d, void *ctx);
 typedef int (*store_account_cb)(const struct store_account *a, void *ctx);
 typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
 typedef int (*store_text_cb)(const char *text, void *ctx);
+typedef int (*store_batch_cb)(const struct store_batch *b, void *ctx);
+typedef int (*store_raw_row_cb)(const struct store_raw_row *r, void *ctx);
+typedef int (*store_lineage_cb)(const char *dataset, const char *transformation, void *ctx);
+
+/* One imported row as batch_write stores it: the raw row, and the record made from
+ * it (rec NULL for a quarantined row). */
+struct store_import_row {
+	struct store_raw_row raw;
+	const struct store_record *rec;
+	const struct store_index_entry *idx;
+	size_t nidx;
+};
 
 /* Callbacks return 0 to continue, non-zero to stop early (not an error). */
 struct store_ops {
@@ -182,6 +236,31 @@ struct store_ops {
 			      const unsigned char *wrapped, size_t len);
 	gv_err (*datakey_get)(struct gv_store *st, int64_t dataset_id, int kind, int version,
 			      unsigned char *out, size_t max, size_t *len);
+	/* Highest stored version of a kind; GV_ERR_NOT_FOUND when none. */
+	gv_err (*datakey_latest)(struct gv_store *st, int64_t dataset_id, int kind, int *version);
+	/* Every wrapped key of every dataset (master-key rotation). */
+	gv_err (*datakey_list)(struct gv_store *st,
+			       int (*cb)(int64_t dataset_id, int kind, int version,
+					 const unsigned char *wrapped, size_t len, void *ctx),
+			       void *ctx);
+	/* Replaces every wrapped key (same count) and the named meta values, in one
+	 * transaction: master-key rotation is all or nothing. */
+	gv_err (*datakey_replace_all)(struct gv_store *st, const int64_t *dataset_ids,
+				      const int *kinds, const int *versions,
+				      const unsigned char *const *wrapped, const size_t *lens, size_t n,
+				      const char *const *meta_names, const unsigned char *const *meta,
+				      const size_t *meta_lens, size_t nmeta);
+	/* Deletes a data-key version no record or raw row uses any more; GV_ERR_STATE if
+	 * one still does. */
+	gv_err (*datakey_retire)(struct gv_store *st, int64_t dataset_id, int version);
+	/* Records and raw rows still sealed under a data-key version. */
+	gv_err (*datakey_usage)(struct gv_store *st, int64_t dataset_id, int version,
+				int64_t *records, int64_t *raw_rows);
+	/* Small named values kept beside the data (wrapped service keys, key check). */
+	gv_err (*meta_get)(struct gv_store *st, const char *name, unsigned char *out, size_t max,
+			   size_t *len);
+	gv_err (*meta_put)(struct gv_store *st, const char *name, const unsigned char *value,
+			   size_t len);
 
 	/* Records are versioned: put stores r as version r->version, which must be the
 	 * current version + 1 (GV_ERR_EXISTS otherwise, so concurrent writers cannot both
@@ -198,6 +277,59 @@ struct store_ops {
 	/* Current records whose field has the token (at most limit). */
 	gv_err (*record_find)(struct gv_store *st, int64_t dataset_id, const char *field,
 			      const char *token, int limit, store_record_cb cb, void *ctx);
+	/* Every current record, in record id order, after after_id ("" = from the start). */
+	gv_err (*record_scan)(struct gv_store *st, int64_t dataset_id, const char *after_id,
+			      int limit, store_record_cb cb, void *ctx);
+	/* 1 in *found if a visible record, or one of batch_id's (0 = none), has the token. */
+	gv_err (*index_exists)(struct gv_store *st, int64_t dataset_id, const char *field,
+			       const char *token, int64_t batch_id, int *found);
+	/* Up to limit record versions sealed under key versions below key_version. */
+	gv_err (*record_stale_keys)(struct gv_store *st, int64_t dataset_id, int key_version,
+				    int limit, store_record_cb cb, void *ctx);
+	/* Replaces the body of one stored version if it is still under old_key_version
+	 * (GV_ERR_STATE otherwise): key rotation re-seals in place. */
+	gv_err (*record_rekey)(struct gv_store *st, const struct store_record *r,
+			       int old_key_version);
+
+	/* Import batches.  insert sets b->id (state BATCH_LOADING). */
+	gv_err (*batch_insert)(struct gv_store *st, struct store_batch *b);
+	/* Stores n rows of a loading batch in one transaction. */
+	gv_err (*batch_write)(struct gv_store *st, int64_t batch_id,
+			      const struct store_import_row *rows, size_t n);
+	/* Sets the final state, counts and report; a batch that is not committed loses its
+	 * rows and records in the same transaction. */
+	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
+	gv_err (*batch_get)(struct gv_store *st, int64_t dataset_id, int64_t id,
+			    struct store_batch *out);
+	/* Newest first. */
+	gv_err (*batch_list)(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
+	/* Batches left loading by a process that died: failed, their rows removed.  Run at
+	 * start, before serving.  *n gets how many. */
+	gv_err (*batch_recover)(struct gv_store *st, int *n);
+	/* Raw rows of a batch with status (-1 = any) after row after, at most limit. */
+	gv_err (*raw_row_list)(struct gv_store *st, int64_t batch_id, int status, int64_t after,
+			       int limit, store_raw_row_cb cb, void *ctx);
+	gv_err (*raw_row_get)(struct gv_store *st, int64_t batch_id, int64_t row_no,
+			      store_raw_row_cb cb, void *ctx);
+	/* Settles a quarantined row: status RAW_CORRECTED with rec (stored as a new record
+	 * linked to the row) or RAW_DISCARDED with row->resolution.  GV_ERR_STATE when the
+	 * row is not quarantined.  The batch's counts follow. */
+	gv_err (*raw_row_resolve)(struct gv_store *st, const struct store_raw_row *row,
+				  const struct store_record *rec, const struct store_index_entry *idx,
+				  size_t nidx);
+	/* Up to limit raw rows sealed under key versions below key_version, and their
+	 * replacement (same row, new sealed bytes) if still under old_key_version. */
+	gv_err (*raw_row_stale_keys)(struct gv_store *st, int64_t dataset_id, int key_version,
+				     int limit, store_raw_row_cb cb, void *ctx);
+	gv_err (*raw_row_rekey)(struct gv_store *st, const struct store_raw_row *row,
+				int old_key_version);
+
+	/* Lineage: the datasets a derived dataset was made from. */
+	gv_err (*lineage_add)(struct gv_store *st, int64_t dataset_id, int64_t source_id,
+			      const char *transformation);
+	/* Sources of dataset_id (upstream 1) or datasets made from it (upstream 0). */
+	gv_err (*lineage_list)(struct gv_store *st, int64_t dataset_id, int upstream,
+			       store_lineage_cb cb, void *ctx);
 
 };
 

@@ -209,6 +209,7 @@ static void test_datasets(void **state)
 	snprintf(d.name, sizeof(d.name), "population");
 	snprintf(d.department, sizeof(d.department), "Statistics");
 	snprintf(d.schema, sizeof(d.schema), "{\"fields\":[]}");
+	snprintf(d.quality_rules, sizeof(d.quality_rules), "[]");
 	d.grade = d.grade_suggested = 3;
 	d.expected_rows = 5000000000LL;
 	assert_int_equal(st->ops->dataset_insert(st, &d), GV_OK);
@@ -232,6 +233,165 @@ static void test_datasets(void **state)
 	assert_int_equal(n, 2);
 }
 
+static int rec_count_cb(const struct store_record *r, void *ctx)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int raw_count_cb(const struct store_raw_row *w, void *ctx)
+{
+	(void)w;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A dataset to hang batches on; returns its id. */
+static int64_t batch_dataset(struct gv_store *st, const char *name)
+{
+	static struct store_dataset d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	snprintf(d.schema, sizeof(d.schema), "{}");
+	assert_int_equal(st->ops->dataset_insert(st, &d), GV_OK);
+	return d.id;
+}
+
+/* Writes n imported rows (each a record with one index token) into batch b. */
+static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const char *tag)
+{
+	struct store_record rec[8];
+	struct store_index_entry idx[8];
+	struct store_import_row rows[8];
+	char tokens[8][65];
+	unsigned char body[] = "P{}";
+
+	assert_true(n <= 8);
+	for (int i = 0; i < n; i++) {
+		memset(&rec[i], 0, sizeof(rec[i]));
+		rec[i].dataset_id = ds;
+		snprintf(rec[i].record_id, sizeof(rec[i].record_id), "%s%d", tag, i);
+		rec[i].version = 1;
+		rec[i].key_version = 1;
+		rec[i].body = body;
+		rec[i].body_len = 3;
+		rec[i].batch_id = b;
+		rec[i].raw_row = i + 1;
+		snprintf(tokens[i], sizeof(tokens[i]), "tok-%s", tag);
+		idx[i].field = "f";
+		idx[i].token = tokens[i];
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].raw.batch_id = b;
+		rows[i].raw.row_no = i + 1;
+		rows[i].raw.line_no = i + 1;
+		rows[i].raw.key_version = 1;
+		rows[i].raw.sealed = body;
+		rows[i].raw.sealed_len = 3;
+		rows[i].raw.status = i == n - 1 ? RAW_QUARANTINED : RAW_ACCEPTED;
+		rows[i].rec = i == n - 1 ? NULL : &rec[i];
+		rows[i].idx = &idx[i];
+		rows[i].nidx = 1;
+	}
+	assert_int_equal(st->ops->batch_write(st, b, rows, (size_t)n), GV_OK);
+}
+
+static void test_batches(void **state)
+{
+	struct gv_store *st = *state;
+	static struct store_batch b1, b2, b3, got;
+	int64_t ds = batch_dataset(st, "imports");
+	int n = 0, found = 0, recovered = 0;
+	struct store_raw_row w;
+
+	memset(&b1, 0, sizeof(b1));
+	b1.dataset_id = ds;
+	snprintf(b1.format, sizeof(b1.format), "csv");
+	b2 = b3 = b1;
+	assert_int_equal(st->ops->batch_insert(st, &b1), GV_OK);
+	assert_int_equal(st->ops->batch_insert(st, &b2), GV_OK);
+	assert_int_equal(st->ops->batch_insert(st, &b3), GV_OK);
+	write_rows(st, ds, b1.id, 3, "a");
+	write_rows(st, ds, b2.id, 3, "b");
+	write_rows(st, ds, b3.id, 3, "c");
+	/* Loading: invisible to reads, visible to its own uniqueness checks. */
+	assert_int_equal(st->ops->record_get(st, ds, "a0", 0, rec_count_cb, &n), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", 0, &found), GV_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", b1.id, &found), GV_OK);
+	assert_int_equal(found, 1);
+	/* Committed: all of it at once.  Rejected: nothing of it is left. */
+	b1.state = BATCH_COMMITTED;
+	b1.rows = 2;
+	assert_int_equal(st->ops->batch_finish(st, &b1), GV_OK);
+	b2.state = BATCH_REJECTED;
+	assert_int_equal(st->ops->batch_finish(st, &b2), GV_OK);
+	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(st->ops->record_scan(st, ds, "", 100, rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(st->ops->raw_row_list(st, b2.id, -1, 0, 100, raw_count_cb, &n), GV_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-b", b2.id, &found), GV_OK);
+	assert_int_equal(found, 0);
+	/* A batch left loading (the process died) is failed and emptied at start. */
+	assert_int_equal(st->ops->batch_recover(st, &recovered), GV_OK);
+	assert_int_equal(recovered, 1);
+	assert_int_equal(st->ops->batch_get(st, ds, b3.id, &got), GV_OK);
+	assert_int_equal(got.state, BATCH_FAILED);
+	assert_int_equal(st->ops->raw_row_list(st, b3.id, -1, 0, 100, raw_count_cb, &n), GV_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->ops->batch_get(st, ds + 1000, b1.id, &got), GV_ERR_NOT_FOUND);
+	/* Quarantine: a row settles once. */
+	n = 0;
+	assert_int_equal(st->ops->raw_row_list(st, b1.id, RAW_QUARANTINED, 0, 100, raw_count_cb, &n),
+			 GV_OK);
+	assert_int_equal(n, 1);
+	memset(&w, 0, sizeof(w));
+	w.batch_id = b1.id;
+	w.row_no = 3;
+	w.status = RAW_DISCARDED;
+	w.resolution = "duplicate";
+	assert_int_equal(st->ops->raw_row_resolve(st, &w, NULL, NULL, 0), GV_OK);
+	assert_int_equal(st->ops->raw_row_resolve(st, &w, NULL, NULL, 0), GV_ERR_STATE);
+	w.row_no = 1;   /* accepted, not quarantined */
+	assert_int_equal(st->ops->raw_row_resolve(st, &w, NULL, NULL, 0), GV_ERR_STATE);
+	assert_int_equal(st->ops->batch_get(st, ds, b1.id, &got), GV_OK);
+	assert_int_equal(got.discarded, 1);
+}
+
+static void test_keys_meta_lineage(void **state)
+{
+	struct gv_store *st = *state;
+	int64_t a = batch_dataset(st, "keyed"), b = batch_dataset(st, "derived");
+	unsigned char w[44] = {1}, out[64];
+	int64_t rec = 0, raw = 0;
+	size_t len = 0;
+	int v = 0;
+
+	assert_int_equal(st->ops->datakey_latest(st, a, 0, &v), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->datakey_put(st, a, 0, 1, w, sizeof(w)), GV_OK);
+	assert_int_equal(st->ops->datakey_put(st, a, 0, 2, w, sizeof(w)), GV_OK);
+	assert_int_equal(st->ops->datakey_latest(st, a, 0, &v), GV_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(st->ops->datakey_usage(st, a, 1, &rec, &raw), GV_OK);
+	assert_int_equal(rec + raw, 0);
+	assert_int_equal(st->ops->datakey_retire(st, a, 1), GV_OK);
+	assert_int_equal(st->ops->datakey_get(st, a, 0, 1, out, sizeof(out), &len), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->meta_get(st, "x", out, sizeof(out), &len), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->meta_put(st, "x", w, 3), GV_OK);
+	assert_int_equal(st->ops->meta_put(st, "x", w, 5), GV_OK);
+	assert_int_equal(st->ops->meta_get(st, "x", out, sizeof(out), &len), GV_OK);
+	assert_int_equal(len, 5);
+	assert_int_equal(st->ops->lineage_add(st, b, a, "count"), GV_OK);
+	assert_int_equal(st->ops->lineage_add(st, b, a, "again"), GV_ERR_EXISTS);
+}
+
 static void test_reopen(void **state)
 {
 	struct gv_store *st2;
@@ -251,6 +411,8 @@ int main(void)
 		cmocka_unit_test(test_history_and_recovery),
 		cmocka_unit_test(test_sessions_roles),
 		cmocka_unit_test(test_datasets),
+		cmocka_unit_test(test_batches),
+		cmocka_unit_test(test_keys_meta_lineage),
 		cmocka_unit_test(test_reopen),
 	};
 

@@ -1,0 +1,681 @@
+/* import.c - the streamed import of a batch: parse, check, seal, write in chunks. */
+#include "data/import.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "data/csvread.h"
+#include "data/dataset.h"
+#include "data/jsonlread.h"
+#include "data/quality.h"
+#include "data/records.h"
+
+#define CHUNK_ROWS 256                 /* rows per store transaction */
+#define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
+#define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
+#define REF_MAX 8                       /* datasets reference rules may name */
+
+/* A row waiting for the next write. */
+struct pending {
+	struct store_import_row row;
+	struct store_record rec;
+	struct gv_buf raw;
+	struct gv_buf body;
+	struct store_index_entry idx[CATALOG_MAX_FIELDS];
+	char tokens[CATALOG_MAX_FIELDS][65];
+	char *reasons;
+};
+
+struct uniq_entry {
+	int rule;
+	char token[65];
+};
+
+struct import_job {
+	struct gv_app *app;
+	struct store_account *actor;
+	struct records_ds *ds;
+	struct quality_rules *rules;
+	struct quality_report report;
+	uint64_t parse_errors, schema_errors;
+	struct store_batch *b;
+	struct crypto_sm3_stream *sm3;
+	struct csv_reader *csv;
+	struct jsonl_reader *jsonl;
+	int header_done;
+	size_t ncols;
+	const struct catalog_field *cols[CATALOG_MAX_FIELDS];
+	char fatal[256];                  /* set: the batch will be rejected */
+	gv_err store_err;                 /* set: a write failed; the batch fails */
+	int finished;
+	struct pending pend[CHUNK_ROWS];
+	size_t npend;
+	/* unique rules: values of accepted rows not yet written, and this row's values */
+	struct uniq_entry *uniq;
+	size_t nuniq, capuniq;
+	struct uniq_entry stash[QUALITY_MAX_RULES];
+	size_t nstash;
+	struct {
+		char name[64];
+		struct records_ds *ds;
+	} refs[REF_MAX];
+	int nrefs;
+};
+
+static const char *const raw_names[RAW__COUNT] = {"accepted", "flagged", "quarantined",
+						  "corrected", "discarded"};
+static const char *const state_names[] = {"loading", "committed", "rejected", "failed"};
+
+const char *import_raw_status_name(int status)
+{
+	return status >= 0 && status < RAW__COUNT ? raw_names[status] : "unknown";
+}
+
+int import_raw_status_parse(const char *name)
+{
+	for (int i = 0; i < RAW__COUNT; i++)
+		if (strcmp(name, raw_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *import_batch_state_name(int state)
+{
+	return state >= 0 && state < (int)GV_ARRAY_LEN(state_names) ? state_names[state] : "unknown";
+}
+
+int64_t import_batch_id(const struct import_job *j)
+{
+	return j->b->id;
+}
+
+/* quality hook: has value occurred in field, stored or earlier in this batch? */
+static int hook_seen(void *ctx, int rule, const char *field, const char *value)
+{
+	struct import_job *j = ctx;
+	struct uniq_entry *e = &j->stash[j->nstash];
+	int found = 0;
+
+	if (j->nstash >= GV_ARRAY_LEN(j->stash) ||
+	    records_token_text(j->ds, field, value, e->token) != GV_OK)
+		return -1;
+	e->rule = rule;
+	for (size_t i = 0; i < j->nuniq; i++)
+		if (j->uniq[i].rule == rule && strcmp(j->uniq[i].token, e->token) == 0)
+			return 1;
+	for (size_t i = 0; i < j->nstash; i++)   /* the same row, another rule on the field */
+		if (j->stash[i].rule == rule && strcmp(j->stash[i].token, e->token) == 0)
+			return 1;
+	if (j->app->st->ops->index_exists(j->app->st, records_dataset(j->ds)->id, field, e->token,
+					  j->b->id, &found) != GV_OK)
+		return -1;
+	if (!found)
+		j->nstash++;
+	return found;
+}
+
+/* quality hook: does dataset have a record whose field is value? */
+static int hook_exists(void *ctx, const char *dataset, const char *field, const char *value)
+{
+	struct import_job *j = ctx;
+	struct records_ds *ref = NULL;
+	const char *why;
+	char token[65];
+	int found = 0;
+
+	for (int i = 0; i < j->nrefs && !ref; i++)
+		if (strcmp(j->refs[i].name, dataset) == 0)
+			ref = j->refs[i].ds;
+	if (!ref) {
+		if (j->nrefs == REF_MAX ||
+		    records_open(j->app, j->actor, dataset, 0, &ref, &why) != GV_OK)
+			return -1;
+		snprintf(j->refs[j->nrefs].name, sizeof(j->refs[j->nrefs].name), "%s", dataset);
+		j->refs[j->nrefs++].ds = ref;
+	}
+	if (!records_key_version(ref))
+		return 0;   /* nothing was ever written to it */
+	if (records_token_text(ref, field, value, token) != GV_OK ||
+	    j->app->st->ops->index_exists(j->app->st, records_dataset(ref)->id, field, token, 0,
+					  &found) != GV_OK)
+		return -1;
+	return found;
+}
+
+static gv_err flush(struct import_job *j)
+{
+	struct store_import_row rows[CHUNK_ROWS];
+	gv_err err = GV_OK;
+
+	if (j->npend) {
+		for (size_t i = 0; i < j->npend; i++)
+			rows[i] = j->pend[i].row;
+		err = j->app->st->ops->batch_write(j->app->st, j->b->id, rows, j->npend);
+	}
+	for (size_t i = 0; i < j->npend; i++) {
+		struct pending *p = &j->pend[i];
+
+		buf_release(&p->raw);
+		if (p->body.data)
+			util_wipe(p->body.data, p->body.len);   /* grade-1 bodies are clear text */
+		buf_release(&p->body);
+		free(p->reasons);
+		p->reasons = NULL;
+	}
+	j->npend = 0;
+	j->nuniq = 0;   /* written: from now on index_exists finds them */
+	if (err != GV_OK)
+		j->store_err = err;
+	return err;
+}
+
+/* One reason object of a quarantined or flagged row.  Never the value. */
+static int reason_add(json_t *list, const char *rule, const char *field, const char *reason)
+{
+	json_t *o = json_pack("{s:s,s:s}", "rule", rule, "reason", reason);
+
+	if (o && field)
+		json_object_set_new(o, "field", json_string(field));
+	return o ? json_array_append_new(list, o) : -1;
+}
+
+static gv_err stash_keep(struct import_job *j)
+{
+	if (!j->nstash)
+		return GV_OK;
+	if (j->nuniq + j->nstash > j->capuniq) {
+		size_t cap = (j->capuniq ? j->capuniq * 2 : 256) + j->nstash;
+		struct uniq_entry *u = realloc(j->uniq, cap * sizeof(*u));
+
+		if (!u)
+			return GV_ERR_NOMEM;
+		j->uniq = u;
+		j->capuniq = cap;
+	}
+	memcpy(j->uniq + j->nuniq, j->stash, j->nstash * sizeof(*j->stash));
+	j->nuniq += j->nstash;
+	return GV_OK;
+}
+
+/* Takes one row: obj is its parsed content, or NULL with parse_reason.  header marks a
+ * CSV header, kept as received but not a record. */
+static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, const char *raw,
+		       size_t rawlen, const json_t *obj, const char *parse_reason, int header)
+{
+	struct pending *p = &j->pend[j->npend];
+	struct quality_result *res = NULL;
+	json_t *reasons = json_array();
+	char why[256];
+	int status = RAW_ACCEPTED;
+	gv_err err;
+
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->raw, ROW_BYTES_MAX + 64);
+	buf_init(&p->body, 4 * ROW_BYTES_MAX);
+	if (!reasons)
+		return GV_ERR_NOMEM;
+	err = records_seal_raw(j->ds, j->b->id, (int64_t)row_no, raw, rawlen, &p->raw);
+	j->nstash = 0;
+	if (err != GV_OK || header) {
+		/* kept as received below */
+	} else if (parse_reason) {
+		status = RAW_QUARANTINED;
+		j->parse_errors++;
+		reason_add(reasons, "parse", NULL, parse_reason);
+	} else if (records_check(j->ds, obj, why, sizeof(why)) != GV_OK) {
+		status = RAW_QUARANTINED;
+		j->schema_errors++;
+		reason_add(reasons, "schema", NULL, why);
+	} else if (j->rules) {
+		struct quality_hooks hooks = {j, hook_seen, hook_exists};
+
+		res = malloc(sizeof(*res));
+		err = res ? quality_check_row(j->rules, obj, &hooks, res) : GV_ERR_NOMEM;
+		if (err == GV_OK) {
+			quality_report_add(&j->report, res);
+			status = res->verdict == QUALITY_ROW_QUARANTINED ? RAW_QUARANTINED :
+				 res->verdict == QUALITY_ROW_FLAGGED ? RAW_FLAGGED : RAW_ACCEPTED;
+			for (size_t i = 0; i < res->n; i++) {
+				const struct quality_issue *is = &res->issues[i];
+
+				reason_add(reasons, quality_rule_name(is->kind), is->field,
+					   is->outcome == QUALITY_NOT_CHECKED ? "not checked" : is->reason);
+			}
+		}
+	}
+	free(res);
+	if (err == GV_OK && !header && status != RAW_QUARANTINED) {
+		struct store_record *r = &p->rec;
+
+		r->dataset_id = records_dataset(j->ds)->id;
+		records_new_id(r->record_id);
+		r->version = 1;
+		r->key_version = records_key_version(j->ds);
+		snprintf(r->created_by, sizeof(r->created_by), "%s", j->actor->username);
+		r->created_at = util_now_s();
+		r->batch_id = j->b->id;
+		r->raw_row = (int64_t)row_no;
+		err = records_seal(j->ds, r->record_id, 1, obj, &p->body, p->idx, p->tokens,
+				   &p->row.nidx);
+		r->body = (unsigned char *)p->body.data;
+		r->body_len = p->body.len;
+		p->row.rec = r;
+		p->row.idx = p->idx;
+		if (err == GV_OK)
+			err = stash_keep(j);
+	}
+	p->reasons = json_dumps(reasons, JSON_COMPACT);
+	json_decref(reasons);
+	if (err == GV_OK && !p->reasons)
+		err = GV_ERR_NOMEM;
+	if (err != GV_OK) {
+		buf_release(&p->raw);
+		buf_release(&p->body);
+		free(p->reasons);
+		p->reasons = NULL;
+		j->store_err = err;
+		return err;
+	}
+	p->row.raw.batch_id = j->b->id;
+	p->row.raw.row_no = (int64_t)row_no;
+	p->row.raw.line_no = (int64_t)line_no;
+	p->row.raw.key_version = records_key_version(j->ds);
+	p->row.raw.sealed = (unsigned char *)p->raw.data;
+	p->row.raw.sealed_len = p->raw.len;
+	p->row.raw.status = status;
+	p->row.raw.reasons = p->reasons;
+	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
+	j->npend++;
+	if (!header) {
+		j->b->rows++;
+		if (status == RAW_QUARANTINED)
+			j->b->quarantined++;
+		else if (status == RAW_FLAGGED)
+			j->b->flagged++;
+		else
+			j->b->accepted++;
+	}
+	return j->npend == CHUNK_ROWS ? flush(j) : GV_OK;
+}
+
+/* A CSV cell as the JSON value its field's type asks for; text that is no such
+ * literal stays a string, so the schema check names the field. */
+static json_t *cell_value(const struct catalog_field *f, const char *text, size_t len)
+{
+	char *end;
+
+	if (f->type == CT_BOOLEAN && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0))
+		return json_boolean(text[0] == 't');
+	if ((f->type == CT_INTEGER || f->type == CT_NUMBER) && len &&
+	    strspn(text, "-0123456789.eE+") == len && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
+		int integral = strspn(text, "-0123456789") == len;
+
+		errno = 0;
+		if (integral) {
+			long long v = strtoll(text, &end, 10);
+
+			if (!errno && *end == '\0')
+				return json_integer(v);
+		} else if (f->type == CT_NUMBER) {
+			double v = strtod(text, &end);
+
+			if (!errno && *end == '\0')
+				return json_real(v);
+		}
+	}
+	return json_stringn(text, len);
+}
+
+static void set_fatal(struct import_job *j, const char *msg)
+{
+	if (!j->fatal[0])
+		snprintf(j->fatal, sizeof(j->fatal), "%s", msg);
+}
+
+static gv_err csv_header(struct import_job *j, const struct csv_row *row)
+{
+	const struct catalog_schema *s = records_schema(j->ds);
+	char msg[200];
+
+	if (row->status != CSV_OK) {
+		snprintf(msg, sizeof(msg), "the header row is malformed: %s", row->reason);
+		set_fatal(j, msg);
+		return GV_OK;
+	}
+	for (size_t i = 0; i < row->nfields; i++) {
+		const struct catalog_field *f = catalog_field_find(s, row->fields[i].ptr);
+
+		if (!f) {
+			snprintf(msg, sizeof(msg), "header column %zu is not a field of the schema", i + 1);
+			set_fatal(j, msg);
+			return GV_OK;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (j->cols[k] == f) {
+				snprintf(msg, sizeof(msg), "header names field '%s' twice", f->name);
+				set_fatal(j, msg);
+				return GV_OK;
+			}
+		j->cols[i] = f;
+	}
+	j->ncols = row->nfields;
+	for (int i = 0; i < s->nfields; i++) {
+		int present = 0;
+
+		for (size_t k = 0; k < j->ncols; k++)
+			present |= j->cols[k] == &s->fields[i];
+		if (s->fields[i].required && !present) {
+			snprintf(msg, sizeof(msg), "the header lacks required field '%s'", s->fields[i].name);
+			set_fatal(j, msg);
+			return GV_OK;
+		}
+	}
+	j->header_done = 1;
+	return take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, NULL, NULL, 1);
+}
+
+static gv_err on_csv(void *ctx, const struct csv_row *row)
+{
+	struct import_job *j = ctx;
+	json_t *obj;
+	char msg[96];
+	gv_err err;
+
+	if (j->fatal[0])
+		return GV_OK;   /* the batch is rejected already; the digest still runs */
+	if (!j->header_done)
+		return csv_header(j, row);
+	if (row->status != CSV_OK)
+		return take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, NULL,
+				row->reason, 0);
+	if (row->nfields != j->ncols) {
+		snprintf(msg, sizeof(msg), "the row has %zu fields, the header %zu", row->nfields, j->ncols);
+		return take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, NULL, msg, 0);
+	}
+	obj = json_object();
+	if (!obj)
+		return GV_ERR_NOMEM;
+	for (size_t i = 0; i < row->nfields; i++)
+		if (row->fields[i].len)
+			json_object_set_new(obj, j->cols[i]->name,
+					    cell_value(j->cols[i], row->fields[i].ptr, row->fields[i].len));
+	err = take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, obj, NULL, 0);
+	json_decref(obj);
+	return err;
+}
+
+static gv_err on_jsonl(void *ctx, const struct jsonl_line *line)
+{
+	struct import_job *j = ctx;
+	char msg[200];
+
+	if (line->status != JSONL_OK) {
+		if (line->detail && line->detail[0])
+			snprintf(msg, sizeof(msg), "%s: %s", line->reason, line->detail);
+		else
+			snprintf(msg, sizeof(msg), "%s", line->reason);
+		return take_row(j, line->line_no, line->line_no, line->raw.ptr, line->raw.len, NULL,
+				msg, 0);
+	}
+	return take_row(j, line->line_no, line->line_no, line->raw.ptr, line->raw.len, line->obj,
+			NULL, 0);
+}
+
+static int hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
+			return 0;
+	return 1;
+}
+
+gv_err import_begin(struct gv_app *app, const struct store_account *actor,
+		    const struct import_request *rq, struct import_job **out, char *why,
+		    size_t whylen)
+{
+	struct import_job *j = calloc(1, sizeof(*j));
+	const char *w = NULL;
+	json_t *rules = NULL;
+	gv_err err;
+
+	*out = NULL;
+	why[0] = '\0';
+	if (!j)
+		return GV_ERR_NOMEM;
+	j->app = app;
+	j->actor = malloc(sizeof(*j->actor));
+	j->b = calloc(1, sizeof(*j->b));
+	err = j->actor && j->b ? GV_OK : GV_ERR_NOMEM;
+	if (err != GV_OK)
+		goto out;
+	*j->actor = *actor;
+	err = GV_ERR_INVALID;
+	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
+		snprintf(why, whylen, "source (the source system) is required: 1-128 printable bytes");
+		goto out;
+	}
+	if (!rq->format || (strcmp(rq->format, "csv") != 0 && strcmp(rq->format, "jsonl") != 0)) {
+		snprintf(why, whylen, "format must be csv or jsonl");
+		goto out;
+	}
+	if (rq->declared_sm3 && !hex64(rq->declared_sm3)) {
+		snprintf(why, whylen, "the SM3 digest must be 64 hexadecimal digits");
+		goto out;
+	}
+	err = records_open(app, actor, rq->dataset, 1, &j->ds, &w);
+	if (err != GV_OK) {
+		snprintf(why, whylen, "%s", w ? w : gv_strerror(err));
+		goto out;
+	}
+	rules = json_loads(records_dataset(j->ds)->quality_rules, 0, NULL);
+	if (json_array_size(rules)) {
+		err = quality_rules_parse(rules, NULL, &j->rules, why, whylen);
+		if (err != GV_OK)
+			goto out;
+		quality_report_init(&j->report, j->rules);
+	}
+	err = crypto_sm3_stream_new(&j->sm3);
+	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
+		struct csv_limits lim = {FIELD_BYTES_MAX, CATALOG_MAX_FIELDS, ROW_BYTES_MAX};
+
+		err = csv_reader_new(&lim, on_csv, j, &j->csv);
+	} else if (err == GV_OK) {
+		struct jsonl_limits lim = {ROW_BYTES_MAX, 8};
+
+		err = jsonl_reader_new(&lim, on_jsonl, j, &j->jsonl);
+	}
+	if (err != GV_OK)
+		goto out;
+	j->b->dataset_id = records_dataset(j->ds)->id;
+	snprintf(j->b->format, sizeof(j->b->format), "%s", rq->format);
+	snprintf(j->b->source, sizeof(j->b->source), "%s", rq->source);
+	snprintf(j->b->submitted_by, sizeof(j->b->submitted_by), "%s", actor->username);
+	snprintf(j->b->declared_sm3, sizeof(j->b->declared_sm3), "%s",
+		 rq->declared_sm3 ? rq->declared_sm3 : "");
+	for (char *p = j->b->declared_sm3; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	j->b->submitted_at = util_now_s();
+	err = app->st->ops->batch_insert(app->st, j->b);
+out:
+	json_decref(rules);
+	if (err != GV_OK) {
+		j->finished = 1;   /* nothing to mark failed */
+		import_free(j);
+		return err;
+	}
+	*out = j;
+	return GV_OK;
+}
+
+gv_err import_feed(struct import_job *j, const void *data, size_t len)
+{
+	gv_err err;
+
+	if (j->finished || j->store_err)
+		return GV_ERR_STATE;
+	crypto_sm3_stream_update(j->sm3, data, len);
+	j->b->bytes += (int64_t)len;
+	err = j->csv ? csv_reader_feed(j->csv, data, len) : jsonl_reader_feed(j->jsonl, data, len);
+	if (err != GV_OK && !j->store_err)
+		j->store_err = err;
+	return err;
+}
+
+static gv_err report_json(struct import_job *j)
+{
+	json_t *o = NULL, *rules = NULL;
+	char *text;
+	gv_err err = GV_OK;
+
+	if (j->rules) {
+		err = quality_report_json(&j->report, j->rules, &o);
+		rules = o ? json_incref(json_object_get(o, "rules")) : NULL;
+		json_decref(o);
+	}
+	if (err != GV_OK)
+		return err;
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "rows", (json_int_t)j->b->rows,
+		      "accepted", (json_int_t)j->b->accepted, "flagged", (json_int_t)j->b->flagged,
+		      "quarantined", (json_int_t)j->b->quarantined, "parse_errors",
+		      (json_int_t)j->parse_errors, "schema_errors", (json_int_t)j->schema_errors,
+		      "rules", rules ? rules : json_array());
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return GV_ERR_NOMEM;
+	snprintf(j->b->report, sizeof(j->b->report), "%s", strlen(text) < sizeof(j->b->report) ? text : "{}");
+	free(text);
+	return GV_OK;
+}
+
+gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, size_t whylen)
+{
+	gv_err err = GV_OK, verdict = GV_OK;
+
+	why[0] = '\0';
+	if (j->finished)
+		return GV_ERR_STATE;
+	if (!j->store_err) {
+		err = j->csv ? csv_reader_finish(j->csv) : jsonl_reader_finish(j->jsonl);
+		if (err == GV_OK)
+			err = flush(j);
+	}
+	if (j->store_err)
+		return j->store_err;   /* import_free marks it failed */
+	if (err != GV_OK)
+		return err;
+	crypto_sm3_stream_hex(j->sm3, j->b->sm3);
+	if (j->fatal[0]) {
+		verdict = GV_ERR_INVALID;
+		snprintf(j->b->state_reason, sizeof(j->b->state_reason), "%s", j->fatal);
+	} else if (j->b->declared_sm3[0] && strcmp(j->b->declared_sm3, j->b->sm3) != 0) {
+		verdict = GV_ERR_INTEGRITY;
+		snprintf(j->b->state_reason, sizeof(j->b->state_reason),
+			 "the SM3 digest of what arrived differs from the one declared: nothing of the "
+			 "batch was kept");
+	} else if (j->b->rows == 0) {
+		verdict = GV_ERR_INVALID;
+		snprintf(j->b->state_reason, sizeof(j->b->state_reason), "the file holds no data rows");
+	}
+	j->b->state = verdict == GV_OK ? BATCH_COMMITTED : BATCH_REJECTED;
+	j->b->finished_at = util_now_s();
+	err = report_json(j);
+	if (err == GV_OK)
+		err = j->app->st->ops->batch_finish(j->app->st, j->b);
+	if (err != GV_OK)
+		return err;
+	j->finished = 1;
+	*out = *j->b;
+	snprintf(why, whylen, "%s", j->b->state_reason);
+	return verdict;
+}
+
+void import_free(struct import_job *j)
+{
+	if (!j)
+		return;
+	if (!j->finished && j->b && j->b->id) {
+		/* The upload stopped or a write failed: nothing of the batch may stay. */
+		j->b->state = BATCH_FAILED;
+		j->b->finished_at = util_now_s();
+		snprintf(j->b->state_reason, sizeof(j->b->state_reason), "%s",
+			 j->store_err ? "the batch could not be stored; nothing of it was kept"
+				      : "the upload did not complete; nothing of the batch was kept");
+		(void)j->app->st->ops->batch_finish(j->app->st, j->b);
+	}
+	for (size_t i = 0; i < j->npend; i++) {
+		buf_release(&j->pend[i].raw);
+		buf_release(&j->pend[i].body);
+		free(j->pend[i].reasons);
+	}
+	csv_reader_free(j->csv);
+	jsonl_reader_free(j->jsonl);
+	crypto_sm3_stream_free(j->sm3);
+	quality_rules_free(j->rules);
+	for (int i = 0; i < j->nrefs; i++)
+		records_close(j->refs[i].ds);
+	records_close(j->ds);
+	free(j->uniq);
+	if (j->actor)
+		util_wipe(j->actor, sizeof(*j->actor));
+	free(j->actor);
+	free(j->b);
+	free(j);
+}
+
+gv_err import_check_record(struct gv_app *app, const struct store_account *actor,
+			   struct records_ds *ds, int64_t batch_id, const json_t *data,
+			   json_t *reasons, int *status)
+{
+	struct import_job *j = calloc(1, sizeof(*j));
+	struct store_batch *b = calloc(1, sizeof(*b));
+	struct quality_result *res = malloc(sizeof(*res));
+	json_t *rules = json_loads(records_dataset(ds)->quality_rules, 0, NULL);
+	char why[256];
+	gv_err err = j && b && res ? GV_OK : GV_ERR_NOMEM;
+
+	*status = RAW_QUARANTINED;
+	if (err == GV_OK && records_check(ds, data, why, sizeof(why)) != GV_OK) {
+		reason_add(reasons, "schema", NULL, why);
+		goto out;
+	}
+	if (err == GV_OK && json_array_size(rules))
+		err = quality_rules_parse(rules, NULL, &j->rules, why, sizeof(why));
+	if (err == GV_OK && j->rules) {
+		struct quality_hooks hooks = {j, hook_seen, hook_exists};
+
+		j->app = app;
+		j->actor = (struct store_account *)actor;
+		j->ds = ds;
+		j->b = b;
+		b->id = batch_id;
+		err = quality_check_row(j->rules, data, &hooks, res);
+		for (size_t i = 0; err == GV_OK && i < res->n; i++)
+			reason_add(reasons, quality_rule_name(res->issues[i].kind), res->issues[i].field,
+				   res->issues[i].outcome == QUALITY_NOT_CHECKED ? "not checked"
+										 : res->issues[i].reason);
+		if (err == GV_OK)
+			*status = res->verdict == QUALITY_ROW_QUARANTINED ? RAW_QUARANTINED :
+				  res->verdict == QUALITY_ROW_FLAGGED ? RAW_FLAGGED : RAW_ACCEPTED;
+	} else if (err == GV_OK) {
+		*status = RAW_ACCEPTED;
+	}
+out:
+	if (j) {
+		quality_rules_free(j->rules);
+		for (int i = 0; i < j->nrefs; i++)
+			records_close(j->refs[i].ds);
+	}
+	json_decref(rules);
+	free(res);
+	free(b);
+	free(j);
+	return err;
+}
