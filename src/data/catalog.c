@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "data/idcheck.h"
+#include "mask/idcheck.h"
 
 #define DEFAULT_MAX_LEN 4096
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "data/idcheck.h"
+#include "mask/idcheck.h"
 
 #define QUALITY_REPEAT_MAX 255      /* largest {n,m} bound, POSIX's minimum RE_DUP_MAX */
 #define QUALITY_PATTERN_COST_MAX 20000 /* estimated automaton positions per pattern */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/idcheck.h"
+#include "mask/idcheck.h"
 
 /* 2024-03-01T00:00:00Z; China Standard Time is 08:00 the same day. */
 #define T_2024_03_01 INT64_C(1709251200)

@@ -12,8 +12,8 @@
  * letters.  The `unique` and `reference` quality rules compare bytes, so accepting two
  * spellings of one identifier would let the same person or organisation in twice;
  * normalisation, if wanted, belongs to ingestion before validation. */
-#ifndef GV_DATA_IDCHECK_H
-#define GV_DATA_IDCHECK_H
+#ifndef GV_MASK_IDCHECK_H
+#define GV_MASK_IDCHECK_H
 
 #include <stdint.h>
 

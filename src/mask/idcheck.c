@@ -3,7 +3,7 @@
  * The weight tables are written out as the standards print them rather than computed
  * (2^(17-i) mod 11, 3^(i-1) mod 31) so they can be compared with the text by eye; the
  * unit tests compute them independently, which catches a typo in either. */
-#include "data/idcheck.h"
+#include "mask/idcheck.h"
 
 #include <stddef.h>
 #include <string.h>
