@@ -1,6 +1,7 @@
 /* govvault.c - the command-line tool: offline commands on a data directory (init) and
  * API commands against a running govvaultd (login with its steps, whoami, health,
- * passwd, logout, and `api` for any endpoint). */
+ * passwd, logout, and `api` for any endpoint).  The data commands (dataset, record,
+ * batch, keys) live in cli_data.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "audit/audit.h"
 #include "auth/bootstrap.h"
 #include "auth/totp.h"
+#include "cmd/cli_data.h"
 #include "cmd/cli_http.h"
 #include "cmd/cli_prompt.h"
 #include "common/log.h"
@@ -85,7 +87,9 @@ static void usage(FILE *out)
 		     "  logout                      end the session\n"
 		     "  api METHOD PATH [JSON]      call any endpoint, e.g. api GET /v1/accounts\n"
 		     "  audit verify [--tail]       verify the running daemon's audit log (auditadmin)\n"
-		     "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
+		     "Data (FILE.json: a dataset, a record's data object, or quality rules):\n");
+	cli_data_usage(out);
+	fprintf(out, "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
 		     "GOVVAULT_TOKEN.\n");
 }
 
@@ -133,58 +137,11 @@ static int token_save(const char *token)
 	return util_file_write(path, token, strlen(token), 0600) == GV_OK ? 0 : -1;
 }
 
-/* Prints an API error on stderr; returns the exit status. */
-static int report(long status, json_t *resp)
-{
-	json_t *e = json_object_get(resp, "error");
-
-	if (e)
-		fprintf(stderr, "govvault: %s (%s, HTTP %ld, request %s)\n",
-			json_string_value(json_object_get(e, "message")),
-			json_string_value(json_object_get(e, "code")), status,
-			json_string_value(json_object_get(e, "request_id")));
-	else
-		fprintf(stderr, "govvault: HTTP %ld\n", status);
-	return 1;
-}
-
-/* One call; on success *out holds the response. Prints errors itself. */
-static int call(struct cli_http *h, const char *method, const char *path, json_t *body,
-		json_t **out)
-{
-	long status = 0;
-	gv_err err = cli_http_call(h, method, path, body, &status, out);
-
-	if (err != GV_OK) {
-		fprintf(stderr, "govvault: cannot reach %s (%s)\n", h->url, gv_strerror(err));
-		return 1;
-	}
-	if (status >= 400) {
-		int rc = report(status, *out);
-
-		json_decref(*out);
-		*out = NULL;
-		return rc;
-	}
-	return 0;
-}
-
-static int print_json(json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2));
-
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(j);
-	return 0;
-}
-
 static int simple(struct cli_http *h, const char *method, const char *path)
 {
 	json_t *r;
 
-	return call(h, method, path, NULL, &r) ? 1 : print_json(r);
+	return cli_http_run(h, method, path, NULL, &r) ? 1 : cli_http_print(r);
 }
 
 static int cmd_api(struct cli_http *h, int argc, char **argv)
@@ -203,9 +160,9 @@ static int cmd_api(struct cli_http *h, int argc, char **argv)
 			return 2;
 		}
 	}
-	rc = call(h, argv[0], argv[1], body, &r);
+	rc = cli_http_run(h, argv[0], argv[1], body, &r);
 	json_decref(body);
-	return rc ? rc : print_json(r);
+	return rc ? rc : cli_http_print(r);
 }
 
 static int change_password(struct cli_http *h, const char *current, json_t **out)
@@ -222,7 +179,7 @@ static int change_password(struct cli_http *h, const char *current, json_t **out
 		goto out;
 	}
 	body = json_pack("{s:s,s:s}", "current_password", current, "new_password", next);
-	rc = call(h, "POST", "/v1/auth/password", body, out);
+	rc = cli_http_run(h, "POST", "/v1/auth/password", body, out);
 	json_decref(body);
 out:
 	util_wipe(next, sizeof(next));
@@ -238,7 +195,7 @@ static int enrol_totp(struct cli_http *h, json_t **out)
 	size_t i;
 	int rc;
 
-	rc = call(h, "POST", "/v1/auth/totp/enroll", json_object(), &r);
+	rc = cli_http_run(h, "POST", "/v1/auth/totp/enroll", json_object(), &r);
 	if (rc)
 		return rc;
 	buf_init(&qr, 1 << 20);
@@ -254,7 +211,7 @@ static int enrol_totp(struct cli_http *h, json_t **out)
 	if (cli_prompt("Code from the app: ", 0, answer, sizeof(answer)) != GV_OK)
 		return 1;
 	body = json_pack("{s:s}", "code", answer);
-	rc = call(h, "POST", "/v1/auth/totp/confirm", body, out);
+	rc = cli_http_run(h, "POST", "/v1/auth/totp/confirm", body, out);
 	json_decref(body);
 	return rc;
 }
@@ -269,7 +226,7 @@ static int second_factor(struct cli_http *h, json_t **out)
 		return 1;
 	body = json_pack("{s:s}", strlen(answer) == 6 ? "code" : "recovery_code", answer);
 	util_wipe(answer, sizeof(answer));
-	rc = call(h, "POST", "/v1/auth/totp", body, out);
+	rc = cli_http_run(h, "POST", "/v1/auth/totp", body, out);
 	json_decref(body);
 	return rc;
 }
@@ -292,7 +249,7 @@ static int cmd_login(struct cli_http *h, int argc, char **argv)
 		return 1;
 	h->token[0] = '\0';
 	body = json_pack("{s:s,s:s}", "username", user, "password", pw);
-	rc = call(h, "POST", "/v1/auth/login", body, &r);
+	rc = cli_http_run(h, "POST", "/v1/auth/login", body, &r);
 	json_decref(body);
 	if (rc)
 		goto out;
@@ -350,7 +307,7 @@ static int cmd_logout(struct cli_http *h)
 {
 	char path[1024];
 	json_t *r;
-	int rc = call(h, "POST", "/v1/auth/logout", NULL, &r);
+	int rc = cli_http_run(h, "POST", "/v1/auth/logout", NULL, &r);
 
 	json_decref(r);
 	token_path(path, sizeof(path));
@@ -368,7 +325,7 @@ static int verify_report(json_t *v)
 	if (!ok)
 		fprintf(stderr, "govvault: audit log verification FAILED: %s\n",
 			json_string_value(json_object_get(v, "problem")));
-	print_json(v);
+	cli_http_print(v);
 	return ok ? 0 : 1;
 }
 
@@ -449,7 +406,7 @@ static int cmd_audit(struct cli_http *h, int argc, char **argv)
 	if (data)
 		return audit_verify_offline(data, pubkey, witness, tail);
 	body = json_pack("{s:b}", "tail_only", tail);
-	rc = call(h, "POST", "/v1/audit/verify", body, &r);
+	rc = cli_http_run(h, "POST", "/v1/audit/verify", body, &r);
 	json_decref(body);
 	return rc ? 1 : verify_report(r);
 }
@@ -511,6 +468,8 @@ int main(int argc, char **argv)
 		rc = cmd_api(&h, argc - i, argv + i);
 	else if (!strcmp(cmd, "audit"))
 		rc = cmd_audit(&h, argc - i, argv + i);
+	else if (cli_data_knows(cmd))
+		rc = cli_data_run(&h, cmd, argc - i, argv + i);
 	else {
 		fprintf(stderr, "govvault: unknown command '%s'\n", cmd);
 		usage(stderr);
