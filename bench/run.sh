@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks with same-run baselines.  usage: bench/run.sh   (BENCH_SECONDS=10 default)
+# Benchmarks with same-run baselines.  usage: bench/run.sh   (BENCH_SECONDS=10, BENCH_IMPORT_ROWS=20000 default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,6 +10,8 @@ tools=build-bench/bench-tools
 mkdir -p "$tools"
 cc -O2 -Wall -o "$tools/baseline_mhd" bench/baseline_mhd.c $(pkg-config --cflags --libs libmicrohttpd)
 cc -O2 -Wall -pthread -o "$tools/argon2_baseline" bench/argon2_baseline.c $(pkg-config --cflags --libs libargon2)
+cc -O2 -Wall -o "$tools/import_baseline" bench/import_baseline.c $(pkg-config --cflags --libs sqlite3)
 python3 bench/bench.py "$root/build-bench/src" "$root/$tools"
 python3 bench/audit_bench.py "$root/build-bench"
 python3 bench/records_bench.py "$root/build-bench"
+python3 bench/import_bench.py "$root/build-bench" "$root/$tools/import_baseline"

@@ -25,6 +25,7 @@ static const struct {
 	[GV_ERR_CONFIG] = {"config_error", "invalid configuration"},
 	[GV_ERR_UNAVAILABLE] = {"unavailable", "service cannot complete the request safely now"},
 	[GV_ERR_INTEGRITY] = {"integrity_failed", "the data received does not match its declared digest"},
+	[GV_ERR_QUOTA] = {"quota_exceeded", "the allowance for this period is used up"},
 };
 
 const char *gv_strerror(gv_err err)

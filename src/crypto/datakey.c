@@ -2,6 +2,7 @@
 #include "crypto/datakey.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -74,9 +75,9 @@ static gv_err seal_aad(int64_t dataset_id, const char *record_id, const char *fi
 	return GV_OK;
 }
 
-gv_err datakey_seal(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
-		    const char *record_id, const char *field, int64_t version,
-		    const void *plain, size_t len, struct gv_buf *out)
+gv_err datakey_seal_gcm(struct crypto_gcm *g, int64_t dataset_id, const char *record_id,
+			const char *field, int64_t version, const void *plain, size_t len,
+			struct gv_buf *out)
 {
 	char aad[384];
 	size_t n = 0, start = out->len;
@@ -89,7 +90,7 @@ gv_err datakey_seal(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
 	if (err == GV_OK)
 		err = buf_append(out, pad, sizeof(pad));
 	if (err == GV_OK)
-		err = crypto_sm4gcm_seal(key, aad, n, plain, len, (unsigned char *)out->data + start);
+		err = crypto_gcm_seal(g, aad, n, plain, len, (unsigned char *)out->data + start);
 	if (err != GV_OK && out->data && out->len > start) {
 		util_wipe(out->data + start, out->len - start);
 		out->len = start;
@@ -97,9 +98,9 @@ gv_err datakey_seal(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
 	return err;
 }
 
-gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
-		    const char *record_id, const char *field, int64_t version,
-		    const unsigned char *sealed, size_t len, struct gv_buf *out)
+gv_err datakey_open_gcm(struct crypto_gcm *g, int64_t dataset_id, const char *record_id,
+			const char *field, int64_t version, const unsigned char *sealed, size_t len,
+			struct gv_buf *out)
 {
 	char aad[384];
 	size_t n = 0, start = out->len;
@@ -111,7 +112,7 @@ gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
 	if (err == GV_OK)
 		err = buf_append(out, sealed, len - CRYPTO_SEAL_OVERHEAD);   /* room for the plaintext */
 	if (err == GV_OK)
-		err = crypto_sm4gcm_open(key, aad, n, sealed, len, (unsigned char *)out->data + start);
+		err = crypto_gcm_open(g, aad, n, sealed, len, (unsigned char *)out->data + start);
 	if (err != GV_OK && out->data && out->len > start) {
 		util_wipe(out->data + start, out->len - start);
 		out->len = start;
@@ -122,12 +123,39 @@ gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
 	return err;
 }
 
-gv_err datakey_blind_index(const unsigned char ikey[INDEXKEY_LEN], const char *field,
-			   const char *value, char out[65])
+gv_err datakey_seal(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
+		    const char *record_id, const char *field, int64_t version,
+		    const void *plain, size_t len, struct gv_buf *out)
+{
+	struct crypto_gcm *g;
+	gv_err err = crypto_gcm_new(key, &g);
+
+	if (err == GV_OK)
+		err = datakey_seal_gcm(g, dataset_id, record_id, field, version, plain, len, out);
+	crypto_gcm_free(g);
+	return err;
+}
+
+gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
+		    const char *record_id, const char *field, int64_t version,
+		    const unsigned char *sealed, size_t len, struct gv_buf *out)
+{
+	struct crypto_gcm *g;
+	gv_err err = crypto_gcm_new(key, &g);
+
+	if (err == GV_OK)
+		err = datakey_open_gcm(g, dataset_id, record_id, field, version, sealed, len, out);
+	crypto_gcm_free(g);
+	return err;
+}
+
+gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const char *value,
+			       char out[65])
 {
 	unsigned char mac[CRYPTO_SM3_LEN];
-	struct gv_buf b;
 	const char *end;
+	char *norm;
+	size_t n;
 	gv_err err;
 
 	while (*value == ' ')
@@ -135,17 +163,36 @@ gv_err datakey_blind_index(const unsigned char ikey[INDEXKEY_LEN], const char *f
 	end = value + strlen(value);
 	while (end > value && end[-1] == ' ')
 		end--;
-	buf_init(&b, 70000);
-	err = buf_append(&b, field, strlen(field) + 1);   /* the NUL separates field and value */
-	for (const char *p = value; err == GV_OK && p < end; p++) {
-		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+	n = (size_t)(end - value);
+	if (n > 65536)
+		return GV_ERR_TOO_LARGE;
+	norm = malloc(n + 1);
+	if (!norm)
+		return GV_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		norm[i] = value[i] >= 'a' && value[i] <= 'z' ? (char)(value[i] - 'a' + 'A') : value[i];
+	{
+		/* The NUL after the field name separates field and value. */
+		const void *parts[2] = {field, norm};
+		size_t lens[2] = {strlen(field) + 1, n};
 
-		err = buf_append(&b, &c, 1);
+		err = crypto_hmac_parts(m, parts, lens, 2, mac);
 	}
 	if (err == GV_OK)
-		err = crypto_hmac_sm3(ikey, INDEXKEY_LEN, b.data, b.len, mac);
-	if (err == GV_OK)
 		util_hex_encode(mac, sizeof(mac), out);
-	buf_release(&b);
+	util_wipe(norm, n);
+	free(norm);
+	return err;
+}
+
+gv_err datakey_blind_index(const unsigned char ikey[INDEXKEY_LEN], const char *field,
+			   const char *value, char out[65])
+{
+	struct crypto_hmac *m;
+	gv_err err = crypto_hmac_new(ikey, INDEXKEY_LEN, &m);
+
+	if (err == GV_OK)
+		err = datakey_blind_index_mac(m, field, value, out);
+	crypto_hmac_free(m);
 	return err;
 }

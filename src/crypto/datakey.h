@@ -52,6 +52,17 @@ gv_err datakey_open(const unsigned char key[DATAKEY_LEN], int64_t dataset_id,
 		    const char *record_id, const char *field, int64_t version,
 		    const unsigned char *sealed, size_t len, struct gv_buf *out) GV_MUST_CHECK;
 
+/* The same three with keys set up once (crypto_gcm_new on the data key,
+ * crypto_hmac_new on the index key), for code that handles many values. */
+gv_err datakey_seal_gcm(struct crypto_gcm *g, int64_t dataset_id, const char *record_id,
+			const char *field, int64_t version, const void *plain, size_t len,
+			struct gv_buf *out) GV_MUST_CHECK;
+gv_err datakey_open_gcm(struct crypto_gcm *g, int64_t dataset_id, const char *record_id,
+			const char *field, int64_t version, const unsigned char *sealed, size_t len,
+			struct gv_buf *out) GV_MUST_CHECK;
+gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const char *value,
+			       char out[65]) GV_MUST_CHECK;
+
 /* Blind index token of a value for equality search: HMAC-SM3(index key, field ||
  * 0x00 || normalised value) in hex.  Normalisation trims ASCII space and folds ASCII
  * letters to upper case, so "11010519491231002x " finds "11010519491231002X". */

@@ -81,21 +81,56 @@ void crypto_sm3_stream_free(struct crypto_sm3_stream *s)
 	free(s);
 }
 
+struct crypto_hmac {
+	gcry_md_hd_t h;
+};
+
+gv_err crypto_hmac_new(const void *key, size_t keylen, struct crypto_hmac **out)
+{
+	struct crypto_hmac *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return GV_ERR_NOMEM;
+	if (gcry_md_open(&m->h, GCRY_MD_SM3, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE)) {
+		free(m);
+		return GV_ERR_CRYPTO;
+	}
+	if (gcry_md_setkey(m->h, key, keylen)) {
+		crypto_hmac_free(m);
+		return GV_ERR_CRYPTO;
+	}
+	*out = m;
+	return GV_OK;
+}
+
+gv_err crypto_hmac_parts(struct crypto_hmac *m, const void *const *parts, const size_t *lens,
+			 size_t n, unsigned char out[CRYPTO_SM3_LEN])
+{
+	gcry_md_reset(m->h);   /* keeps the key */
+	for (size_t i = 0; i < n; i++)
+		gcry_md_write(m->h, parts[i], lens[i]);
+	memcpy(out, gcry_md_read(m->h, GCRY_MD_SM3), CRYPTO_SM3_LEN);
+	return GV_OK;
+}
+
+void crypto_hmac_free(struct crypto_hmac *m)
+{
+	if (!m)
+		return;
+	gcry_md_close(m->h);
+	free(m);
+}
+
 gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
 		       unsigned char out[CRYPTO_SM3_LEN])
 {
-	gcry_md_hd_t h = NULL;
-	gv_err err = GV_ERR_CRYPTO;
+	struct crypto_hmac *m;
+	gv_err err = crypto_hmac_new(key, keylen, &m);
 
-	if (gcry_md_open(&h, GCRY_MD_SM3, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE))
-		return GV_ERR_CRYPTO;
-	if (gcry_md_setkey(h, key, keylen))
-		goto out;
-	gcry_md_write(h, data, len);
-	memcpy(out, gcry_md_read(h, GCRY_MD_SM3), CRYPTO_SM3_LEN);
-	err = GV_OK;
-out:
-	gcry_md_close(h);
+	if (err == GV_OK)
+		err = crypto_hmac_parts(m, &data, &len, 1, out);
+	crypto_hmac_free(m);
 	return err;
 }
 
@@ -109,60 +144,98 @@ gv_err crypto_hmac_sm3_hex(const void *key, size_t keylen, const char *text, cha
 	return err;
 }
 
-static gv_err gcm_open_handle(const unsigned char key[16], const unsigned char *nonce,
-			      const void *aad, size_t aadlen, gcry_cipher_hd_t *out)
-{
+struct crypto_gcm {
 	gcry_cipher_hd_t h;
+};
 
-	if (gcry_cipher_open(&h, GCRY_CIPHER_SM4, GCRY_CIPHER_MODE_GCM, 0))
-		return GV_ERR_CRYPTO;
-	if (gcry_cipher_setkey(h, key, 16) || gcry_cipher_setiv(h, nonce, CRYPTO_GCM_NONCE) ||
-	    (aadlen && gcry_cipher_authenticate(h, aad, aadlen))) {
-		gcry_cipher_close(h);
+gv_err crypto_gcm_new(const unsigned char key[16], struct crypto_gcm **out)
+{
+	struct crypto_gcm *g = calloc(1, sizeof(*g));
+
+	*out = NULL;
+	if (!g)
+		return GV_ERR_NOMEM;
+	if (gcry_cipher_open(&g->h, GCRY_CIPHER_SM4, GCRY_CIPHER_MODE_GCM, GCRY_CIPHER_SECURE)) {
+		free(g);
 		return GV_ERR_CRYPTO;
 	}
-	*out = h;
+	if (gcry_cipher_setkey(g->h, key, 16)) {
+		crypto_gcm_free(g);
+		return GV_ERR_CRYPTO;
+	}
+	*out = g;
+	return GV_OK;
+}
+
+void crypto_gcm_free(struct crypto_gcm *g)
+{
+	if (!g)
+		return;
+	gcry_cipher_close(g->h);   /* a secure handle's memory is wiped on close */
+	free(g);
+}
+
+/* Starts a message under nonce (the key stays set). */
+static gv_err gcm_start(struct crypto_gcm *g, const unsigned char *nonce, const void *aad,
+			size_t aadlen)
+{
+	if (gcry_cipher_reset(g->h) || gcry_cipher_setiv(g->h, nonce, CRYPTO_GCM_NONCE) ||
+	    (aadlen && gcry_cipher_authenticate(g->h, aad, aadlen)))
+		return GV_ERR_CRYPTO;
+	return GV_OK;
+}
+
+gv_err crypto_gcm_seal(struct crypto_gcm *g, const void *aad, size_t aadlen, const void *plain,
+		       size_t len, unsigned char *out)
+{
+	/* A GCM nonce must never repeat under a key but need not be secret: libgcrypt's
+	 * nonce generator is made for that and far cheaper than strong random bytes. */
+	gcry_create_nonce(out, CRYPTO_GCM_NONCE);
+	if (gcm_start(g, out, aad, aadlen) != GV_OK ||
+	    gcry_cipher_encrypt(g->h, out + CRYPTO_GCM_NONCE, len, plain, len) ||
+	    gcry_cipher_gettag(g->h, out + CRYPTO_GCM_NONCE + len, CRYPTO_GCM_TAG))
+		return GV_ERR_CRYPTO;
+	return GV_OK;
+}
+
+gv_err crypto_gcm_open(struct crypto_gcm *g, const void *aad, size_t aadlen,
+		       const unsigned char *sealed, size_t len, unsigned char *out)
+{
+	size_t plen;
+
+	if (len < CRYPTO_SEAL_OVERHEAD)
+		return GV_ERR_CRYPTO;
+	plen = len - CRYPTO_SEAL_OVERHEAD;
+	if (gcm_start(g, sealed, aad, aadlen) != GV_OK ||
+	    gcry_cipher_decrypt(g->h, out, plen, sealed + CRYPTO_GCM_NONCE, plen) ||
+	    gcry_cipher_checktag(g->h, sealed + CRYPTO_GCM_NONCE + plen, CRYPTO_GCM_TAG)) {
+		util_wipe(out, plen);
+		return GV_ERR_CRYPTO;
+	}
 	return GV_OK;
 }
 
 gv_err crypto_sm4gcm_seal(const unsigned char key[16], const void *aad, size_t aadlen,
 			  const void *plain, size_t len, unsigned char *out)
 {
-	gcry_cipher_hd_t h;
-	gv_err err;
+	struct crypto_gcm *g;
+	gv_err err = crypto_gcm_new(key, &g);
 
-	/* A GCM nonce must never repeat under a key but need not be secret: libgcrypt's
-	 * nonce generator is made for that and far cheaper than strong random bytes. */
-	gcry_create_nonce(out, CRYPTO_GCM_NONCE);
-	err = gcm_open_handle(key, out, aad, aadlen, &h);
-	if (err != GV_OK)
-		return err;
-	if (gcry_cipher_encrypt(h, out + CRYPTO_GCM_NONCE, len, plain, len) ||
-	    gcry_cipher_gettag(h, out + CRYPTO_GCM_NONCE + len, CRYPTO_GCM_TAG))
-		err = GV_ERR_CRYPTO;
-	gcry_cipher_close(h);
+	if (err == GV_OK)
+		err = crypto_gcm_seal(g, aad, aadlen, plain, len, out);
+	crypto_gcm_free(g);
 	return err;
 }
 
 gv_err crypto_sm4gcm_open(const unsigned char key[16], const void *aad, size_t aadlen,
 			  const unsigned char *sealed, size_t len, unsigned char *out)
 {
-	gcry_cipher_hd_t h;
-	size_t plen;
-	gv_err err;
+	struct crypto_gcm *g;
+	gv_err err = crypto_gcm_new(key, &g);
 
-	if (len < CRYPTO_SEAL_OVERHEAD)
-		return GV_ERR_CRYPTO;
-	plen = len - CRYPTO_SEAL_OVERHEAD;
-	err = gcm_open_handle(key, sealed, aad, aadlen, &h);
-	if (err != GV_OK)
-		return err;
-	if (gcry_cipher_decrypt(h, out, plen, sealed + CRYPTO_GCM_NONCE, plen) ||
-	    gcry_cipher_checktag(h, sealed + CRYPTO_GCM_NONCE + plen, CRYPTO_GCM_TAG)) {
-		util_wipe(out, plen);
-		err = GV_ERR_CRYPTO;
-	}
-	gcry_cipher_close(h);
+	if (err == GV_OK)
+		err = crypto_gcm_open(g, aad, aadlen, sealed, len, out);
+	crypto_gcm_free(g);
 	return err;
 }
 

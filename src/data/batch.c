@@ -411,6 +411,11 @@ gv_err batch_record_source(struct gv_app *app, const struct store_account *actor
 		err = app->st->ops->raw_row_get(app->st, src.batch_id, src.row_no, one_row, &c);
 	if (err == GV_OK)
 		err = c.err;
+	/* The row as received is the unmasked original: the data owner's alone. */
+	if (err == GV_OK && !(actor->roles & ROLE_BIT(ROLE_DATA_OWNER))) {
+		json_object_del(c.row, "raw");
+		json_object_del(c.row, "raw_hex");
+	}
 	if (err == GV_OK) {
 		*out = json_pack("{s:s,s:o,s:O}", "id", record_id, "batch", batch_json(b, dataset),
 				 "row", c.row);

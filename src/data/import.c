@@ -2,6 +2,7 @@
 #include "data/import.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "data/quality.h"
 #include "data/records.h"
 
-#define CHUNK_ROWS 256                 /* rows per store transaction */
+#define CHUNK_ROWS 512                 /* rows per store transaction */
 #define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
 #define REF_MAX 8                       /* datasets reference rules may name */
@@ -28,6 +29,13 @@ struct pending {
 	struct store_index_entry idx[CATALOG_MAX_FIELDS];
 	char tokens[CATALOG_MAX_FIELDS][65];
 	char *reasons;
+};
+
+/* The rows of one transaction. */
+struct chunk {
+	struct pending pend[CHUNK_ROWS];
+	struct store_import_row rows[CHUNK_ROWS];
+	size_t n;
 };
 
 struct uniq_entry {
@@ -52,11 +60,20 @@ struct import_job {
 	char fatal[256];                  /* set: the batch will be rejected */
 	gv_err store_err;                 /* set: a write failed; the batch fails */
 	int finished;
-	struct pending pend[CHUNK_ROWS];
-	size_t npend;
-	/* unique rules: values of accepted rows not yet written, and this row's values */
+	/* Rows are parsed, checked and sealed into `fill` while the writer thread commits
+	 * the previous chunk, so the CPU work overlaps the wait for the disk. */
+	struct chunk *fill, *spare;
+	pthread_t writer;
+	int writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct chunk *to_write;           /* handed to the writer; NULL when it is idle */
+	int stop;
+	gv_err write_err;
+	/* unique rules: values of accepted rows not yet known to the store (the chunk being
+	 * filled, and the one being written, which starts at uniq_mark), and this row's */
 	struct uniq_entry *uniq;
-	size_t nuniq, capuniq;
+	size_t nuniq, capuniq, uniq_mark;
 	struct uniq_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
 	struct {
@@ -146,18 +163,10 @@ static int hook_exists(void *ctx, const char *dataset, const char *field, const 
 	return found;
 }
 
-static gv_err flush(struct import_job *j)
+static void chunk_release(struct chunk *c)
 {
-	struct store_import_row rows[CHUNK_ROWS];
-	gv_err err = GV_OK;
-
-	if (j->npend) {
-		for (size_t i = 0; i < j->npend; i++)
-			rows[i] = j->pend[i].row;
-		err = j->app->st->ops->batch_write(j->app->st, j->b->id, rows, j->npend);
-	}
-	for (size_t i = 0; i < j->npend; i++) {
-		struct pending *p = &j->pend[i];
+	for (size_t i = 0; i < c->n; i++) {
+		struct pending *p = &c->pend[i];
 
 		buf_release(&p->raw);
 		if (p->body.data)
@@ -166,8 +175,69 @@ static gv_err flush(struct import_job *j)
 		free(p->reasons);
 		p->reasons = NULL;
 	}
-	j->npend = 0;
-	j->nuniq = 0;   /* written: from now on index_exists finds them */
+	c->n = 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct import_job *j = arg;
+
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		struct chunk *c;
+		gv_err err;
+
+		while (!j->to_write && !j->stop)
+			pthread_cond_wait(&j->cond, &j->lock);
+		if (!j->to_write)
+			break;
+		c = j->to_write;
+		pthread_mutex_unlock(&j->lock);
+		for (size_t i = 0; i < c->n; i++)
+			c->rows[i] = c->pend[i].row;
+		err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n);
+		chunk_release(c);
+		pthread_mutex_lock(&j->lock);
+		if (err != GV_OK && j->write_err == GV_OK)
+			j->write_err = err;
+		j->to_write = NULL;
+		pthread_cond_broadcast(&j->cond);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Waits until the writer has committed what it was given; its error, if any. */
+static gv_err writer_wait(struct import_job *j)
+{
+	gv_err err;
+
+	pthread_mutex_lock(&j->lock);
+	while (j->to_write)
+		pthread_cond_wait(&j->cond, &j->lock);
+	err = j->write_err;
+	pthread_mutex_unlock(&j->lock);
+	return err;
+}
+
+/* Hands the filled chunk to the writer (after the previous one is committed). */
+static gv_err flush(struct import_job *j)
+{
+	struct chunk *c = j->fill;
+	gv_err err = writer_wait(j);
+
+	/* The chunk before is in the store now: its unique values are found there. */
+	memmove(j->uniq, j->uniq + j->uniq_mark, (j->nuniq - j->uniq_mark) * sizeof(*j->uniq));
+	j->nuniq -= j->uniq_mark;
+	j->uniq_mark = j->nuniq;
+	if (err == GV_OK && c->n) {
+		pthread_mutex_lock(&j->lock);
+		j->to_write = c;
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+		j->fill = j->spare;
+		j->spare = c;
+	}
 	if (err != GV_OK)
 		j->store_err = err;
 	return err;
@@ -206,7 +276,7 @@ static gv_err stash_keep(struct import_job *j)
 static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, const char *raw,
 		       size_t rawlen, const json_t *obj, const char *parse_reason, int header)
 {
-	struct pending *p = &j->pend[j->npend];
+	struct pending *p = &j->fill->pend[j->fill->n];
 	struct quality_result *res = NULL;
 	json_t *reasons = json_array();
 	char why[256];
@@ -289,7 +359,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	p->row.raw.status = status;
 	p->row.raw.reasons = p->reasons;
 	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
-	j->npend++;
+	j->fill->n++;
 	if (!header) {
 		j->b->rows++;
 		if (status == RAW_QUARANTINED)
@@ -299,7 +369,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
-	return j->npend == CHUNK_ROWS ? flush(j) : GV_OK;
+	return j->fill->n == CHUNK_ROWS ? flush(j) : GV_OK;
 }
 
 /* A CSV cell as the JSON value its field's type asks for; text that is no such
@@ -327,7 +397,8 @@ static json_t *cell_value(const struct catalog_field *f, const char *text, size_
 				return json_real(v);
 		}
 	}
-	return json_stringn(text, len);
+	/* The reader delivers only valid UTF-8 without NUL in an OK row. */
+	return json_stringn_nocheck(text, len);
 }
 
 static void set_fatal(struct import_job *j, const char *msg)
@@ -425,6 +496,40 @@ static gv_err on_jsonl(void *ctx, const struct jsonl_line *line)
 			NULL, 0);
 }
 
+/* Opens, before any row, every dataset a reference rule names, with the importer's own
+ * rights: a rule the importer cannot evaluate refuses the batch at once. */
+static gv_err open_references(struct import_job *j, const json_t *rules, char *why, size_t whylen)
+{
+	const json_t *rule;
+	size_t i;
+
+	json_array_foreach(rules, i, rule) {
+		const char *name = json_string_value(json_object_get(rule, "dataset"));
+		struct records_ds *ref = NULL;
+		const char *w = NULL;
+		int known = 0;
+
+		if (strcmp(json_string_value(json_object_get(rule, "rule")), "reference") != 0 || !name)
+			continue;
+		for (int k = 0; k < j->nrefs; k++)
+			known |= strcmp(j->refs[k].name, name) == 0;
+		if (known)
+			continue;
+		if (j->nrefs == REF_MAX) {
+			snprintf(why, whylen, "quality rules reference more than %d datasets", REF_MAX);
+			return GV_ERR_INVALID;
+		}
+		if (records_open(j->app, j->actor, name, 0, &ref, &w) != GV_OK) {
+			snprintf(why, whylen, "quality rule %zu refers to dataset '%.63s', which you "
+				 "cannot read (%s)", i, name, w ? w : "unavailable");
+			return GV_ERR_INVALID;
+		}
+		snprintf(j->refs[j->nrefs].name, sizeof(j->refs[j->nrefs].name), "%s", name);
+		j->refs[j->nrefs++].ds = ref;
+	}
+	return GV_OK;
+}
+
 static int hex64(const char *s)
 {
 	if (strlen(s) != 64)
@@ -449,9 +554,13 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	if (!j)
 		return GV_ERR_NOMEM;
 	j->app = app;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
 	j->actor = malloc(sizeof(*j->actor));
 	j->b = calloc(1, sizeof(*j->b));
-	err = j->actor && j->b ? GV_OK : GV_ERR_NOMEM;
+	j->fill = calloc(1, sizeof(*j->fill));
+	j->spare = calloc(1, sizeof(*j->spare));
+	err = j->actor && j->b && j->fill && j->spare ? GV_OK : GV_ERR_NOMEM;
 	if (err != GV_OK)
 		goto out;
 	*j->actor = *actor;
@@ -479,6 +588,9 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		if (err != GV_OK)
 			goto out;
 		quality_report_init(&j->report, j->rules);
+		err = open_references(j, rules, why, whylen);
+		if (err != GV_OK)
+			goto out;
 	}
 	err = crypto_sm3_stream_new(&j->sm3);
 	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
@@ -503,10 +615,20 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			*p = (char)(*p - 'A' + 'a');
 	j->b->submitted_at = util_now_s();
 	err = app->st->ops->batch_insert(app->st, j->b);
+	if (err == GV_OK) {
+		if (pthread_create(&j->writer, NULL, writer_main, j) == 0)
+			j->writer_started = 1;
+		else
+			err = GV_ERR_NOMEM;
+		if (err != GV_OK)   /* the batch row exists: mark it failed on the way out */
+			goto fail;
+	}
 out:
+	if (err != GV_OK)
+		j->finished = 1;   /* nothing to mark failed */
+fail:
 	json_decref(rules);
 	if (err != GV_OK) {
-		j->finished = 1;   /* nothing to mark failed */
 		import_free(j);
 		return err;
 	}
@@ -566,6 +688,10 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 		err = j->csv ? csv_reader_finish(j->csv) : jsonl_reader_finish(j->jsonl);
 		if (err == GV_OK)
 			err = flush(j);
+		if (err == GV_OK)
+			err = writer_wait(j);
+		if (err != GV_OK)
+			j->store_err = err;
 	}
 	if (j->store_err)
 		return j->store_err;   /* import_free marks it failed */
@@ -601,6 +727,16 @@ void import_free(struct import_job *j)
 {
 	if (!j)
 		return;
+	/* The writer finishes what it holds first, so nothing lands after the clean-up. */
+	if (j->writer_started) {
+		pthread_mutex_lock(&j->lock);
+		j->stop = 1;
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->writer, NULL);
+	}
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
 	if (!j->finished && j->b && j->b->id) {
 		/* The upload stopped or a write failed: nothing of the batch may stay. */
 		j->b->state = BATCH_FAILED;
@@ -610,11 +746,12 @@ void import_free(struct import_job *j)
 				      : "the upload did not complete; nothing of the batch was kept");
 		(void)j->app->st->ops->batch_finish(j->app->st, j->b);
 	}
-	for (size_t i = 0; i < j->npend; i++) {
-		buf_release(&j->pend[i].raw);
-		buf_release(&j->pend[i].body);
-		free(j->pend[i].reasons);
-	}
+	if (j->fill)
+		chunk_release(j->fill);
+	if (j->spare)
+		chunk_release(j->spare);
+	free(j->fill);
+	free(j->spare);
 	csv_reader_free(j->csv);
 	jsonl_reader_free(j->jsonl);
 	crypto_sm3_stream_free(j->sm3);

@@ -233,7 +233,12 @@ static int was_unused(int64_t ds, int version)
 static gv_err retire_unused(struct gv_app *app, struct records_ds *ds)
 {
 	const struct store_dataset *d = records_dataset(ds);
-	gv_err err = GV_OK;
+	int loading = 0;
+	gv_err err = app->st->ops->batch_loading(app->st, d->id, &loading);
+
+	/* An import seals under the version current when it began, to its end. */
+	if (err != GV_OK || loading)
+		return err;
 
 	for (int v = 1; err == GV_OK && v < records_key_version(ds); v++) {
 		unsigned char w[INDEXKEY_WRAPPED_LEN];

@@ -58,9 +58,9 @@ static void import_end_cb(struct http_req *r)
 	}
 
 	if (err == GV_OK || err == GV_ERR_INTEGRITY || err == GV_ERR_INVALID)
-		r->reason = arena_printf(&r->arena, "source %.64s, sm3 %s, %lld rows: %lld accepted, "
+		r->reason = arena_printf(&r->arena, "source %.64s, %lld rows: %lld accepted, "
 					 "%lld flagged, %lld quarantined%s%.200s",
-					 b->source, b->sm3, (long long)b->rows, (long long)b->accepted,
+					 b->source, (long long)b->rows, (long long)b->accepted,
 					 (long long)b->flagged, (long long)b->quarantined,
 					 err == GV_OK ? "" : "; rejected: ", err == GV_OK ? "" : why);
 	if (err == GV_OK) {

@@ -306,7 +306,7 @@ gv_err h_datasets_export(struct http_req *r)
 		return reply_error(r, err, why);
 	}
 	r->raw_type = "application/x-ndjson";
-	r->reason = arena_printf(&r->arena, "%lld records, sm3 %s", (long long)n, r->raw_sm3);
+	r->reason = arena_printf(&r->arena, "%lld records", (long long)n);
 	return GV_OK;
 }
 

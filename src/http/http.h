@@ -57,6 +57,7 @@ struct http_req {
 	 * of buffering it, and calls stream_end when it is complete.  stream_free runs at
 	 * completion in any case (also when the client went away). */
 	int is_stream;
+	int stream_failed;            /* stream_feed failed: the rest of the body is dropped */
 	void *stream_ctx;
 	gv_err (*stream_feed)(struct http_req *r, const char *data, size_t len);
 	void (*stream_end)(struct http_req *r);

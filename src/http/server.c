@@ -195,11 +195,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		size_t n = *upload_size;
 
 		*upload_size = 0;
-		if (n && r->stream_feed(r, upload_data, n) != GV_OK)
-			return reply_send(r);   /* the handler set the error */
+		/* After a failure the rest of the body is read and dropped: libmicrohttpd takes
+		 * a response only once the upload is complete, and the client then gets the
+		 * JSON error instead of a dropped connection. */
+		if (n && !r->stream_failed && r->stream_feed(r, upload_data, n) != GV_OK)
+			r->stream_failed = 1;   /* the handler set the error */
 		if (n)
 			return MHD_YES;
-		r->stream_end(r);
+		if (!r->stream_failed)
+			r->stream_end(r);
 		return reply_send(r);
 	}
 	if (*upload_size) {

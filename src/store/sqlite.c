@@ -181,6 +181,34 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (dataset_id, source_id));"
 	"CREATE INDEX lineage_source ON lineage(source_id);"
 	"CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
+	/* 7: access grants, their daily use, and masking profiles (sqlite_policy.c) */
+	"CREATE TABLE grants (id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id), subject_type INTEGER NOT NULL,"
+	" subject TEXT NOT NULL, actions INTEGER NOT NULL, fields TEXT NOT NULL,"
+	" row_field TEXT NOT NULL, row_value TEXT NOT NULL, row_subject INTEGER NOT NULL,"
+	" purposes TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+	" time_windows TEXT NOT NULL, ip_ranges TEXT NOT NULL, max_rows_request INTEGER NOT NULL,"
+	" max_rows_day INTEGER NOT NULL, mask_profile TEXT NOT NULL, reason TEXT NOT NULL,"
+	" state INTEGER NOT NULL, created_by TEXT NOT NULL, approved_by TEXT NOT NULL,"
+	" revoked_by TEXT NOT NULL, created_at INTEGER NOT NULL, approved_at INTEGER NOT NULL,"
+	" revoked_at INTEGER NOT NULL);"
+	"CREATE INDEX grants_dataset ON grants(dataset_id);"
+	"CREATE TABLE grant_use (grant_id INTEGER NOT NULL REFERENCES grants(id),"
+	" day INTEGER NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (grant_id, day));"
+	"CREATE TABLE mask_profiles (name TEXT NOT NULL, version INTEGER NOT NULL,"
+	" json TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (name, version));"
+	/* Fewer B-trees per imported row: the current version is found through the primary
+	 * key (few versions per record), and the blind index needs no rowid of its own. */
+	"DROP INDEX records_current;"
+	"DROP INDEX raw_rows_status;"
+	"CREATE TABLE blind_index_v7 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL,"
+	" token TEXT NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (dataset_id, field, token, record_id)) WITHOUT ROWID;"
+	"INSERT INTO blind_index_v7 SELECT dataset_id, field, token, record_id FROM blind_index;"
+	"DROP TABLE blind_index;"
+	"ALTER TABLE blind_index_v7 RENAME TO blind_index;"
+	"CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);",
 };
 
 /* Returns the cached statement, prepared on first use; caller holds the lock. */
@@ -747,6 +775,7 @@ static void sq_close(struct gv_store *st)
 		sqlite3_finalize(s->stmts[i]);
 	sqd_finalize(s);
 	sqb_finalize(s);
+	sqp_finalize(s);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -777,6 +806,7 @@ static const struct store_ops sqlite_ops = {
 	.role_set = sq_role_set,
 	.dataset_insert = sqd_dataset_insert,
 	.dataset_get = sqd_dataset_get,
+	.dataset_get_id = sqd_dataset_get_id,
 	.dataset_update = sqd_dataset_update,
 	.dataset_list = sqd_dataset_list,
 	.datakey_put = sqd_datakey_put,
@@ -801,12 +831,21 @@ static const struct store_ops sqlite_ops = {
 	.batch_finish = sqb_batch_finish,
 	.batch_get = sqb_batch_get,
 	.batch_list = sqb_batch_list,
+	.batch_loading = sqb_batch_loading,
 	.batch_recover = sqb_batch_recover,
 	.raw_row_list = sqb_raw_row_list,
 	.raw_row_get = sqb_raw_row_get,
 	.raw_row_resolve = sqb_raw_row_resolve,
 	.raw_row_stale_keys = sqb_raw_row_stale_keys,
 	.raw_row_rekey = sqb_raw_row_rekey,
+	.grant_insert = sqp_grant_insert,
+	.grant_update = sqp_grant_update,
+	.grant_get = sqp_grant_get,
+	.grant_list = sqp_grant_list,
+	.grant_use = sqp_grant_use,
+	.profile_put = sqp_profile_put,
+	.profile_get = sqp_profile_get,
+	.profile_list = sqp_profile_list,
 	.lineage_add = sqb_lineage_add,
 	.lineage_list = sqb_lineage_list,
 };
@@ -865,7 +904,8 @@ gv_err store_sqlite_open(const char *path, struct gv_store **out)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+			 "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+			 "PRAGMA foreign_keys=ON;"
 			 "PRAGMA secure_delete=ON;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;

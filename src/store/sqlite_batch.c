@@ -9,7 +9,7 @@
 
 enum batch_stmt {
 	QB_META_GET, QB_META_PUT,
-	QB_BATCH_INSERT, QB_BATCH_UPDATE, QB_BATCH_GET, QB_BATCH_LIST, QB_BATCH_LOADING, QB_BATCH_BY_ID,
+	QB_BATCH_INSERT, QB_BATCH_UPDATE, QB_BATCH_GET, QB_BATCH_LIST, QB_BATCH_LOADING, QB_BATCH_BY_ID, QB_BATCH_LOADING_DS,
 	QB_DROP_INDEX, QB_DROP_RECORDS, QB_DROP_RAW,
 	QB_RAW_INSERT, QB_RAW_LIST, QB_RAW_LIST_STATUS, QB_RAW_GET, QB_RAW_RESOLVE, QB_BATCH_COUNT,
 	QB_RAW_STALE, QB_RAW_REKEY,
@@ -46,6 +46,7 @@ static const char *const batch_sql[QB__COUNT] = {
 	[QB_BATCH_LIST] = "SELECT " BATCH_COLS " FROM batches WHERE dataset_id = ?1 ORDER BY id DESC",
 	[QB_BATCH_LOADING] = "SELECT id FROM batches WHERE state = 0",
 	[QB_BATCH_BY_ID] = "SELECT " BATCH_COLS " FROM batches WHERE id = ?1",
+	[QB_BATCH_LOADING_DS] = "SELECT count(*) FROM batches WHERE state = 0 AND dataset_id = ?1",
 	[QB_DROP_INDEX] = "DELETE FROM blind_index WHERE (dataset_id, record_id) IN "
 			  "(SELECT dataset_id, record_id FROM records WHERE batch_id = ?1)",
 	[QB_DROP_RECORDS] = "DELETE FROM records WHERE batch_id = ?1",
@@ -55,6 +56,8 @@ static const char *const batch_sql[QB__COUNT] = {
 			  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
 	[QB_RAW_LIST] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND "
 			"w.row_no > ?2 ORDER BY w.row_no LIMIT ?3",
+	/* Through the primary key: an index on status would cost every imported row a
+	 * B-tree insert to speed up listing the few that were not accepted. */
 	[QB_RAW_LIST_STATUS] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND "
 			       "w.row_no > ?2 AND w.status = ?4 ORDER BY w.row_no LIMIT ?3",
 	[QB_RAW_GET] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND w.row_no = ?2",
@@ -218,7 +221,7 @@ static gv_err raw_insert(struct sqlite_store *s, const struct store_raw_row *w)
 	sqlite3_bind_int64(q, 2, w->row_no);
 	sqlite3_bind_int64(q, 3, w->line_no);
 	sqlite3_bind_int(q, 4, w->key_version);
-	bind_blob(q, 5, w->sealed, w->sealed_len);
+	bind_blob_static(q, 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
 	sqlite3_bind_int(q, 6, w->status);
 	bind_text(q, 7, w->reasons ? w->reasons : "[]");
 	bind_text(q, 8, w->record_id ? w->record_id : "");
@@ -351,6 +354,29 @@ gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(b);
+	return err;
+}
+
+gv_err sqb_batch_loading(struct gv_store *st, int64_t dataset_id, int *n)
+{
+	struct sqlite_store *s = impl(st);
+	sqlite3_stmt *q;
+	gv_err err = GV_ERR_STORE;
+
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	q = batch_stmt(s, QB_BATCH_LOADING_DS);
+	if (q) {
+		int rc;
+
+		sqlite3_bind_int64(q, 1, dataset_id);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			*n = sqlite3_column_int(q, 0);
+		err = rc == SQLITE_ROW ? GV_OK : map_rc(s, rc);
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return err;
 }
 

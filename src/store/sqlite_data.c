@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 enum data_stmt {
-	QD_DATASET_INSERT, QD_DATASET_GET, QD_DATASET_UPDATE, QD_DATASET_LIST,
+	QD_DATASET_INSERT, QD_DATASET_GET, QD_DATASET_GET_ID, QD_DATASET_UPDATE, QD_DATASET_LIST,
 	QD_BEGIN, QD_COMMIT, QD_ROLLBACK,
 	QD_KEY_PUT, QD_KEY_GET,
 	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
@@ -40,6 +40,7 @@ static const char *const data_sql[QD__COUNT] = {
 		"pending_reason, created_by, created_at, updated_at, quality_rules) VALUES (?2,?3,?4,"
 		"?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)",
 	[QD_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE name = ?1",
+	[QD_DATASET_GET_ID] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
 	[QD_DATASET_UPDATE] =
 		"UPDATE datasets SET name=?2, title=?3, department=?4, owner=?5, category=?6, "
 		"description=?7, legal_basis=?8, retention_days=?9, expected_rows=?10, schema=?11, "
@@ -175,18 +176,22 @@ gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d)
 	return err;
 }
 
-gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out)
+/* One dataset by name (name != NULL) or id; lock not held. */
+static gv_err dataset_one(struct sqlite_store *s, const char *name, int64_t id,
+			  struct store_dataset *out)
 {
-	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, QD_DATASET_GET);
+	q = data_stmt(s, name ? QD_DATASET_GET : QD_DATASET_GET_ID);
 	if (q) {
 		int rc;
 
-		bind_text(q, 1, name);
+		if (name)
+			bind_text(q, 1, name);
+		else
+			sqlite3_bind_int64(q, 1, id);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			dataset_read(q, out);
@@ -198,6 +203,16 @@ gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_datas
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
+}
+
+gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out)
+{
+	return dataset_one(impl(st), name, 0, out);
+}
+
+gv_err sqd_dataset_get_id(struct gv_store *st, int64_t id, struct store_dataset *out)
+{
+	return dataset_one(impl(st), NULL, id, out);
 }
 
 gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d)
@@ -366,7 +381,7 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 			bind_text(q, 2, r->record_id);
 			sqlite3_bind_int64(q, 3, r->version);
 			sqlite3_bind_int(q, 4, r->key_version);
-			bind_blob(q, 5, r->body, r->body_len);
+			bind_blob_static(q, 5, r->body, r->body_len);   /* step and reset follow */
 			bind_text(q, 6, r->created_by);
 			sqlite3_bind_int64(q, 7, r->created_at);
 			bind_id(q, 8, r->batch_id);

@@ -13,6 +13,7 @@
 #define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
 #define SQLITE_DATA_STMTS 48   /* sqlite_data.c's statements */
 #define SQLITE_BATCH_STMTS 32  /* sqlite_batch.c's statements */
+#define SQLITE_POLICY_STMTS 16 /* sqlite_policy.c's statements */
 
 struct sqlite_store {
 	struct gv_store base;   /* first: the interface pointer casts to this */
@@ -21,6 +22,7 @@ struct sqlite_store {
 	sqlite3_stmt *stmts[SQLITE_CORE_STMTS];
 	sqlite3_stmt *data_stmts[SQLITE_DATA_STMTS];
 	sqlite3_stmt *batch_stmts[SQLITE_BATCH_STMTS];
+	sqlite3_stmt *policy_stmts[SQLITE_POLICY_STMTS];
 };
 
 static inline struct sqlite_store *impl(struct gv_store *st)
@@ -89,6 +91,16 @@ static inline void col_blob(sqlite3_stmt *q, int i, unsigned char *dst, size_t s
 	*len = n;
 }
 
+/* A blob the caller keeps unchanged until the statement is reset: not copied, which
+ * matters for the kilobyte bodies an import writes by the hundred thousand. */
+static inline void bind_blob_static(sqlite3_stmt *q, int i, const unsigned char *b, size_t len)
+{
+	if (len)
+		sqlite3_bind_blob(q, i, b, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, i);
+}
+
 static inline void bind_text(sqlite3_stmt *q, int i, const char *t)
 {
 	sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
@@ -151,6 +163,7 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b);
 gv_err sqb_batch_get(struct gv_store *st, int64_t dataset_id, int64_t id, struct store_batch *out);
 gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
+gv_err sqb_batch_loading(struct gv_store *st, int64_t dataset_id, int *n);
 gv_err sqb_batch_recover(struct gv_store *st, int *n);
 gv_err sqb_raw_row_list(struct gv_store *st, int64_t batch_id, int status, int64_t after, int limit,
 			store_raw_row_cb cb, void *ctx);
@@ -167,8 +180,23 @@ gv_err sqb_lineage_add(struct gv_store *st, int64_t dataset_id, int64_t source_i
 gv_err sqb_lineage_list(struct gv_store *st, int64_t dataset_id, int upstream, store_lineage_cb cb,
 			void *ctx);
 void sqb_finalize(struct sqlite_store *s);
+
+/* sqlite_policy.c: grants and masking profiles. */
+gv_err sqp_grant_insert(struct gv_store *st, struct store_grant *g);
+gv_err sqp_grant_update(struct gv_store *st, const struct store_grant *g);
+gv_err sqp_grant_get(struct gv_store *st, int64_t id, struct store_grant *out);
+gv_err sqp_grant_list(struct gv_store *st, int64_t dataset_id, store_grant_cb cb, void *ctx);
+gv_err sqp_grant_use(struct gv_store *st, int64_t grant_id, int64_t day, int64_t rows, int64_t max,
+		     int64_t *used);
+gv_err sqp_profile_put(struct gv_store *st, const char *name, const char *json, const char *by,
+		       int64_t at, int *version);
+gv_err sqp_profile_get(struct gv_store *st, const char *name, int version, store_profile_cb cb,
+		       void *ctx);
+gv_err sqp_profile_list(struct gv_store *st, store_profile_cb cb, void *ctx);
+void sqp_finalize(struct sqlite_store *s);
 gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d);
 gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out);
+gv_err sqd_dataset_get_id(struct gv_store *st, int64_t id, struct store_dataset *out);
 gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d);
 gv_err sqd_dataset_list(struct gv_store *st, store_dataset_cb cb, void *ctx);
 gv_err sqd_datakey_put(struct gv_store *st, int64_t dataset_id, int kind, int version,

@@ -161,6 +161,35 @@ struct store_raw_row {
 	const char *resolution;       /* discard reason */
 };
 
+/* Access grants (policy/grant.h). */
+enum grant_subject { GRANT_ACCOUNT, GRANT_ROLE, GRANT_DEPARTMENT };
+enum grant_state { GRANT_PENDING, GRANT_ACTIVE, GRANT_REVOKED };
+
+struct store_grant {
+	int64_t id;
+	int64_t dataset_id;
+	int subject_type;             /* enum grant_subject */
+	char subject[129];            /* username, role name or department */
+	unsigned actions;             /* bit mask of enum policy_action */
+	char fields[1025];            /* comma list of fields; "" = every field */
+	char row_field[64];           /* row condition: row_field = row_value ... */
+	char row_value[129];
+	int row_subject;              /* ... or, when 1, = the subject's department */
+	char purposes[1025];          /* comma list of declared purposes allowed */
+	int64_t valid_from, valid_until;
+	char time_windows[513];       /* common/timewin.h; "" = any time */
+	char ip_ranges[1025];         /* comma list of CIDRs; "" = any address */
+	int64_t max_rows_request;     /* 0 = no cap */
+	int64_t max_rows_day;
+	char mask_profile[65];        /* "" = the grade's default profile */
+	char reason[257];
+	int state;                    /* enum grant_state */
+	char created_by[65];
+	char approved_by[65];
+	char revoked_by[65];
+	int64_t created_at, approved_at, revoked_at;
+};
+
 /* An index entry of a record: a blind-index token of one field. */
 struct store_index_entry {
 	const char *field;
@@ -176,6 +205,9 @@ typedef int (*store_session_cb)(const struct store_session *s, void *ctx);
 typedef int (*store_text_cb)(const char *text, void *ctx);
 typedef int (*store_batch_cb)(const struct store_batch *b, void *ctx);
 typedef int (*store_raw_row_cb)(const struct store_raw_row *r, void *ctx);
+typedef int (*store_grant_cb)(const struct store_grant *g, void *ctx);
+typedef int (*store_profile_cb)(const char *name, int version, const char *json,
+				const char *created_by, int64_t created_at, void *ctx);
 typedef int (*store_lineage_cb)(const char *dataset, const char *transformation, void *ctx);
 
 /* One imported row as batch_write stores it: the raw row, and the record made from
@@ -227,6 +259,7 @@ struct store_ops {
 	/* Catalog. insert sets d->id; GV_ERR_EXISTS for a taken name. */
 	gv_err (*dataset_insert)(struct gv_store *st, struct store_dataset *d);
 	gv_err (*dataset_get)(struct gv_store *st, const char *name, struct store_dataset *out);
+	gv_err (*dataset_get_id)(struct gv_store *st, int64_t id, struct store_dataset *out);
 	gv_err (*dataset_update)(struct gv_store *st, const struct store_dataset *d);
 	gv_err (*dataset_list)(struct gv_store *st, store_dataset_cb cb, void *ctx);
 
@@ -303,6 +336,8 @@ struct store_ops {
 			    struct store_batch *out);
 	/* Newest first. */
 	gv_err (*batch_list)(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
+	/* How many batches of dataset_id are loading now. */
+	gv_err (*batch_loading)(struct gv_store *st, int64_t dataset_id, int *n);
 	/* Batches left loading by a process that died: failed, their rows removed.  Run at
 	 * start, before serving.  *n gets how many. */
 	gv_err (*batch_recover)(struct gv_store *st, int *n);
@@ -323,6 +358,25 @@ struct store_ops {
 				     int limit, store_raw_row_cb cb, void *ctx);
 	gv_err (*raw_row_rekey)(struct gv_store *st, const struct store_raw_row *row,
 				int old_key_version);
+
+	/* Grants.  insert sets g->id. */
+	gv_err (*grant_insert)(struct gv_store *st, struct store_grant *g);
+	gv_err (*grant_update)(struct gv_store *st, const struct store_grant *g);
+	gv_err (*grant_get)(struct gv_store *st, int64_t id, struct store_grant *out);
+	/* Grants of dataset_id (0 = every dataset), by id. */
+	gv_err (*grant_list)(struct gv_store *st, int64_t dataset_id, store_grant_cb cb, void *ctx);
+	/* Adds rows to grant_id's count for day (days since the epoch) unless that would pass
+	 * max (0 = no cap): GV_ERR_LIMIT then, and nothing is added.  *used gets the count. */
+	gv_err (*grant_use)(struct gv_store *st, int64_t grant_id, int64_t day, int64_t rows,
+			    int64_t max, int64_t *used);
+	/* Masking profiles, versioned: put stores a new version (*version gets it). */
+	gv_err (*profile_put)(struct gv_store *st, const char *name, const char *json,
+			      const char *by, int64_t at, int *version);
+	/* version 0 = the latest. */
+	gv_err (*profile_get)(struct gv_store *st, const char *name, int version,
+			      store_profile_cb cb, void *ctx);
+	/* The latest version of every profile, by name. */
+	gv_err (*profile_list)(struct gv_store *st, store_profile_cb cb, void *ctx);
 
 	/* Lineage: the datasets a derived dataset was made from. */
 	gv_err (*lineage_add)(struct gv_store *st, int64_t dataset_id, int64_t source_id,

@@ -146,7 +146,10 @@ class ImportTest(DaemonTest):
         self.assertEqual(recs[0]["source"], {"batch": b["id"], "row": 3})
         s, src = self.d.req("GET", "/v1/datasets/people/records/%s/source" % recs[0]["id"],
                             token=self.analyst)
-        self.assertEqual(s, 200, src)
+        self.assertEqual((s, src["row"]["row"], src["batch"]["id"]), (200, 3, b["id"]), src)
+        self.assertNotIn("raw", src["row"])   # the unmasked original is the owner's alone
+        s, src = self.d.req("GET", "/v1/datasets/people/records/%s/source" % recs[0]["id"],
+                            token=self.owner)
         self.assertEqual(src["row"]["raw"], '%s,"Li, Si",13900139000,west,200,"two\r\nlines"' % good[1])
         self.assertEqual(src["batch"]["sm3"], sm3(data))
         # Correction: still failing is refused with the reasons; fixed becomes a record.
@@ -282,6 +285,13 @@ class ImportTest(DaemonTest):
         s, b = self.upload("households", b"district\neast\nnorth\nwest\n")
         self.assertEqual((s, b["accepted"], b["quarantined"]), (201, 2, 1), b)
         self.assertEqual(self.rows("households", b["id"], "quarantined")[0]["reasons"][0]["rule"], "reference")
+        # A rule the importer cannot evaluate refuses the batch before any row: here the
+        # referenced dataset was raised above the importer's clearance.
+        s, r = self.d.req("POST", "/v1/datasets/districts/grade", {"grade": 3, "reason": "x"}, self.sec)
+        self.assertEqual(s, 200, r)
+        s, r = self.upload("households", b"district\neast\n")
+        self.assertError((s, r), 400, "invalid_request")
+        self.assertIn("cannot read", r["error"]["message"])
 
     def test_large_streamed_import_kill9_leaves_nothing(self):
         self.dataset("bulk", {"fields": [{"name": "k", "type": "string", "indexed": True},

@@ -112,6 +112,53 @@ class KeysTest(DaemonTest):
             "retention_days": 1, "schema": SCHEMA}, self.owner)
         self.assertError(self.d.req("POST", "/v1/datasets/empty/keys/rotate", None, self.sec), 409, "invalid_state")
 
+    def test_1b_rotation_reseals_at_the_stronger_format(self):
+        """A rotation after a grade change re-seals every version in the new grade's format,
+        and never in a weaker one than it was stored in."""
+        s, r = self.d.req("POST", "/v1/datasets", {
+            "name": "shifting", "title": "s", "category": "c", "legal_basis": "l",
+            "retention_days": 1, "expected_rows": 1,
+            "schema": {"fields": [{"name": "note", "type": "string", "kind": "name"}]}}, self.owner)
+        self.assertEqual(s, 201, r)
+        for grade, reason in ((1, "public after review"),):
+            self.assertEqual(self.d.req("POST", "/v1/datasets/shifting/grade",
+                                        {"grade": grade, "reason": reason}, self.sec)[0], 200)
+        self.assertEqual(self.d.req("POST", "/v1/datasets/shifting/records",
+                                    {"id": "a", "data": {"note": "SECRETVALUE"}}, self.owner)[0], 201)
+
+        def stored():
+            db = sqlite3.connect(os.path.join(self.d.data, "govvault.db"))
+            try:
+                return db.execute("SELECT r.body FROM records r JOIN datasets d ON d.id = r.dataset_id "
+                                  "WHERE d.name = 'shifting'").fetchone()[0]
+            finally:
+                db.close()
+
+        def rotate_and_wait():
+            s, r = self.d.req("POST", "/v1/datasets/shifting/keys/rotate", None, self.sec)
+            self.assertEqual(s, 202, r)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(self.keys("shifting")["versions"]) > 1:
+                time.sleep(0.2)
+            self.assertEqual(len(self.keys("shifting")["versions"]), 1)
+
+        self.assertIn(b"SECRETVALUE", stored())          # grade 1: clear
+        self.assertEqual(self.d.req("POST", "/v1/datasets/shifting/grade",
+                                    {"grade": 3, "reason": "re-assessed"}, self.sec)[0], 200)
+        rotate_and_wait()
+        body = stored()
+        self.assertEqual(body[:1], b"R")                 # grade 3: sealed whole
+        self.assertNotIn(b"SECRETVALUE", body)
+        # Lowering needs both people; a rotation afterwards keeps the stronger format.
+        self.assertEqual(self.d.req("POST", "/v1/datasets/shifting/grade",
+                                    {"grade": 1, "reason": "declassified"}, self.sec)[0], 200)
+        self.assertEqual(self.d.req("POST", "/v1/datasets/shifting/grade",
+                                    {"grade": 1, "reason": "declassified"}, self.owner)[0], 200)
+        rotate_and_wait()
+        self.assertEqual(stored()[:1], b"R")
+        s, r = self.d.req("GET", "/v1/datasets/shifting/records/a", token=self.owner)
+        self.assertEqual((s, r["data"]["note"]), (200, "SECRETVALUE"), r)
+
     def test_2_master_key_rotation(self):
         key_file = os.path.join(self.d.data, "keys", "server.key")
         old = open(key_file).read()

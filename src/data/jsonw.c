@@ -1,0 +1,114 @@
+/* jsonw.c - compact JSON writing without a second UTF-8 pass. */
+#include "data/jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEPTH_MAX 64
+
+static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+	gv_err err = buf_append(out, "\"", 1);
+
+	for (size_t i = 0; err == GV_OK && i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t n = 0;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* Flush the plain run before this byte, then its escape. */
+		err = buf_append(out, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': memcpy(esc, "\\\"", 2); n = 2; break;
+		case '\\': memcpy(esc, "\\\\", 2); n = 2; break;
+		case '\n': memcpy(esc, "\\n", 2); n = 2; break;
+		case '\r': memcpy(esc, "\\r", 2); n = 2; break;
+		case '\t': memcpy(esc, "\\t", 2); n = 2; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		if (err == GV_OK)
+			err = buf_append(out, esc, n);
+	}
+	if (err == GV_OK)
+		err = buf_append(out, s + run, len - run);
+	if (err == GV_OK)
+		err = buf_append(out, "\"", 1);
+	return err;
+}
+
+static gv_err put_value(struct gv_buf *out, const json_t *v, int depth)
+{
+	char num[40];
+	int n;
+	gv_err err = GV_OK;
+
+	if (depth > DEPTH_MAX)
+		return GV_ERR_INVALID;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *x;
+		int first = 1;
+
+		err = buf_append(out, "{", 1);
+		json_object_foreach((json_t *)v, k, x) {
+			if (err == GV_OK && !first)
+				err = buf_append(out, ",", 1);
+			first = 0;
+			if (err == GV_OK)
+				err = put_string(out, k, strlen(k));
+			if (err == GV_OK)
+				err = buf_append(out, ":", 1);
+			if (err == GV_OK)
+				err = put_value(out, x, depth + 1);
+			if (err != GV_OK)
+				break;
+		}
+		return err == GV_OK ? buf_append(out, "}", 1) : err;
+	}
+	case JSON_ARRAY:
+		err = buf_append(out, "[", 1);
+		for (size_t i = 0; err == GV_OK && i < json_array_size(v); i++) {
+			if (i)
+				err = buf_append(out, ",", 1);
+			if (err == GV_OK)
+				err = put_value(out, json_array_get(v, i), depth + 1);
+		}
+		return err == GV_OK ? buf_append(out, "]", 1) : err;
+	case JSON_STRING:
+		return put_string(out, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf_append(out, num, (size_t)n);
+	case JSON_REAL:
+		if (!isfinite(json_real_value(v)))
+			return GV_ERR_INVALID;
+		n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		/* Keep it a real when read back: jansson writes 1.0, not 1. */
+		if (!strpbrk(num, ".eE") && n + 2 < (int)sizeof(num)) {
+			memcpy(num + n, ".0", 3);
+			n += 2;
+		}
+		return buf_append(out, num, (size_t)n);
+	case JSON_TRUE:
+		return buf_append(out, "true", 4);
+	case JSON_FALSE:
+		return buf_append(out, "false", 5);
+	default:
+		return buf_append(out, "null", 4);
+	}
+}
+
+gv_err jsonw_append(struct gv_buf *out, const json_t *v)
+{
+	return put_value(out, v, 0);
+}
