@@ -35,6 +35,7 @@ struct gv_app {
 	 * before a reload applies it; set by govvaultd, may be NULL. */
 	gv_err (*config_check)(const struct gv_config *cfg, char *why, size_t whylen);
 	struct rekey_worker *rekey;      /* key re-sealing (data/rekey.h); set by govvaultd */
+	int rotation_completed;          /* start-up finished an interrupted master rotation */
 };
 
 /* Loads config, opens the store, loads keys and the common-password list. */

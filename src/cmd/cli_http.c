@@ -75,6 +75,19 @@ static gv_err session_open(const struct cli_http *h, const char *path, CURL **ou
 		if (err != GV_OK)
 			goto out;
 	}
+	if (h->purpose && h->purpose[0]) {
+		char line[160];
+
+		if (strlen(h->purpose) > 128 || strpbrk(h->purpose, "\r\n")) {
+			fprintf(stderr, "govvault: the purpose is up to 128 bytes on one line\n");
+			err = GV_ERR_INVALID;
+			goto out;
+		}
+		snprintf(line, sizeof(line), "X-Purpose: %s", h->purpose);
+		err = headers_add(hdrs, line);
+		if (err != GV_OK)
+			goto out;
+	}
 	c = curl_easy_init();
 	if (!c) {
 		err = GV_ERR_NOMEM;

@@ -15,6 +15,7 @@ struct cli_http {
 	const char *cert;     /* client certificate for device binding, may be NULL */
 	const char *key;
 	char token[128];      /* bearer token, "" when none */
+	const char *purpose;  /* sent as X-Purpose when set (reads of data need one) */
 };
 
 /* Sends body (may be NULL) and parses the JSON answer into *out (caller decrefs).

@@ -73,7 +73,7 @@ static int cmd_init(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: govvault [--url URL] [--cacert FILE] [--cert FILE --key FILE] <command>\n\n"
+	fprintf(out, "usage: govvault [--url URL] [--cacert FILE] [--cert FILE --key FILE] [--purpose TEXT] <command>\n\n"
 		     "Offline:\n"
 		     "  init [--data DIR] [--tls-name NAME] [--config-extra FILE]\n"
 		     "                              create a data directory and the administrators\n"
@@ -89,7 +89,8 @@ static void usage(FILE *out)
 		     "  audit verify [--tail]       verify the running daemon's audit log (auditadmin)\n"
 		     "Data (FILE.json: a dataset, a record's data object, or quality rules):\n");
 	cli_data_usage(out);
-	fprintf(out, "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
+	fprintf(out, "Reads of data declare a purpose: --purpose or GOVVAULT_PURPOSE (sent as X-Purpose).\n"
+		     "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
 		     "GOVVAULT_TOKEN.\n");
 }
 
@@ -421,6 +422,7 @@ int main(int argc, char **argv)
 	h.cacert = getenv("GOVVAULT_CACERT");
 	h.cert = getenv("GOVVAULT_CLIENT_CERT");
 	h.key = getenv("GOVVAULT_CLIENT_KEY");
+	h.purpose = getenv("GOVVAULT_PURPOSE");
 	for (; i < argc && argv[i][0] == '-' && i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--url"))
 			h.url = argv[i + 1];
@@ -430,6 +432,8 @@ int main(int argc, char **argv)
 			h.cert = argv[i + 1];
 		else if (!strcmp(argv[i], "--key"))
 			h.key = argv[i + 1];
+		else if (!strcmp(argv[i], "--purpose"))
+			h.purpose = argv[i + 1];
 		else
 			break;
 	}

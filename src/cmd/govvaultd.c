@@ -215,6 +215,9 @@ int main(int argc, char **argv)
 		log_error("cannot settle interrupted imports; refusing to start");
 		goto out;
 	}
+	if (app->rotation_completed)
+		audit_note(app->audit, "system", "key.master_rotation_completed", "keys:master",
+			   "the key file of a committed master-key rotation was put in place at start");
 	if (interrupted)
 		audit_note(app->audit, "system", "batch.recovered", "batches",
 			   "imports interrupted by a stop were marked failed and removed");

@@ -212,6 +212,10 @@ gv_err batch_rows_json(struct gv_app *app, const struct store_account *actor, co
 	*why = NULL;
 	if (err == GV_OK)
 		err = owner_open(app, actor, dataset, id, 0, &c.ds, b, why);
+	if (err == GV_OK && b->state == BATCH_LOADING) {
+		*why = "the batch is still loading";   /* its rows and ids are not yet real */
+		err = GV_ERR_STATE;
+	}
 	if (err == GV_OK)
 		err = app->st->ops->raw_row_list(app->st, id, status, after, limit, rows_one, &c);
 	if (err == GV_OK)
@@ -340,6 +344,10 @@ gv_err batch_discard(struct gv_app *app, const struct store_account *actor, cons
 	*why = NULL;
 	if (err == GV_OK)
 		err = owner_open(app, actor, dataset, id, 1, &c.ds, b, why);
+	if (err == GV_OK && b->state != BATCH_COMMITTED) {
+		*why = "only rows of a committed batch are discarded";
+		err = GV_ERR_STATE;
+	}
 	if (err == GV_OK) {
 		memset(&w, 0, sizeof(w));
 		w.batch_id = id;
@@ -378,8 +386,8 @@ static int source_of(const struct store_record *r, void *arg)
 	return 1;
 }
 
-gv_err batch_record_source(struct gv_app *app, const struct store_account *actor,
-			   const char *dataset, const char *record_id, json_t **out, const char **why)
+gv_err batch_record_source(struct gv_app *app, const char *dataset, const char *record_id,
+			   int with_raw, json_t **out, const char **why)
 {
 	struct store_batch *b = malloc(sizeof(*b));
 	struct records_ds *ds = NULL;
@@ -390,7 +398,7 @@ gv_err batch_record_source(struct gv_app *app, const struct store_account *actor
 	*out = NULL;
 	*why = NULL;
 	if (err == GV_OK)
-		err = records_open(app, actor, dataset, 0, &ds, why);
+		err = records_open(app, NULL, dataset, 0, &ds, why);
 	if (err == GV_OK) {
 		/* Provenance is that of the first version: later ones were edits. */
 		err = records_key_version(ds)
@@ -412,7 +420,7 @@ gv_err batch_record_source(struct gv_app *app, const struct store_account *actor
 	if (err == GV_OK)
 		err = c.err;
 	/* The row as received is the unmasked original: the data owner's alone. */
-	if (err == GV_OK && !(actor->roles & ROLE_BIT(ROLE_DATA_OWNER))) {
+	if (err == GV_OK && !with_raw) {
 		json_object_del(c.row, "raw");
 		json_object_del(c.row, "raw_hex");
 	}
@@ -429,10 +437,13 @@ gv_err batch_record_source(struct gv_app *app, const struct store_account *actor
 
 struct export_ctx {
 	struct records_ds *ds;
+	batch_export_fn keep;
+	void *keep_ctx;
 	struct gv_buf *out;
 	struct crypto_sm3_stream *sm3;
 	char last[RECORDS_ID_LEN + 1];
 	int n;
+	int64_t written;
 	gv_err err;
 };
 
@@ -442,47 +453,58 @@ static int export_one(const struct store_record *r, void *arg)
 	json_t *o = NULL;
 	char *line = NULL;
 
+	int keep = 0;
+
 	c->err = records_record_json(c->ds, r, &o);
 	if (c->err == GV_OK) {
+		keep = c->keep(c->keep_ctx, o);
+		c->err = keep < 0 ? GV_ERR_STORE : GV_OK;
+	}
+	if (c->err == GV_OK && keep) {
 		line = json_dumps(o, JSON_COMPACT);
 		c->err = line ? GV_OK : GV_ERR_NOMEM;
 	}
-	if (c->err == GV_OK)
+	if (c->err == GV_OK && line)
 		c->err = buf_append(c->out, line, strlen(line));
-	if (c->err == GV_OK)
+	if (c->err == GV_OK && line)
 		c->err = buf_append(c->out, "\n", 1);
 	if (line)
 		util_free_secret(line);
 	json_decref(o);
 	snprintf(c->last, sizeof(c->last), "%s", r->record_id);
 	c->n++;
+	c->written += keep > 0 && c->err == GV_OK;
 	return c->err != GV_OK;
 }
 
-gv_err batch_export(struct gv_app *app, const struct store_account *actor, const char *dataset,
+gv_err batch_export(struct gv_app *app, const char *dataset, batch_export_fn keep, void *ctx,
 		    struct gv_buf *out, char sm3[65], int64_t *count, const char **why)
 {
-	struct export_ctx c = {NULL, out, NULL, "", 0, GV_OK};
+	struct export_ctx c = {NULL, keep, ctx, out, NULL, "", 0, 0, GV_OK};
 	gv_err err;
 
 	*why = NULL;
 	*count = 0;
 	sm3[0] = '\0';
-	err = records_open(app, actor, dataset, 0, &c.ds, why);
+	err = records_open(app, NULL, dataset, 0, &c.ds, why);
 	if (err == GV_OK)
 		err = crypto_sm3_stream_new(&c.sm3);
 	while (err == GV_OK && records_key_version(c.ds)) {
+		/* A rotation may have re-sealed rows ahead under a newer key meanwhile. */
+		err = records_refresh_keys(c.ds);
+		if (err != GV_OK)
+			break;
 		c.n = 0;
 		err = app->st->ops->record_scan(app->st, records_dataset(c.ds)->id, c.last, EXPORT_PAGE,
 						 export_one, &c);
 		if (err == GV_OK)
 			err = c.err;
-		*count += c.n;
 		if (c.n < EXPORT_PAGE)
 			break;
 	}
 	if (err == GV_ERR_TOO_LARGE)
 		*why = "the export is larger than the server buffers; export fewer records";
+	*count = c.written;
 	if (err == GV_OK) {
 		crypto_sm3_stream_update(c.sm3, out->data ? out->data : "", out->len);
 		crypto_sm3_stream_hex(c.sm3, sm3);

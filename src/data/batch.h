@@ -34,13 +34,16 @@ gv_err batch_correct(struct gv_app *app, const struct store_account *actor, cons
 gv_err batch_discard(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		     int64_t id, int64_t row_no, const char *reason, json_t **out,
 		     const char **why) GV_MUST_CHECK;
-/* {"id", "batch", "row"}: where an imported record came from, with the row as
- * received. */
-gv_err batch_record_source(struct gv_app *app, const struct store_account *actor,
-			   const char *dataset, const char *record_id, json_t **out,
-			   const char **why) GV_MUST_CHECK;
-/* Every current record as JSON Lines into out (bounded by out's limit), with its SM3. */
-gv_err batch_export(struct gv_app *app, const struct store_account *actor, const char *dataset,
+/* {"id", "batch", "row"}: where an imported record came from; the row as received
+ * only when with_raw (it is the unmasked original).  The caller decided access. */
+gv_err batch_record_source(struct gv_app *app, const char *dataset, const char *record_id,
+			   int with_raw, json_t **out, const char **why) GV_MUST_CHECK;
+/* Decides what of a record an export writes: may change rec, returns 0 to skip it,
+ * 1 to write it, negative to stop with an error. */
+typedef int (*batch_export_fn)(void *ctx, json_t *rec);
+/* Every current record, passed through keep, as JSON Lines into out (bounded by out's
+ * limit), with its SM3.  The caller decided access. */
+gv_err batch_export(struct gv_app *app, const char *dataset, batch_export_fn keep, void *ctx,
 		    struct gv_buf *out, char sm3[65], int64_t *count, const char **why) GV_MUST_CHECK;
 
 #endif

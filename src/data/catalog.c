@@ -268,7 +268,12 @@ gv_err catalog_record_check(const struct catalog_schema *s, const json_t *rec, c
 		int ok;
 
 		if (!f) {
-			snprintf(why, whylen, "unknown field '%.63s'", util_utf8_printable(key) ? key : "?");
+			/* The key is named only when it has the shape of a field name: a JSON Lines
+			 * row keyed by, say, an ID number must not put it into a reason. */
+			if (name_ok(key))
+				snprintf(why, whylen, "unknown field '%s'", key);
+			else
+				snprintf(why, whylen, "a field name that is not in the schema");
 			return GV_ERR_INVALID;
 		}
 		if (json_is_null(v)) {

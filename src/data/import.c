@@ -15,7 +15,8 @@
 #include "data/quality.h"
 #include "data/records.h"
 
-#define CHUNK_ROWS 512                 /* rows per store transaction */
+#define CHUNK_ROWS 512                 /* rows per store transaction, */
+#define CHUNK_BYTES ((size_t)8 << 20)   /* or fewer when they are large */
 #define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
 #define REF_MAX 8                       /* datasets reference rules may name */
@@ -36,6 +37,7 @@ struct chunk {
 	struct pending pend[CHUNK_ROWS];
 	struct store_import_row rows[CHUNK_ROWS];
 	size_t n;
+	size_t bytes;
 };
 
 struct uniq_entry {
@@ -81,6 +83,8 @@ struct import_job {
 		struct records_ds *ds;
 	} refs[REF_MAX];
 	int nrefs;
+	gv_err (*commit_check)(void *ctx, const struct store_batch *b);
+	void *commit_ctx;
 };
 
 static const char *const raw_names[RAW__COUNT] = {"accepted", "flagged", "quarantined",
@@ -103,6 +107,13 @@ int import_raw_status_parse(const char *name)
 const char *import_batch_state_name(int state)
 {
 	return state >= 0 && state < (int)GV_ARRAY_LEN(state_names) ? state_names[state] : "unknown";
+}
+
+void import_set_commit_check(struct import_job *j, gv_err (*check)(void *ctx, const struct store_batch *b),
+			     void *ctx)
+{
+	j->commit_check = check;
+	j->commit_ctx = ctx;
 }
 
 int64_t import_batch_id(const struct import_job *j)
@@ -176,6 +187,7 @@ static void chunk_release(struct chunk *c)
 		p->reasons = NULL;
 	}
 	c->n = 0;
+	c->bytes = 0;
 }
 
 static void *writer_main(void *arg)
@@ -360,6 +372,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	p->row.raw.reasons = p->reasons;
 	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
 	j->fill->n++;
+	j->fill->bytes += p->raw.len + p->body.len;
 	if (!header) {
 		j->b->rows++;
 		if (status == RAW_QUARANTINED)
@@ -369,7 +382,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
-	return j->fill->n == CHUNK_ROWS ? flush(j) : GV_OK;
+	return j->fill->n == CHUNK_ROWS || j->fill->bytes >= CHUNK_BYTES ? flush(j) : GV_OK;
 }
 
 /* A CSV cell as the JSON value its field's type asks for; text that is no such
@@ -713,6 +726,8 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	j->b->state = verdict == GV_OK ? BATCH_COMMITTED : BATCH_REJECTED;
 	j->b->finished_at = util_now_s();
 	err = report_json(j);
+	if (err == GV_OK && verdict == GV_OK && j->commit_check)
+		err = j->commit_check(j->commit_ctx, j->b);   /* on refusal import_free fails it */
 	if (err == GV_OK)
 		err = j->app->st->ops->batch_finish(j->app->st, j->b);
 	if (err != GV_OK)
@@ -786,10 +801,16 @@ gv_err import_check_record(struct gv_app *app, const struct store_account *actor
 	if (err == GV_OK && json_array_size(rules))
 		err = quality_rules_parse(rules, NULL, &j->rules, why, sizeof(why));
 	if (err == GV_OK && j->rules) {
-		struct quality_hooks hooks = {j, hook_seen, hook_exists};
-
 		j->app = app;
 		j->actor = (struct store_account *)actor;
+		if (open_references(j, rules, why, sizeof(why)) != GV_OK) {
+			reason_add(reasons, "reference", NULL, why);
+			goto out;
+		}
+	}
+	if (err == GV_OK && j->rules) {
+		struct quality_hooks hooks = {j, hook_seen, hook_exists};
+
 		j->ds = ds;
 		j->b = b;
 		b->id = batch_id;

@@ -44,6 +44,13 @@ gv_err import_feed(struct import_job *j, const void *data, size_t len) GV_MUST_C
  * content as a whole was unusable (why says why; the batch is stored as rejected). */
 gv_err import_finish(struct import_job *j, struct store_batch *out, char *why,
 		     size_t whylen) GV_MUST_CHECK;
+/* Called by import_finish after every row is written and before the batch is committed
+ * (not for a rejected batch): anything but GV_OK leaves the batch uncommitted, failed,
+ * and import_finish returns it.  The HTTP layer re-checks the caller there, and writes
+ * the audit record first, so that a batch is never committed unaudited or for a caller
+ * whose access ended during the upload. */
+void import_set_commit_check(struct import_job *j, gv_err (*check)(void *ctx, const struct store_batch *b),
+			     void *ctx);
 /* The id of the job's batch. */
 int64_t import_batch_id(const struct import_job *j);
 /* Frees a job; one that was not finished has its batch marked failed and its rows

@@ -231,6 +231,36 @@ int records_key_version(const struct records_ds *c)
 	return c->kv;
 }
 
+gv_err records_refresh_keys(struct records_ds *c)
+{
+	int latest = 0;
+	gv_err err;
+
+	if (!c->kv)
+		return GV_OK;
+	err = c->app->st->ops->datakey_latest(c->app->st, c->d.id, 0, &latest);
+	while (err == GV_OK && c->kv < latest) {
+		/* The current key becomes the newest old one, as in records_add_key. */
+		unsigned char key[DATAKEY_LEN];
+
+		err = load_key(c->app, c->d.id, 0, c->kv + 1, 0, key);
+		if (err != GV_OK)
+			break;
+		crypto_gcm_free(c->gcm_old[RECORDS_OLD_KEYS - 1]);
+		memmove(c->old_keys[1], c->old_keys[0], sizeof(c->old_keys[0]) * (RECORDS_OLD_KEYS - 1));
+		memmove(c->old_kv + 1, c->old_kv, sizeof(c->old_kv[0]) * (RECORDS_OLD_KEYS - 1));
+		memmove(c->gcm_old + 1, c->gcm_old, sizeof(c->gcm_old[0]) * (RECORDS_OLD_KEYS - 1));
+		memcpy(c->old_keys[0], c->key, sizeof(c->key));
+		c->old_kv[0] = c->kv;
+		c->gcm_old[0] = c->gcm;
+		c->gcm = NULL;
+		memcpy(c->key, key, sizeof(key));
+		util_wipe(key, sizeof(key));
+		c->kv++;
+	}
+	return err;
+}
+
 gv_err records_add_key(struct records_ds *c, int *version)
 {
 	unsigned char wrapped[DATAKEY_WRAPPED_LEN], key[DATAKEY_LEN];

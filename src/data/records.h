@@ -40,6 +40,9 @@ int records_key_version(const struct records_ds *c);
 /* Key rotation: a new data-key version, which writes through c use from now on.
  * GV_ERR_STATE when the dataset has no key yet or another rotation won. */
 gv_err records_add_key(struct records_ds *c, int *version) GV_MUST_CHECK;
+/* Loads data-key versions made since c was opened (a rotation meanwhile); call
+ * between store reads, never inside a store callback. */
+gv_err records_refresh_keys(struct records_ds *c) GV_MUST_CHECK;
 /* A fresh random record id (32 hex digits). */
 void records_new_id(char out[RECORDS_ID_LEN + 1]);
 /* catalog_record_check against the dataset's schema. */

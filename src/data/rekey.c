@@ -297,6 +297,7 @@ gv_err rekey_pass(struct gv_app *app, int limit, int *work)
 {
 	struct names_ctx names = {NULL, 0, 0};
 	gv_err err = app->st->ops->dataset_list(app->st, name_one, &names);
+	int failed = 0;
 
 	*work = 0;
 	nnow = 0;
@@ -304,11 +305,18 @@ gv_err rekey_pass(struct gv_app *app, int limit, int *work)
 
 	if (!l.items)
 		err = GV_ERR_NOMEM;
-	for (int i = 0; err == GV_OK && i < names.n; i++) {
+	/* One dataset's failure does not hold up the others: each is tried every pass. */
+	for (int i = 0; l.items && i < names.n; i++) {
 		struct records_ds *ds = NULL;
 		const char *why;
 		int done = 0;
 
+		if (err != GV_OK) {
+			log_error("key rotation: re-sealing dataset %s failed: %s", names.names[i - 1],
+				  gv_strerror(err));
+			failed = 1;
+			err = GV_OK;
+		}
 		err = records_open(app, NULL, names.names[i], 0, &ds, &why);
 		if (err == GV_OK && records_key_version(ds) > 1) {
 			int64_t id = records_dataset(ds)->id;
@@ -334,6 +342,11 @@ gv_err rekey_pass(struct gv_app *app, int limit, int *work)
 		records_close(ds);
 	}
 	free(l.items);
+	if (err != GV_OK && names.n)
+		log_error("key rotation: re-sealing dataset %s failed: %s", names.names[names.n - 1],
+			  gv_strerror(err));
+	if (failed && err == GV_OK)
+		err = GV_ERR_STORE;
 	memcpy(unused_prev, unused_now, sizeof(unused_now[0]) * (size_t)nnow);
 	nprev = nnow;
 	free(names.names);
@@ -548,6 +561,13 @@ gv_err rekey_rotate_master(struct gv_app *app, const struct store_account *actor
 	*why = NULL;
 	memset(&l, 0, sizeof(l));
 	next_path(app, path, sizeof(path));
+	if (access(path, F_OK) == 0) {
+		/* It may be the only copy of the key the database now needs. */
+		*why = "an earlier rotation is not settled (keys/server.key.next exists); restart the "
+		       "service, which completes or discards it";
+		free(nk);
+		return GV_ERR_STATE;
+	}
 	util_random_bytes(master, sizeof(master));
 	/* Nothing may unwrap or create a dataset key while the KEK changes. */
 	pthread_rwlock_wrlock(&app->keys_lock);
@@ -571,11 +591,11 @@ gv_err rekey_rotate_master(struct gv_app *app, const struct store_account *actor
 	if (err == GV_OK)
 		err = sync_dir_of(path);
 	if (err == GV_OK) {
+		/* On failure the .next file stays: whether the commit happened is for the
+		 * next start to tell from the check value, not for a guess here. */
 		err = app->st->ops->datakey_replace_all(app->st, l.ds, l.kind, l.version,
 							(const unsigned char *const *)l.wrapped, l.len,
 							l.n, names, vals, lens, 2);
-		if (err != GV_OK)
-			unlink(path);   /* the database keeps the old wrapping: so does the file */
 	}
 	if (err == GV_OK) {
 		/* From here on the database needs the new key: the file must follow even if
@@ -642,6 +662,7 @@ gv_err rekey_startup(struct gv_app *app, char *errmsg, size_t errlen)
 			memcpy(app->keys.data_kek, next->data_kek, sizeof(next->data_kek));
 			memcpy(app->keys.service_wrap, next->service_wrap, sizeof(next->service_wrap));
 			log_info("completed an interrupted master key rotation");
+			app->rotation_completed = 1;   /* audited by govvaultd once the log is open */
 		}
 	} else if (err == GV_OK) {
 		snprintf(errmsg, errlen, "the master key %s does not belong to this database "

@@ -11,6 +11,7 @@
 #include "data/batch.h"
 #include "data/dataset.h"
 #include "data/records.h"
+#include "policy/policy.h"
 
 #define EXPORT_MAX ((size_t)256 << 20)
 
@@ -207,35 +208,180 @@ gv_err h_records_update(struct http_req *r)
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
 
+/* The access decision for action on the path's dataset; replies 404 or 403 itself.
+ * The decision and the declared purpose go into the audit record. */
+static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
+		     struct policy_decision *dec)
+{
+	const char *purpose = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Purpose");
+	struct policy_request rq;
+	gv_err err;
+
+	if (!purpose)
+		purpose = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "purpose");
+	if (purpose && (strlen(purpose) > POLICY_PURPOSE_MAX || !util_utf8_printable(purpose)))
+		return reply_error(r, GV_ERR_INVALID, "the purpose is up to 128 printable bytes");
+	err = r->app->st->ops->dataset_get(r->app->st, r->params[0], d);
+	if (err == GV_ERR_NOT_FOUND)
+		return reply_error(r, err, "no such dataset");
+	if (err != GV_OK)
+		return err;
+	memset(&rq, 0, sizeof(rq));
+	rq.account = &r->account;
+	rq.dataset = d;
+	rq.action = action;
+	rq.purpose = purpose;
+	rq.ip = r->ip;
+	rq.now = util_now_s();
+	err = policy_decide(r->app, &rq, dec);
+	if (err != GV_OK)
+		return err;
+	r->reason = arena_printf(&r->arena, "%s: %s; purpose: %.128s", dec->permit ? "permit" : "deny",
+				 dec->reason, purpose ? purpose : "(none)");
+	if (!dec->permit && !dec->visible)
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such dataset");
+	if (!dec->permit)
+		return reply_error(r, GV_ERR_FORBIDDEN, arena_strdup(&r->arena, dec->reason));
+	return GV_OK;
+}
+
+/* Applies the decision to records (an array): rows, fields, masking, the per-request
+ * cap (truncated reports a cut) and the daily one; the masking log joins the audit
+ * reason. */
+static gv_err view(struct http_req *r, const struct store_dataset *d,
+		   const struct policy_decision *dec, json_t *records, int *truncated)
+{
+	char log[1024];
+	size_t kept = 0;
+	gv_err err = policy_view_apply(r->app, dec, d, records, log, sizeof(log), &kept);
+
+	*truncated = 0;
+	if (err != GV_OK)
+		return err;
+	if (dec->max_rows_request && kept > (size_t)dec->max_rows_request) {
+		while (json_array_size(records) > (size_t)dec->max_rows_request)
+			json_array_remove(records, json_array_size(records) - 1);
+		kept = (size_t)dec->max_rows_request;
+		*truncated = 1;
+	}
+	r->reason = arena_printf(&r->arena, "%s; %zu records; %s", r->reason, kept, log);
+	err = policy_count_rows(r->app, dec, (int64_t)kept);
+	if (err == GV_ERR_QUOTA)
+		return reply_error(r, err, "the grant's rows per day are used up");
+	return err;
+}
+
+/* Runs a read of kind on the path's dataset under the decision for action; *out gets
+ * the records array. */
+static gv_err read_with_policy(struct http_req *r, int action, json_t **out, int *truncated,
+			       gv_err (*read)(struct http_req *r, json_t **list, const char **why))
+{
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	struct policy_decision dec;
+	const char *why = NULL;
+	json_t *list = NULL;
+	gv_err err;
+
+	*out = NULL;
+	if (!d)
+		return GV_ERR_NOMEM;
+	err = decide(r, action, d, &dec);
+	if (err != GV_OK)
+		return err;
+	err = read(r, &list, &why);
+	if (err != GV_OK)
+		return reply_error(r, err, why);
+	err = view(r, d, &dec, list, truncated);
+	if (err != GV_OK) {
+		json_decref(list);
+		return err;
+	}
+	*out = list;
+	return GV_OK;
+}
+
+static gv_err read_one(struct http_req *r, json_t **list, const char **why)
+{
+	long long version = 0;
+	json_t *one = NULL;
+	gv_err err;
+
+	if (req_query_int(r, "version", 1, INT64_MAX, 0, &version)) {
+		*why = "version must be a positive integer";
+		return GV_ERR_INVALID;
+	}
+	err = records_get(r->app, NULL, r->params[0], r->params[1], version, &one, why);
+	*list = err == GV_OK ? json_pack("[o]", one) : NULL;
+	return err != GV_OK ? err : *list ? GV_OK : GV_ERR_NOMEM;
+}
+
 gv_err h_records_get(struct http_req *r)
 {
-	const char *why = NULL;
-	long long version = 0;
+	json_t *list;
+	int truncated;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	if (req_query_int(r, "version", 1, INT64_MAX, 0, &version))
-		return reply_error(r, GV_ERR_INVALID, "version must be a positive integer");
-	err = records_get(r->app, &r->account, r->params[0], r->params[1], version, &r->resp, &why);
-	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+	err = read_with_policy(r, PA_READ, &list, &truncated, read_one);
+	if (err != GV_OK)
+		return err;
+	/* A record outside the grant's row condition does not exist for the caller. */
+	if (!json_array_size(list)) {
+		json_decref(list);
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such record");
+	}
+	r->resp = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return GV_OK;
+}
+
+static gv_err read_history(struct http_req *r, json_t **list, const char **why)
+{
+	json_t *h = NULL;
+	gv_err err = records_history(r->app, NULL, r->params[0], r->params[1], &h, why);
+
+	*list = err == GV_OK ? json_incref(json_object_get(h, "versions")) : NULL;
+	json_decref(h);
+	return err;
 }
 
 gv_err h_records_history(struct http_req *r)
 {
-	const char *why = NULL;
+	json_t *list;
+	int truncated;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	err = records_history(r->app, &r->account, r->params[0], r->params[1], &r->resp, &why);
-	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+	err = read_with_policy(r, PA_READ, &list, &truncated, read_history);
+	if (err != GV_OK)
+		return err;
+	if (!json_array_size(list)) {
+		json_decref(list);
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such record");
+	}
+	r->resp = json_pack("{s:s,s:o}", "id", r->params[1], "versions", list);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
+}
+
+static gv_err read_search(struct http_req *r, json_t **list, const char **why)
+{
+	const char *field = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "field");
+	const char *value = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "value");
+	json_t *res = NULL;
+	gv_err err = records_search(r->app, NULL, r->params[0], field, value, &res, why);
+
+	*list = err == GV_OK ? json_incref(json_object_get(res, "records")) : NULL;
+	json_decref(res);
+	return err;
 }
 
 gv_err h_records_search(struct http_req *r)
 {
 	const char *field = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "field");
 	const char *value = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "value");
-	const char *why = NULL;
 	char digest[65];
+	json_t *list;
+	int truncated;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
@@ -246,8 +392,11 @@ gv_err h_records_search(struct http_req *r)
 	 * digest, which an auditor holding the key can still match. */
 	if (crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit), value, digest) == GV_OK)
 		r->audit_params = arena_printf(&r->arena, "%.63s=%s", field, digest);
-	err = records_search(r->app, &r->account, r->params[0], field, value, &r->resp, &why);
-	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+	err = read_with_policy(r, PA_SEARCH, &list, &truncated, read_search);
+	if (err != GV_OK)
+		return err;
+	r->resp = json_pack("{s:o,s:b}", "records", list, "truncated", truncated);
+	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
 
 gv_err h_datasets_rules(struct http_req *r)
@@ -291,31 +440,82 @@ gv_err h_datasets_lineage(struct http_req *r)
 	return err == GV_OK ? GV_OK : reply_error(r, err, err == GV_ERR_NOT_FOUND ? "no such dataset" : NULL);
 }
 
+struct export_ctx {
+	struct http_req *r;
+	const struct store_dataset *d;
+	const struct policy_decision *dec;
+	json_t *one;
+	int64_t kept;
+	char log[1024];
+};
+
+/* Each exported record passes the same view as a read; the cap per request stops it. */
+static int export_keep(void *arg, json_t *rec)
+{
+	struct export_ctx *c = arg;
+	size_t kept = 0;
+
+	if (c->dec->max_rows_request && c->kept >= c->dec->max_rows_request)
+		return 0;
+	json_array_clear(c->one);
+	json_array_append(c->one, rec);
+	if (policy_view_apply(c->r->app, c->dec, c->d, c->one, c->log, sizeof(c->log), &kept) != GV_OK)
+		return -1;
+	c->kept += (int64_t)kept;
+	return kept > 0;
+}
+
 gv_err h_datasets_export(struct http_req *r)
 {
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	struct export_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	struct policy_decision dec;
 	const char *why = NULL;
 	int64_t n = 0;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
+	if (!d || !c)
+		return GV_ERR_NOMEM;
+	err = decide(r, PA_EXPORT, d, &dec);
+	if (err != GV_OK)
+		return err;
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->d = d;
+	c->dec = &dec;
+	c->one = json_array();
+	if (!c->one)
+		return GV_ERR_NOMEM;
 	buf_release(&r->raw);
 	buf_init(&r->raw, EXPORT_MAX);
-	err = batch_export(r->app, &r->account, r->params[0], &r->raw, r->raw_sm3, &n, &why);
+	err = batch_export(r->app, r->params[0], export_keep, c, &r->raw, r->raw_sm3, &n, &why);
+	json_decref(c->one);
+	if (err == GV_OK)
+		err = policy_count_rows(r->app, &dec, n);
 	if (err != GV_OK) {
 		buf_release(&r->raw);
-		return reply_error(r, err, why);
+		return reply_error(r, err, err == GV_ERR_QUOTA ? "the grant's rows per day are used up" : why);
 	}
 	r->raw_type = "application/x-ndjson";
-	r->reason = arena_printf(&r->arena, "%lld records", (long long)n);
+	r->reason = arena_printf(&r->arena, "%s; %lld records; %s", r->reason, (long long)n, c->log);
 	return GV_OK;
 }
 
 gv_err h_records_source(struct http_req *r)
 {
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	struct policy_decision dec;
 	const char *why = NULL;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	err = batch_record_source(r->app, &r->account, r->params[0], r->params[1], &r->resp, &why);
+	if (!d)
+		return GV_ERR_NOMEM;
+	err = decide(r, PA_READ, d, &dec);
+	if (err != GV_OK)
+		return err;
+	/* The row as received is the unmasked original: the custodian's alone. */
+	err = batch_record_source(r->app, r->params[0], r->params[1], dec.custodian, &r->resp, &why);
 	return err == GV_OK ? GV_OK : reply_error(r, err, why);
 }

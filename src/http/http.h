@@ -73,6 +73,10 @@ void http_server_stop(struct http_server *srv);
 /* router.c */
 /* Resolves route, session, restrictions, stage and role, then runs the handler. */
 void router_dispatch(struct http_req *r);
+/* Authenticates r again and checks its session is active with one of roles: for a
+ * long request (a streamed upload) whose caller may have lost access meanwhile.  Sets
+ * the error reply when not. */
+gv_err router_recheck(struct http_req *r, unsigned roles) GV_MUST_CHECK;
 /* 1 if method and path name a route whose body is streamed (no body-size limit). */
 int router_is_stream(const char *method, const char *path);
 
@@ -155,6 +159,15 @@ gv_err h_batches_discard(struct http_req *r);
 gv_err h_keys_show(struct http_req *r);
 gv_err h_keys_rotate(struct http_req *r);
 gv_err h_keys_rotate_master(struct http_req *r);
+gv_err h_grants_create(struct http_req *r);
+gv_err h_grants_list(struct http_req *r);
+gv_err h_grants_get(struct http_req *r);
+gv_err h_grants_approve(struct http_req *r);
+gv_err h_grants_revoke(struct http_req *r);
+gv_err h_policy_explain(struct http_req *r);
+gv_err h_profiles_put(struct http_req *r);
+gv_err h_profiles_list(struct http_req *r);
+gv_err h_profiles_get(struct http_req *r);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

@@ -92,6 +92,15 @@ static const struct route routes[] = {
 	{"POST", "/v1/datasets/{}/keys/rotate", AUTH_ACTIVE, SEC, "key.rotate", h_keys_rotate, 0},
 	{"POST", "/v1/system/keys/rotate-master", AUTH_ACTIVE, SEC, "key.rotate_master",
 	 h_keys_rotate_master, 0},
+	{"POST", "/v1/grants", AUTH_ACTIVE, SEC, "grant.create", h_grants_create, 0},
+	{"GET", "/v1/grants", AUTH_ACTIVE, SEC | OWN, "grant.list", h_grants_list, 0},
+	{"GET", "/v1/grants/{}", AUTH_ACTIVE, SEC | OWN, "grant.get", h_grants_get, 0},
+	{"POST", "/v1/grants/{}/approve", AUTH_ACTIVE, OWN, "grant.approve", h_grants_approve, 0},
+	{"POST", "/v1/grants/{}/revoke", AUTH_ACTIVE, SEC, "grant.revoke", h_grants_revoke, 0},
+	{"POST", "/v1/policy/explain", AUTH_ACTIVE, SEC, "policy.explain", h_policy_explain, 0},
+	{"GET", "/v1/mask-profiles", AUTH_ACTIVE, SEC | BIZ, "mask_profile.list", h_profiles_list, 0},
+	{"GET", "/v1/mask-profiles/{}", AUTH_ACTIVE, SEC | BIZ, "mask_profile.get", h_profiles_get, 0},
+	{"PUT", "/v1/mask-profiles/{}", AUTH_ACTIVE, SEC, "mask_profile.put", h_profiles_put, 0},
 	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config, 0},
 	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload, 0},
 };
@@ -182,6 +191,19 @@ static int media_type_is_json(const char *ctype)
 	while (*ctype == ' ' || *ctype == '\t')
 		ctype++;
 	return *ctype == '\0' || *ctype == ';';
+}
+
+gv_err router_recheck(struct http_req *r, unsigned roles)
+{
+	gv_err err = authenticate(r);
+
+	if (err != GV_OK)
+		return err;
+	if (r->session.stage != SESSION_ACTIVE || !(r->account.roles & roles)) {
+		r->reason = "access ended during the request";
+		return reply_error(r, GV_ERR_FORBIDDEN, "access ended during the request");
+	}
+	return GV_OK;
 }
 
 int router_is_stream(const char *method, const char *path)

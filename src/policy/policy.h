@@ -66,6 +66,16 @@ int policy_field_allowed(const struct policy_decision *d, const char *field);
 /* 1 if a record's data meets d's row condition. */
 int policy_row_allowed(const struct policy_decision *d, const json_t *data);
 
+/* Applies d to records (an array of {id, version, data, ...}) of dataset ds in place:
+ * records failing the row condition are removed, fields outside the grant deleted, and
+ * the rest masked by the decision's profile (the grade's default when the grant names
+ * none; nothing for the custodian).  log gets the masking log line: the profile with
+ * its version and every field masked with its method - never a value.  *kept gets how
+ * many records remain. */
+gv_err policy_view_apply(struct gv_app *app, const struct policy_decision *d,
+			 const struct store_dataset *ds, json_t *records, char *log, size_t loglen,
+			 size_t *kept) GV_MUST_CHECK;
+
 /* Grants (secadmin).  g holds the request for dataset, its syntax checked by the API
  * layer: subject, actions, fields, row condition, purposes, period, windows, ranges,
  * caps, profile, reason.  This checks it against the catalog, the accounts and the

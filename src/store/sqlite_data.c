@@ -53,7 +53,8 @@ static const char *const data_sql[QD__COUNT] = {
 	[QD_ROLLBACK] = "ROLLBACK",
 	[QD_KEY_PUT] = "INSERT INTO data_keys (dataset_id, kind, version, wrapped) VALUES (?1,?2,?3,?4)",
 	[QD_KEY_GET] = "SELECT wrapped FROM data_keys WHERE dataset_id = ?1 AND kind = ?2 AND version = ?3",
-	[QD_REC_LAST] = "SELECT max(version) FROM records WHERE dataset_id = ?1 AND record_id = ?2",
+	[QD_REC_LAST] = "SELECT max(r.version) FROM records r WHERE r.dataset_id = ?1 AND "
+			"r.record_id = ?2" VISIBLE,
 	[QD_REC_UNSET_CURRENT] = "UPDATE records SET current = 0 WHERE dataset_id = ?1 AND "
 				 "record_id = ?2 AND current = 1",
 	[QD_REC_INSERT] = "INSERT INTO records (dataset_id, record_id, version, key_version, body, "

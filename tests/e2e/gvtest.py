@@ -113,6 +113,9 @@ class Daemon:
         self.log = None
         self.secrets = set()  # every password/token/recovery code seen, for audit checks
         self.extra = extra
+        # Reads of data declare a purpose (docs/access-control.md); tests that are about
+        # the purpose set their own header, "" meaning none.
+        self.purpose = "e2e test"
         if init:
             self.init()
 
@@ -225,6 +228,8 @@ class Daemon:
         """JSON request: (status, parsed body, headers).  Every error body is checked
         for the documented shape {"error": {code, message, request_id}}."""
         hdrs = dict(headers or {})
+        if self.purpose and "X-Purpose" not in hdrs:
+            hdrs["X-Purpose"] = self.purpose
         if body is not None:
             hdrs["Content-Type"] = "application/json"
             self._remember(body)
@@ -329,6 +334,27 @@ class Daemon:
         s, r = self.req("GET", "/v1/accounts/" + name, token=sec_token)
         assert s == 200, (s, r)
         return r
+
+    def grant(self, sec_token, dataset, subject, kind="role", actions=("read", "search", "export"),
+              purposes=("e2e test",), profile=None, **fields):
+        """A grant by secadmin (active unless the dataset is grade 3): the grant JSON."""
+        body = {"dataset": dataset, "subject": {"type": kind, "name": subject},
+                "actions": list(actions), "purposes": list(purposes), "valid_until": "2099-12-31",
+                "reason": "e2e test"}
+        if profile:
+            body["mask_profile"] = profile
+        body.update(fields)
+        s, r = self.req("POST", "/v1/grants", body, sec_token)
+        assert s == 201, (s, r)
+        return r
+
+    def clear_profile(self, sec_token, name="clear"):
+        """A masking profile that keeps every value (for grants of full access)."""
+        s, r = self.req("PUT", "/v1/mask-profiles/" + name,
+                        {"description": "full access", "default": "keep", "free_text": "keep",
+                         "rules": []}, sec_token)
+        assert s == 200, (s, r)
+        return name
 
     def audit(self, aud_token, **query):
         q = "&".join("%s=%s" % kv for kv in sorted(dict({"limit": 1000}, **query).items()))

@@ -35,7 +35,7 @@ def sm3_hex(data):
 
 
 def run_cli(url, cacert, token_file, args, token=None, stdin=""):
-    env = dict(os.environ, GOVVAULT_URL=url, GOVVAULT_TOKEN_FILE=token_file)
+    env = dict(os.environ, GOVVAULT_URL=url, GOVVAULT_TOKEN_FILE=token_file, GOVVAULT_PURPOSE="e2e test")
     env.pop("GOVVAULT_TOKEN", None)
     env.pop("GOVVAULT_CACERT", None)
     if cacert:

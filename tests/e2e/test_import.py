@@ -65,6 +65,8 @@ class ImportTest(DaemonTest):
         s, r = cls.d.req("POST", "/v1/datasets/%s/grade" % name, {"grade": grade, "reason": "assessed"},
                          cls.sec)
         assert s == 200, (s, r)
+        # The department's analysts read through a grant, masked by the grade's default.
+        cls.d.grant(cls.sec, name, "analyst")
         return r
 
     def upload(self, name, data, fmt="csv", source="hukou", digest=True, token=None, extra=""):
@@ -247,7 +249,7 @@ class ImportTest(DaemonTest):
         s, b = self.upload("stats", data)
         self.assertEqual((s, b["accepted"]), (201, 2), b)
         s, h, body = self.d.raw("GET", "/v1/datasets/stats/export", None,
-                                {"Authorization": "Bearer " + self.analyst})
+                                {"Authorization": "Bearer " + self.analyst, "X-Purpose": "e2e test"})
         self.assertEqual(s, 200, body)
         self.assertEqual(h["X-Content-SM3"], sm3(body))
         self.assertTrue(h["Content-Type"].startswith("application/x-ndjson"))
@@ -337,7 +339,7 @@ class ImportTest(DaemonTest):
         self.assertIn("stopped", r["batches"][0]["state_reason"])
         failed = r["batches"][0]["id"]
         s, h, body = self.d.raw("GET", "/v1/datasets/bulk/export", None,
-                                {"Authorization": "Bearer " + self.owner})
+                                {"Authorization": "Bearer " + self.owner, "X-Purpose": "e2e test"})
         self.assertEqual((s, len(body.splitlines())), (200, 100))
         s, r = self.d.req("GET", "/v1/datasets/bulk/search?field=k&value=k0100000", token=self.owner)
         self.assertEqual((s, r["records"]), (200, []))

@@ -1,0 +1,180 @@
+/* view.c - what a permit lets a request see: the row condition, the fields, and the
+ * masking profile applied to the records before they leave (docs/masking.md). */
+#include "policy/policy.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "data/catalog.h"
+#include "mask/mask.h"
+
+#define PROFILE_CACHE 32
+
+/* Compiled profiles: the grade defaults, and stored profiles by name and version (a
+ * new version is a new entry, so a cached one never goes stale). */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mask_profile *defaults[4];
+static struct {
+	char name[65];
+	int version;
+	struct mask_profile *p;
+} cache[PROFILE_CACHE];
+static int ncache, next_evict;
+
+struct profile_row {
+	char name[65];
+	int version;
+	json_t *json;
+};
+
+static int profile_latest(const char *name, int version, const char *json, const char *by,
+			  int64_t at, void *ctx)
+{
+	struct profile_row *row = ctx;
+
+	(void)by, (void)at;
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	row->version = version;
+	row->json = json_loads(json, 0, NULL);
+	return 1;
+}
+
+/* The profile to apply and its name@version for the log; NULL with GV_OK means none. */
+static gv_err profile_for(struct gv_app *app, const struct policy_decision *d, int grade,
+			  const struct mask_profile **out, char *label, size_t labellen)
+{
+	struct profile_row row = {"", 0, NULL};
+	char why[200];
+	gv_err err = GV_OK;
+
+	*out = NULL;
+	if (d->custodian || strcmp(d->profile, "none") == 0)
+		return GV_OK;
+	if (!d->profile[0]) {
+		if (grade < 1 || grade > 3)
+			return GV_ERR_STORE;
+		pthread_mutex_lock(&cache_lock);
+		if (!defaults[grade]) {
+			json_t *j = mask_profile_default(grade);
+
+			err = j ? mask_profile_parse(j, &defaults[grade], why, sizeof(why)) : GV_ERR_NOMEM;
+			json_decref(j);
+		}
+		*out = defaults[grade];
+		pthread_mutex_unlock(&cache_lock);
+		snprintf(label, labellen, "default-grade-%d", grade);
+		return err;
+	}
+	err = app->st->ops->profile_get(app->st, d->profile, 0, profile_latest, &row);
+	if (err == GV_OK && !row.json)
+		err = GV_ERR_STORE;
+	if (err == GV_OK) {
+		snprintf(label, labellen, "%s@%d", row.name, row.version);
+		pthread_mutex_lock(&cache_lock);
+		for (int i = 0; i < ncache && !*out; i++)
+			if (cache[i].version == row.version && strcmp(cache[i].name, row.name) == 0)
+				*out = cache[i].p;
+		if (!*out) {
+			struct mask_profile *p = NULL;
+
+			err = mask_profile_parse(row.json, &p, why, sizeof(why));
+			if (err == GV_OK) {
+				/* Profiles in use stay compiled; a full cache recycles the oldest
+				 * slot, whose profile may still be applied by another request: it
+				 * is kept (leaked) rather than freed under it. */
+				int slot = ncache < PROFILE_CACHE ? ncache++ : next_evict++ % PROFILE_CACHE;
+
+				snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", row.name);
+				cache[slot].version = row.version;
+				cache[slot].p = p;
+				*out = p;
+			}
+		}
+		pthread_mutex_unlock(&cache_lock);
+	}
+	json_decref(row.json);
+	return err;
+}
+
+/* Appends "field(method)" for each masked field not yet in log. */
+static void log_report(const struct mask_report *rep, char *log, size_t loglen)
+{
+	for (size_t i = 0; i < rep->nfields; i++) {
+		char item[96];
+		size_t used = strlen(log);
+
+		snprintf(item, sizeof(item), "%s(%s%s)", rep->fields[i].field, rep->fields[i].method,
+			 rep->fields[i].fail_closed ? ",redacted" : "");
+		if (strstr(log, item))
+			continue;
+		if (used + strlen(item) + 2 < loglen)
+			snprintf(log + used, loglen - used, "%s%s", used ? " " : "", item);
+	}
+}
+
+gv_err policy_view_apply(struct gv_app *app, const struct policy_decision *d,
+			 const struct store_dataset *ds, json_t *records, char *log, size_t loglen,
+			 size_t *kept)
+{
+	struct catalog_schema *schema = malloc(sizeof(*schema));
+	struct mask_field mf[CATALOG_MAX_FIELDS];
+	const struct mask_profile *profile = NULL;
+	unsigned char key[MASK_KEY_LEN];
+	char label[96] = "", why[200], fields_log[768] = "";
+	json_t *sj = json_loads(ds->schema, 0, NULL);
+	size_t i = 0, n = 0;
+	gv_err err = schema && sj ? GV_OK : GV_ERR_NOMEM;
+
+	*kept = 0;
+	log[0] = '\0';
+	if (err == GV_OK)
+		err = catalog_schema_parse(sj, schema, why, sizeof(why));
+	json_decref(sj);
+	if (err == GV_OK)
+		err = profile_for(app, d, ds->grade, &profile, label, sizeof(label));
+	if (err == GV_OK && profile) {
+		/* The pseudonym key of a profile: stable across requests, distinct per profile. */
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s", mask_profile_name(profile));
+		err = crypto_hmac_sm3(app->keys.audit, sizeof(app->keys.audit), msg, strlen(msg), key);
+		for (int f = 0; f < schema->nfields; f++) {
+			mf[f].name = schema->fields[f].name;
+			mf[f].kind = catalog_kind_name(schema->fields[f].kind);
+		}
+	}
+	while (err == GV_OK && i < json_array_size(records)) {
+		json_t *rec = json_array_get(records, i), *data = json_object_get(rec, "data");
+		const char *k;
+		json_t *v, *tmp;
+
+		if (!json_is_object(data) || !policy_row_allowed(d, data)) {
+			json_array_remove(records, i);
+			continue;
+		}
+		json_object_foreach_safe(data, tmp, k, v)
+			if (!policy_field_allowed(d, k))
+				json_object_del(data, k);
+		(void)v;
+		if (profile) {
+			struct mask_report rep;
+
+			err = mask_apply(profile, mf, (size_t)schema->nfields, key, data, &rep);
+			if (err == GV_OK)
+				log_report(&rep, fields_log, sizeof(fields_log));
+		}
+		n++;
+		i++;
+	}
+	if (err == GV_OK)
+		snprintf(log, loglen, "%s%s%s%s", profile ? "masked by " : "not masked (",
+			 profile ? label : (d->custodian ? "custodian" : "profile none"),
+			 profile ? ": " : ")", profile ? (fields_log[0] ? fields_log : "nothing") : "");
+	*kept = n;
+	util_wipe(key, sizeof(key));
+	free(schema);
+	return err;
+}
