@@ -179,7 +179,7 @@ gv_err records_open(struct gv_app *app, const struct store_account *actor, const
 		*why = "only the department's data owner writes records";
 		goto out;
 	}
-	if (actor && writer && !c->d.grade_confirmed) {
+	if (writer && !c->d.grade_confirmed) {
 		*why = "the security administrator must confirm the dataset's grade first";
 		err = GV_ERR_STATE;
 		goto out;
@@ -574,10 +574,10 @@ gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf, siz
 	return catalog_record_check(&c->schema, data, whybuf, whylen);
 }
 
-gv_err records_put(struct gv_app *app, const struct store_account *actor, const char *dataset,
-		   const char *record_id, int64_t expect_version, const json_t *data,
-		   char id_out[RECORDS_ID_LEN + 1], int64_t *version_out, const char **why,
-		   char *whybuf, size_t whylen)
+static gv_err put_record(struct gv_app *app, const struct store_account *actor, const char *by,
+			 const char *dataset, const char *record_id, int64_t expect_version,
+			 const json_t *data, char id_out[RECORDS_ID_LEN + 1], int64_t *version_out,
+			 const char **why, char *whybuf, size_t whylen)
 {
 	struct records_ds *c = NULL;
 	struct store_index_entry idx[CATALOG_MAX_FIELDS];
@@ -613,7 +613,7 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 	snprintf(r.record_id, sizeof(r.record_id), "%s", id_out);
 	r.version = expect_version + 1;
 	r.key_version = c->kv;
-	snprintf(r.created_by, sizeof(r.created_by), "%s", actor->username);
+	snprintf(r.created_by, sizeof(r.created_by), "%s", by);
 	r.created_at = util_now_s();
 	err = records_seal(c, r.record_id, r.version, data, &body, idx, tokens, &nidx);
 	if (err != GV_OK)
@@ -632,6 +632,29 @@ out:
 	buf_release(&body);
 	records_close(c);
 	return err;
+}
+
+gv_err records_put(struct gv_app *app, const struct store_account *actor, const char *dataset,
+		   const char *record_id, int64_t expect_version, const json_t *data,
+		   char id_out[RECORDS_ID_LEN + 1], int64_t *version_out, const char **why,
+		   char *whybuf, size_t whylen)
+{
+	return put_record(app, actor, actor->username, dataset, record_id, expect_version, data,
+			  id_out, version_out, why, whybuf, whylen);
+}
+
+gv_err records_update_as(struct gv_app *app, const char *by, const char *dataset,
+			 const char *record_id, int64_t expect_version, const json_t *data,
+			 int64_t *version_out, const char **why, char *whybuf, size_t whylen)
+{
+	char id[RECORDS_ID_LEN + 1];
+
+	if (expect_version < 1) {
+		*why = "an update names the version it read";
+		return GV_ERR_INVALID;
+	}
+	return put_record(app, NULL, by, dataset, record_id, expect_version, data, id, version_out,
+			  why, whybuf, whylen);
 }
 
 gv_err records_record_json(struct records_ds *c, const struct store_record *r, json_t **out)

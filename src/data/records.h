@@ -82,6 +82,12 @@ gv_err records_put(struct gv_app *app, const struct store_account *actor, const 
 		   const char *record_id, int64_t expect_version, const json_t *data,
 		   char id_out[RECORDS_ID_LEN + 1], int64_t *version_out, const char **why,
 		   char *whybuf, size_t whylen) GV_MUST_CHECK;
+/* An update the caller has already authorised (a grant's update action): by is the
+ * account written into the version.  The dataset's grade must be confirmed. */
+gv_err records_update_as(struct gv_app *app, const char *by, const char *dataset,
+			 const char *record_id, int64_t expect_version, const json_t *data,
+			 int64_t *version_out, const char **why, char *whybuf,
+			 size_t whylen) GV_MUST_CHECK;
 /* records_record_json of version (0: current); new reference. */
 gv_err records_get(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		   const char *record_id, int64_t version, json_t **out,

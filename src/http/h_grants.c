@@ -147,6 +147,9 @@ gv_err h_grants_create(struct http_req *r)
 		g->actions |= 1u << policy_action_parse(item);
 		p += n + (p[n] == ',');
 	}
+	if (g->actions & (1u << PA_DELETE))
+		return reply_error(r, GV_ERR_INVALID, "records are not deleted through a grant: "
+				   "destruction is a separate, approved and recorded procedure");
 	if (join_list(r, "purposes", 1, purpose_ok, g->purposes, sizeof(g->purposes)) != GV_OK ||
 	    join_list(r, "fields", 0, NULL, g->fields, sizeof(g->fields)) != GV_OK ||
 	    join_list(r, "ip_ranges", 0, cidr_ok, g->ip_ranges, sizeof(g->ip_ranges)) != GV_OK)

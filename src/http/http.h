@@ -149,6 +149,7 @@ gv_err h_records_search(struct http_req *r);
 gv_err h_datasets_rules(struct http_req *r);
 gv_err h_datasets_lineage(struct http_req *r);
 gv_err h_datasets_export(struct http_req *r);
+gv_err h_datasets_masked_copy(struct http_req *r);
 gv_err h_records_source(struct http_req *r);
 gv_err h_batches_import(struct http_req *r);
 gv_err h_batches_list(struct http_req *r);

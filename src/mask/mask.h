@@ -38,14 +38,14 @@ void mask_profile_free(struct mask_profile *p);
 /* The profile's "name"; borrowed, lives as long as p. */
 const char *mask_profile_name(const struct mask_profile *p);
 
-/* The built-in default profile for a dataset grade 1..3 as JSON (new reference, caller
- * json_decref()s; NULL for another grade or out of memory): grade 1 keeps every field
- * and scans free text; grade 2 masks personal kinds (resident_id 6+4, name first
- * character, mobile 3+4, landline and bank_card last 4, e-mail first character of the
- * local part, address to district, date_of_birth to year, passport/plate/uscc partly,
- * other redacted) and scans free text; grade 3 uses pseudonyms for identifiers, keeps
- * only a name's first character, generalises addresses to city and dates of birth to
- * year, and redacts free text and other. */
+/* The built-in default profile for a dataset grade 1..3 as JSON, named "default-grade-N"
+ * (new reference, caller json_decref()s; NULL for another grade or out of memory):
+ * grade 1 keeps every field and scans free text; grade 2 masks personal kinds
+ * (resident_id 6+4, name first character, mobile 3+4, landline and bank_card last 4,
+ * e-mail first character of the local part, address to district, date_of_birth to year,
+ * passport/plate/uscc partly, other redacted) and scans free text; grade 3 uses
+ * pseudonyms for identifiers, keeps only a name's first character, generalises
+ * addresses to city and dates of birth to year, and redacts free text and other. */
 json_t *mask_profile_default(int grade);
 
 /* The field list of a dataset as the masker needs it; both strings borrowed.  kind is a
@@ -72,7 +72,7 @@ struct mask_report {
  * method other than keep was applied to (null and empty values are skipped), with the
  * method.  Errors: GV_ERR_INVALID if data is not an object, GV_ERR_TOO_LARGE if it has
  * more than MASK_REPORT_MAX members (data untouched); GV_ERR_NOMEM, GV_ERR_CRYPTO part-way,
- * after which every value of data is null. */
+ * after which every value of data is null and rep is empty. */
 gv_err mask_apply(const struct mask_profile *p, const struct mask_field *fields, size_t nfields,
 		  const unsigned char key[MASK_KEY_LEN], json_t *data,
 		  struct mask_report *rep) GV_MUST_CHECK;

@@ -76,6 +76,20 @@ gv_err policy_view_apply(struct gv_app *app, const struct policy_decision *d,
 			 const struct store_dataset *ds, json_t *records, char *log, size_t loglen,
 			 size_t *kept) GV_MUST_CHECK;
 
+/* The same in steps, for code that applies one decision to records arriving from a
+ * store callback (which must not call the store): open loads the profile and the
+ * schema, run applies them, close wipes the pseudonym key.  pseudonym_key (32 bytes,
+ * may be NULL) replaces the profile's stable key: a masked copy for development uses a
+ * random key it then forgets, so its pseudonyms link to nothing, not even in govvault.
+ * The log of run accumulates over calls. */
+struct policy_view;
+gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
+			const struct store_dataset *ds, const unsigned char *pseudonym_key,
+			struct policy_view **out) GV_MUST_CHECK;
+gv_err policy_view_run(struct policy_view *v, json_t *records, char *log, size_t loglen,
+		       size_t *kept) GV_MUST_CHECK;
+void policy_view_close(struct policy_view *v);
+
 /* Grants (secadmin).  g holds the request for dataset, its syntax checked by the API
  * layer: subject, actions, fields, row condition, purposes, period, windows, ranges,
  * caps, profile, reason.  This checks it against the catalog, the accounts and the

@@ -115,66 +115,116 @@ static void log_report(const struct mask_report *rep, char *log, size_t loglen)
 	}
 }
 
-gv_err policy_view_apply(struct gv_app *app, const struct policy_decision *d,
-			 const struct store_dataset *ds, json_t *records, char *log, size_t loglen,
-			 size_t *kept)
-{
-	struct catalog_schema *schema = malloc(sizeof(*schema));
+struct policy_view {
+	const struct policy_decision *d;
+	struct catalog_schema schema;
 	struct mask_field mf[CATALOG_MAX_FIELDS];
-	const struct mask_profile *profile = NULL;
+	const struct mask_profile *profile;   /* NULL: no masking */
 	unsigned char key[MASK_KEY_LEN];
-	char label[96] = "", why[200], fields_log[768] = "";
-	json_t *sj = json_loads(ds->schema, 0, NULL);
-	size_t i = 0, n = 0;
-	gv_err err = schema && sj ? GV_OK : GV_ERR_NOMEM;
+	char label[96];
+	char fields_log[768];
+};
 
-	*kept = 0;
-	log[0] = '\0';
-	if (err == GV_OK)
-		err = catalog_schema_parse(sj, schema, why, sizeof(why));
+gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
+			const struct store_dataset *ds, const unsigned char *pseudonym_key,
+			struct policy_view **out)
+{
+	struct policy_view *v = calloc(1, sizeof(*v));
+	json_t *sj = json_loads(ds->schema, 0, NULL);
+	char why[200];
+	gv_err err = v && sj ? GV_OK : GV_ERR_NOMEM;
+
+	*out = NULL;
+	if (err == GV_OK) {
+		v->d = d;
+		err = catalog_schema_parse(sj, &v->schema, why, sizeof(why));
+	}
 	json_decref(sj);
 	if (err == GV_OK)
-		err = profile_for(app, d, ds->grade, &profile, label, sizeof(label));
-	if (err == GV_OK && profile) {
-		/* The pseudonym key of a profile: stable across requests, distinct per profile. */
+		err = profile_for(app, d, ds->grade, &v->profile, v->label, sizeof(v->label));
+	if (err == GV_OK && v->profile) {
+		/* The pseudonym key of a profile: stable across requests, distinct per profile
+		 * (or the caller's, for a one-off copy). */
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s", mask_profile_name(profile));
-		err = crypto_hmac_sm3(app->keys.audit, sizeof(app->keys.audit), msg, strlen(msg), key);
-		for (int f = 0; f < schema->nfields; f++) {
-			mf[f].name = schema->fields[f].name;
-			mf[f].kind = catalog_kind_name(schema->fields[f].kind);
+		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s", mask_profile_name(v->profile));
+		if (pseudonym_key)
+			memcpy(v->key, pseudonym_key, sizeof(v->key));
+		else
+			err = crypto_hmac_sm3(app->keys.audit, sizeof(app->keys.audit), msg, strlen(msg),
+					      v->key);
+		for (int f = 0; f < v->schema.nfields; f++) {
+			v->mf[f].name = v->schema.fields[f].name;
+			v->mf[f].kind = catalog_kind_name(v->schema.fields[f].kind);
 		}
 	}
+	if (err != GV_OK) {
+		policy_view_close(v);
+		return err;
+	}
+	*out = v;
+	return GV_OK;
+}
+
+void policy_view_close(struct policy_view *v)
+{
+	if (!v)
+		return;
+	util_wipe(v->key, sizeof(v->key));
+	free(v);
+}
+
+gv_err policy_view_run(struct policy_view *v, json_t *records, char *log, size_t loglen,
+		       size_t *kept)
+{
+	const struct policy_decision *d = v->d;
+	size_t i = 0, n = 0;
+	gv_err err = GV_OK;
+
+	*kept = 0;
 	while (err == GV_OK && i < json_array_size(records)) {
 		json_t *rec = json_array_get(records, i), *data = json_object_get(rec, "data");
 		const char *k;
-		json_t *v, *tmp;
+		json_t *val, *tmp;
 
 		if (!json_is_object(data) || !policy_row_allowed(d, data)) {
 			json_array_remove(records, i);
 			continue;
 		}
-		json_object_foreach_safe(data, tmp, k, v)
+		json_object_foreach_safe(data, tmp, k, val)
 			if (!policy_field_allowed(d, k))
 				json_object_del(data, k);
-		(void)v;
-		if (profile) {
+		(void)val;
+		if (v->profile) {
 			struct mask_report rep;
 
-			err = mask_apply(profile, mf, (size_t)schema->nfields, key, data, &rep);
+			err = mask_apply(v->profile, v->mf, (size_t)v->schema.nfields, v->key, data, &rep);
 			if (err == GV_OK)
-				log_report(&rep, fields_log, sizeof(fields_log));
+				log_report(&rep, v->fields_log, sizeof(v->fields_log));
 		}
 		n++;
 		i++;
 	}
 	if (err == GV_OK)
-		snprintf(log, loglen, "%s%s%s%s", profile ? "masked by " : "not masked (",
-			 profile ? label : (d->custodian ? "custodian" : "profile none"),
-			 profile ? ": " : ")", profile ? (fields_log[0] ? fields_log : "nothing") : "");
+		snprintf(log, loglen, "%s%s%s%s", v->profile ? "masked by " : "not masked (",
+			 v->profile ? v->label : (d->custodian ? "custodian" : "profile none"),
+			 v->profile ? ": " : ")",
+			 v->profile ? (v->fields_log[0] ? v->fields_log : "nothing") : "");
 	*kept = n;
-	util_wipe(key, sizeof(key));
-	free(schema);
+	return err;
+}
+
+gv_err policy_view_apply(struct gv_app *app, const struct policy_decision *d,
+			 const struct store_dataset *ds, json_t *records, char *log, size_t loglen,
+			 size_t *kept)
+{
+	struct policy_view *v = NULL;
+	gv_err err = policy_view_open(app, d, ds, NULL, &v);
+
+	*kept = 0;
+	log[0] = '\0';
+	if (err == GV_OK)
+		err = policy_view_run(v, records, log, loglen, kept);
+	policy_view_close(v);
 	return err;
 }

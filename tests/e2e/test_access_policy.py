@@ -189,10 +189,13 @@ class AccessPolicyTest(DaemonTest):
 
     def test_5_revocation_and_profiles(self):
         self.d.clear_profile(self.sec, "statclear")
-        g = self.d.grant(self.sec, "d1", "low_a", kind="account", actions=("read",),
+        g = self.d.grant(self.sec, "d1", "low_a", kind="account", actions=("read", "export"),
                          purposes=(PURPOSE,), profile="statclear")
         s, body = self.call("low_a", "read", "d1")
         self.assertEqual((s, json.loads(body)["data"]["name"]), (200, "张三"))
+        # An export under a stored profile (loaded before the records are read).
+        s, body = self.call("low_a", "export", "d1")
+        self.assertEqual((s, len(body.splitlines())), (200, 2), body[:200])
         s, r = self.d.req("POST", "/v1/grants/%d/revoke" % g["id"], {"reason": "project ended"}, self.sec)
         self.assertEqual((s, r["state"]), (200, "revoked"), r)
         self.assertEqual(self.call("low_a", "read", "d1")[0], 403)
@@ -227,6 +230,66 @@ class AccessPolicyTest(DaemonTest):
             self.assertError((s, r), 400, "invalid_request")
             self.assertIn(text, r["error"]["message"])
         self.assertError(self.d.req("POST", "/v1/grants", {}, self.owner), 403, "forbidden")
+
+    def test_7_masked_copy_for_development(self):
+        s, r = self.d.req("PUT", "/v1/mask-profiles/dev-test", {
+            "description": "development and testing", "default": "redact", "free_text": "redact",
+            "rules": [{"kind": "resident_id", "method": "pseudonym"},
+                      {"kind": "name", "method": "mask", "keep_first": 1, "keep_last": 0},
+                      {"field": "district", "method": "keep"}]}, self.sec)
+        self.assertEqual(s, 200, r)
+
+        def copy():
+            s, h, body = self.d.raw("POST", "/v1/datasets/d2/masked-copy", json.dumps({"profile": "dev-test"}),
+                                    {"Authorization": "Bearer " + self.owner, "X-Purpose": "testing",
+                                     "Content-Type": "application/json"})
+            self.assertEqual(s, 200, body)
+            self.assertEqual(h["X-Content-SM3"], __import__("hashlib").new("sm3", body).hexdigest())
+            lines = [json.loads(l) for l in body.decode().splitlines()]
+            return body, lines[0]["masked_copy"], lines[1:]
+
+        body, report, recs = copy()
+        self.assertEqual((report["profile"], report["records"]), ("dev-test", 2), report)
+        self.assertIn("id_no(pseudonym)", report["masking"])
+        for clear in ("11010519491231002X", "110105194912310056", "张三", "李四"):
+            self.assertNotIn(clear.encode(), body)
+            self.assertNotIn(json.dumps(clear).encode(), body)
+        self.assertEqual(sorted(r["data"]["district"] for r in recs), ["east", "west"])
+        # Irreversible: another copy's pseudonyms do not match this one's.
+        _, _, again = copy()
+        self.assertNotEqual({r["data"]["id_no"] for r in recs}, {r["data"]["id_no"] for r in again})
+        # Only the custodian makes a copy, and only with a real profile.
+        self.assertError(self.d.req("POST", "/v1/datasets/d2/masked-copy", {"profile": "dev-test"},
+                                    self.tok["analyst_a"]), 403, "forbidden")
+        self.assertError(self.d.req("POST", "/v1/datasets/d2/masked-copy", {"profile": "nope"},
+                                    self.owner), 400, "invalid_request")
+
+    def test_6_update_through_a_grant(self):
+        self.d.grant(self.sec, "d2", "iprange", kind="account", actions=("update",),
+                     purposes=(PURPOSE,), fields=["name"],
+                     row_filter={"field": "district", "equals": "east"})
+        put = lambda rid, data, version=1: self.d.req(
+            "PUT", "/v1/datasets/d2/records/" + rid, {"version": version, "data": data},
+            self.tok["iprange"])
+        s, r = put("r1", {"name": "王五"})
+        self.assertEqual((s, r["version"]), (200, 2), r)
+        self.assertError(put("r1", {"district": "west"}, 2), 403, "forbidden")   # field not granted
+        self.assertError(put("r2", {"name": "x"}), 404, "not_found")              # outside the rows
+        self.assertError(put("r1", {"name": "late"}, 1), 409, "conflict")         # stale version
+        s, r = self.d.req("GET", "/v1/datasets/d2/records/r1", token=self.owner)
+        self.assertEqual((r["data"]["name"], r["data"]["id_no"], r["data"]["district"]),
+                         ("王五", "11010519491231002X", "east"))
+        s, r = self.d.req("GET", "/v1/datasets/d2/records/r1/history", token=self.owner)
+        self.assertEqual([v["created_by"] for v in r["versions"]], ["owner_a", "iprange"])
+        # Without the grant's update action, an analyst cannot write.
+        self.assertError(self.d.req("PUT", "/v1/datasets/d2/records/r1",
+                                    {"version": 2, "data": {"name": "y"}}, self.tok["analyst_a"]),
+                         403, "forbidden")
+        s, r = self.d.req("POST", "/v1/grants", {
+            "dataset": "d1", "subject": {"type": "account", "name": "analyst_a"},
+            "actions": ["delete"], "purposes": ["x"], "valid_until": "2099-01-01", "reason": "r"},
+            self.sec)
+        self.assertError((s, r), 400, "invalid_request")
 
 
 if __name__ == "__main__":
