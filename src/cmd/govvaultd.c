@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "data/dataset.h"
+#include "data/records.h"
 #include "data/rekey.h"
 #include "http/http.h"
 
@@ -299,6 +300,7 @@ out:
 			unlink(app->cfg.pid_file);
 	}
 	app_free(app);
+	records_cache_flush();
 	log_close();
 	return rc;
 }

@@ -185,7 +185,7 @@ gv_err dataset_register(struct gv_app *app, const struct store_account *actor,
 	struct catalog_policy pol;
 	struct gv_config cfg;
 	json_t *canon = NULL;
-	char *text = NULL, obj[96], reason[320];
+	char *text = NULL, obj[96], reason[360];
 	const char *transformation = NULL;
 	int64_t src[16];
 	size_t nsrc = 0;

@@ -150,20 +150,140 @@ static gv_err load_old_keys(struct records_ds *c)
 	return GV_OK;
 }
 
+/* Loaded datasets: the row, the parsed schema and the unwrapped keys, reused while the
+ * store's change generation stays the same (every write of a dataset or of one of its
+ * keys moves it).  Reads otherwise pay two store reads, a JSON parse and two unwraps
+ * each.  Entries hold key material and are wiped when replaced or flushed. */
+#define DS_CACHE 64
+
+static pthread_mutex_t ds_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	const struct gv_app *app;
+	uint64_t gen;
+	int64_t used;
+	struct records_ds *c;          /* a template; NULL = free slot */
+} ds_cache[DS_CACHE];
+static int64_t ds_clock;
+
+/* The fields of a handle that a template carries (not its keyed contexts). */
+static void ds_copy(struct records_ds *to, const struct records_ds *from)
+{
+	to->d = from->d;
+	to->schema = from->schema;
+	to->kv = from->kv;
+	memcpy(to->key, from->key, sizeof(to->key));
+	memcpy(to->old_keys, from->old_keys, sizeof(to->old_keys));
+	memcpy(to->old_kv, from->old_kv, sizeof(to->old_kv));
+	memcpy(to->ikey, from->ikey, sizeof(to->ikey));
+}
+
+static int ds_cache_get(struct gv_app *app, const char *name, uint64_t gen, struct records_ds *c)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&ds_cache_lock);
+	for (int i = 0; i < DS_CACHE && !hit; i++)
+		if (ds_cache[i].c && ds_cache[i].app == app && ds_cache[i].gen == gen &&
+		    strcmp(ds_cache[i].c->d.name, name) == 0) {
+			ds_copy(c, ds_cache[i].c);
+			ds_cache[i].used = ++ds_clock;
+			hit = 1;
+		}
+	pthread_mutex_unlock(&ds_cache_lock);
+	return hit;
+}
+
+static void ds_cache_put(struct gv_app *app, uint64_t gen, const struct records_ds *c)
+{
+	struct records_ds *t = calloc(1, sizeof(*t));
+	int slot = 0;
+
+	if (!t)
+		return;
+	ds_copy(t, c);
+	pthread_mutex_lock(&ds_cache_lock);
+	for (int i = 0; i < DS_CACHE; i++) {
+		/* The same dataset's older entry, a free slot, or the least recently used. */
+		if (ds_cache[i].c && ds_cache[i].app == app && strcmp(ds_cache[i].c->d.name, c->d.name) == 0) {
+			slot = i;
+			break;
+		}
+		if (!ds_cache[i].c || ds_cache[i].used < ds_cache[slot].used)
+			slot = i;
+	}
+	records_close(ds_cache[slot].c);
+	ds_cache[slot].app = app;
+	ds_cache[slot].gen = gen;
+	ds_cache[slot].used = ++ds_clock;
+	ds_cache[slot].c = t;
+	pthread_mutex_unlock(&ds_cache_lock);
+}
+
+void records_cache_flush(void)
+{
+	pthread_mutex_lock(&ds_cache_lock);
+	for (int i = 0; i < DS_CACHE; i++) {
+		records_close(ds_cache[i].c);
+		ds_cache[i].c = NULL;
+	}
+	pthread_mutex_unlock(&ds_cache_lock);
+}
+
+/* Fills c from the store: row, schema, keys (made when writer and missing). */
+static gv_err ds_load(struct gv_app *app, const char *name, int writer, struct records_ds *c)
+{
+	char buf[256];
+	json_t *j;
+	gv_err err = app->st->ops->dataset_get(app->st, name, &c->d);
+
+	if (err != GV_OK)
+		return err;
+	j = json_loads(c->d.schema, 0, NULL);
+	err = j ? catalog_schema_parse(j, &c->schema, buf, sizeof(buf)) : GV_ERR_STORE;
+	json_decref(j);
+	if (err != GV_OK)
+		return err == GV_ERR_NOT_FOUND ? GV_ERR_STORE : err;
+	/* Keys are made only for a writer whose grade is confirmed (checked by the caller
+	 * before: see records_open). */
+	if (writer && !c->d.grade_confirmed)
+		writer = 0;
+	err = app->st->ops->datakey_latest(app->st, c->d.id, 0, &c->kv);
+	if (err == GV_ERR_NOT_FOUND) {
+		c->kv = 1;
+		err = GV_OK;
+	}
+	if (err == GV_OK)
+		err = load_key(app, c->d.id, 0, c->kv, writer, c->key);
+	if (err == GV_OK)
+		err = load_key(app, c->d.id, 1, 0, writer, c->ikey);
+	if (err == GV_OK)
+		err = load_old_keys(c);
+	if (err == GV_ERR_NOT_FOUND) {
+		c->kv = 0;                 /* nothing was ever written: every read finds nothing */
+		err = GV_OK;
+	}
+	return err;
+}
+
 gv_err records_open(struct gv_app *app, const struct store_account *actor, const char *name,
 		    int writer, struct records_ds **out, const char **why)
 {
 	struct records_ds *c = calloc(1, sizeof(*c));
-	char buf[256];
-	json_t *j;
-	gv_err err;
+	uint64_t gen;
+	gv_err err = GV_OK;
 
 	*out = NULL;
 	*why = NULL;
 	if (!c)
 		return GV_ERR_NOMEM;
 	c->app = app;
-	err = app->st->ops->dataset_get(app->st, name, &c->d);
+	gen = app->st->ops->generation(app->st);
+	if (!ds_cache_get(app, name, gen, c)) {
+		err = ds_load(app, name, 0, c);   /* keys are made only after the checks below */
+		/* Cached only when nothing changed while it loaded, and the keys exist. */
+		if (err == GV_OK && c->kv && app->st->ops->generation(app->st) == gen)
+			ds_cache_put(app, gen, c);
+	}
 	if (err == GV_OK && actor && !dataset_visible(actor, &c->d))
 		err = GV_ERR_NOT_FOUND;
 	if (err == GV_ERR_NOT_FOUND)
@@ -188,25 +308,10 @@ gv_err records_open(struct gv_app *app, const struct store_account *actor, const
 		*why = "the account's clearance is below the dataset's grade";
 		goto out;
 	}
-	j = json_loads(c->d.schema, 0, NULL);
-	err = j ? catalog_schema_parse(j, &c->schema, buf, sizeof(buf)) : GV_ERR_STORE;
-	json_decref(j);
-	if (err != GV_OK)
-		goto out;
-	err = app->st->ops->datakey_latest(app->st, c->d.id, 0, &c->kv);
-	if (err == GV_ERR_NOT_FOUND) {
-		c->kv = 1;
-		err = GV_OK;
-	}
-	if (err == GV_OK)
-		err = load_key(app, c->d.id, 0, c->kv, writer, c->key);
-	if (err == GV_OK)
-		err = load_key(app, c->d.id, 1, 0, writer, c->ikey);
-	if (err == GV_OK)
-		err = load_old_keys(c);
-	if (err == GV_ERR_NOT_FOUND && !writer) {
-		c->kv = 0;                 /* nothing was ever written: every read finds nothing */
-		err = GV_OK;
+	err = GV_OK;
+	if (writer && !c->kv) {
+		/* A cached reader's view of a dataset never written to: make its keys now. */
+		err = ds_load(app, name, 1, c);
 	}
 out:
 	if (err == GV_OK)

@@ -33,6 +33,8 @@ struct records_ds;
 gv_err records_open(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		    int writer, struct records_ds **out, const char **why) GV_MUST_CHECK;
 void records_close(struct records_ds *c);
+/* Wipes and drops the datasets and keys held in memory between requests (at exit). */
+void records_cache_flush(void);
 const struct store_dataset *records_dataset(const struct records_ds *c);
 const struct catalog_schema *records_schema(const struct records_ds *c);
 /* The data-key version writes use; 0 when the dataset has no keys yet. */

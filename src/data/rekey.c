@@ -523,7 +523,7 @@ static void next_path(struct gv_app *app, char *out, size_t len)
 
 static gv_err sync_dir_of(const char *path)
 {
-	char dir[GV_PATH_MAX];
+	char dir[GV_PATH_MAX + 16];   /* the key path and its ".next" */
 	char *slash;
 	int fd;
 

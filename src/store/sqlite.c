@@ -804,6 +804,7 @@ static const struct store_ops sqlite_ops = {
 	.session_purge = sq_session_purge,
 	.role_get = sq_role_get,
 	.role_set = sq_role_set,
+	.generation = sqd_generation,
 	.dataset_insert = sqd_dataset_insert,
 	.dataset_get = sqd_dataset_get,
 	.dataset_get_id = sqd_dataset_get_id,

@@ -159,6 +159,17 @@ static void dataset_read(sqlite3_stmt *q, struct store_dataset *d)
 	col_text(q, 22, d->quality_rules, sizeof(d->quality_rules));
 }
 
+uint64_t sqd_generation(struct gv_store *st)
+{
+	return __atomic_load_n(&impl(st)->generation, __ATOMIC_ACQUIRE);
+}
+
+/* Marks datasets or keys as changed; lock held. */
+static void bump(struct sqlite_store *s)
+{
+	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
+}
+
 gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d)
 {
 	struct sqlite_store *s = impl(st);
@@ -172,6 +183,7 @@ gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d)
 		err = exec_simple(s, q);
 		if (err == GV_OK)
 			d->id = sqlite3_last_insert_rowid(s->db);
+		bump(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -229,6 +241,7 @@ gv_err sqd_dataset_update(struct gv_store *st, const struct store_dataset *d)
 		err = exec_simple(s, q);
 		if (err == GV_OK && sqlite3_changes(s->db) == 0)
 			err = GV_ERR_NOT_FOUND;
+		bump(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -282,6 +295,7 @@ gv_err sqd_datakey_put(struct gv_store *st, int64_t dataset_id, int kind, int ve
 		sqlite3_bind_int(q, 3, version);
 		bind_blob(q, 4, wrapped, len);
 		err = exec_simple(s, q);
+		bump(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -684,6 +698,7 @@ gv_err sqd_datakey_replace_all(struct gv_store *st, const int64_t *dataset_ids, 
 		err = sqd_commit(s);
 	else
 		sqd_rollback(s);
+	bump(s);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -749,6 +764,7 @@ gv_err sqd_datakey_retire(struct gv_store *st, int64_t dataset_id, int version)
 		err = sqd_commit(s);
 	else
 		sqd_rollback(s);
+	bump(s);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

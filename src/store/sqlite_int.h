@@ -23,6 +23,7 @@ struct sqlite_store {
 	sqlite3_stmt *data_stmts[SQLITE_DATA_STMTS];
 	sqlite3_stmt *batch_stmts[SQLITE_BATCH_STMTS];
 	sqlite3_stmt *policy_stmts[SQLITE_POLICY_STMTS];
+	uint64_t generation;    /* bumped under the lock by writes of datasets and keys */
 };
 
 static inline struct sqlite_store *impl(struct gv_store *st)
@@ -124,6 +125,7 @@ static inline void bind_id(sqlite3_stmt *q, int i, int64_t id)
 }
 
 /* sqlite_data.c: the catalog tables. */
+uint64_t sqd_generation(struct gv_store *st);
 /* Transactions and the record write shared with sqlite_batch.c; lock held.  fresh:
  * the record id was just made at random, so there is no earlier version to close. */
 gv_err sqd_begin(struct sqlite_store *s);

@@ -256,6 +256,10 @@ struct store_ops {
 			   char *windows, size_t winlen);
 	gv_err (*role_set)(struct gv_store *st, const char *role, const char *ip, const char *windows);
 
+	/* A number that changes whenever a dataset or a dataset key is written, so that
+	 * copies of them held in memory (data/records.c) know when they are stale. */
+	uint64_t (*generation)(struct gv_store *st);
+
 	/* Catalog. insert sets d->id; GV_ERR_EXISTS for a taken name. */
 	gv_err (*dataset_insert)(struct gv_store *st, struct store_dataset *d);
 	gv_err (*dataset_get)(struct gv_store *st, const char *name, struct store_dataset *out);
