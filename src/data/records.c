@@ -321,6 +321,22 @@ out:
 	return err;
 }
 
+gv_err records_describe(struct gv_app *app, const char *name, struct store_dataset *d,
+			struct catalog_schema *schema)
+{
+	struct records_ds *c = NULL;
+	const char *why;
+	gv_err err = records_open(app, NULL, name, 0, &c, &why);
+
+	if (err == GV_OK) {
+		*d = c->d;
+		if (schema)
+			*schema = c->schema;
+	}
+	records_close(c);
+	return err;
+}
+
 const struct store_dataset *records_dataset(const struct records_ds *c)
 {
 	return &c->d;

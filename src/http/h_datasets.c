@@ -277,7 +277,7 @@ static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
 		purpose = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "purpose");
 	if (purpose && (strlen(purpose) > POLICY_PURPOSE_MAX || !util_utf8_printable(purpose)))
 		return reply_error(r, GV_ERR_INVALID, "the purpose is up to 128 printable bytes");
-	err = r->app->st->ops->dataset_get(r->app->st, r->params[0], d);
+	err = records_describe(r->app, r->params[0], d, NULL);
 	if (err == GV_ERR_NOT_FOUND)
 		return reply_error(r, err, "no such dataset");
 	if (err != GV_OK)

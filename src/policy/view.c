@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "data/catalog.h"
+#include "data/records.h"
 #include "mask/mask.h"
 
 #define PROFILE_CACHE 32
@@ -130,16 +131,16 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 			struct policy_view **out)
 {
 	struct policy_view *v = calloc(1, sizeof(*v));
-	json_t *sj = json_loads(ds->schema, 0, NULL);
-	char why[200];
-	gv_err err = v && sj ? GV_OK : GV_ERR_NOMEM;
+	struct store_dataset *row = malloc(sizeof(*row));
+	gv_err err = v && row ? GV_OK : GV_ERR_NOMEM;
 
 	*out = NULL;
 	if (err == GV_OK) {
 		v->d = d;
-		err = catalog_schema_parse(sj, &v->schema, why, sizeof(why));
+		/* The parsed schema from memory (the records cache) rather than parsed again. */
+		err = records_describe(app, ds->name, row, &v->schema);
 	}
-	json_decref(sj);
+	free(row);
 	if (err == GV_OK)
 		err = profile_for(app, d, ds->grade, &v->profile, v->label, sizeof(v->label));
 	if (err == GV_OK && v->profile) {
