@@ -292,8 +292,9 @@ static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
 	err = policy_decide(r->app, &rq, dec);
 	if (err != GV_OK)
 		return err;
-	r->reason = arena_printf(&r->arena, "%s: %s; purpose: %.128s", dec->permit ? "permit" : "deny",
-				 dec->reason, purpose ? purpose : "(none)");
+	r->reason = arena_printf(&r->arena, "%s: %s", dec->permit ? "permit" : "deny", dec->reason);
+	if (purpose && *purpose)
+		r->audit_purpose = arena_strdup(&r->arena, purpose);
 	if (!dec->permit && !dec->visible)
 		return reply_error(r, GV_ERR_NOT_FOUND, "no such dataset");
 	if (!dec->permit)
@@ -320,7 +321,8 @@ static gv_err view(struct http_req *r, const struct store_dataset *d,
 		kept = (size_t)dec->max_rows_request;
 		*truncated = 1;
 	}
-	r->reason = arena_printf(&r->arena, "%s; %zu records; %s", r->reason, kept, log);
+	r->reason = arena_printf(&r->arena, "%s; %zu records", r->reason, kept);
+	r->audit_masked = arena_strdup(&r->arena, log);
 	err = policy_count_rows(r->app, dec, (int64_t)kept);
 	if (err == GV_ERR_QUOTA)
 		return reply_error(r, err, "the grant's rows per day are used up");
@@ -561,7 +563,8 @@ gv_err h_datasets_export(struct http_req *r)
 		return reply_error(r, err, err == GV_ERR_QUOTA ? "the grant's rows per day are used up" : why);
 	}
 	r->raw_type = "application/x-ndjson";
-	r->reason = arena_printf(&r->arena, "%s; %lld records; %s", r->reason, (long long)n, c->log);
+	r->reason = arena_printf(&r->arena, "%s; %lld records", r->reason, (long long)n);
+	r->audit_masked = arena_strdup(&r->arena, c->log);
 	return GV_OK;
 }
 
@@ -651,8 +654,8 @@ gv_err h_datasets_masked_copy(struct http_req *r)
 	if (err != GV_OK)
 		return err;
 	r->raw_type = "application/x-ndjson";
-	r->reason = arena_printf(&r->arena, "%s; masked copy of %lld records; %s", r->reason,
-				 (long long)n, c->log);
+	r->reason = arena_printf(&r->arena, "%s; masked copy of %lld records", r->reason, (long long)n);
+	r->audit_masked = arena_strdup(&r->arena, c->log);
 	return GV_OK;
 }
 

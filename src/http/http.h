@@ -42,6 +42,8 @@ struct http_req {
 	const char *object;
 	const char *reason;           /* internal reason for the audit row, never sent */
 	const char *audit_params;     /* name=keyed digest of sensitive parameters, or NULL */
+	const char *audit_purpose;    /* the purpose the request declared, or NULL */
+	const char *audit_masked;     /* the masking log: profile and fields masked, or NULL */
 	/* reply */
 	int status;
 	json_t *resp;

@@ -78,6 +78,10 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 	snprintf(a->object, sizeof(a->object), "%s", r->object ? r->object : "");
 	if (r->audit_params)
 		snprintf(a->params, sizeof(a->params), "%s", r->audit_params);
+	if (r->audit_purpose)
+		snprintf(a->purpose, sizeof(a->purpose), "%s", r->audit_purpose);
+	if (r->audit_masked)
+		snprintf(a->masked, sizeof(a->masked), "%s", r->audit_masked);
 	a->status = r->status;
 	snprintf(a->decision, sizeof(a->decision), "%s",
 		 r->status < 400 ? "permit" : r->status >= 500 ? "error" : "deny");

@@ -14,7 +14,7 @@
 #include "common/util.h"
 
 /* Room above the configured header limit, see memlimit in http_server_start. */
-#define HTTP_POOL_HEADROOM ((size_t)1 << 20)
+#define HTTP_POOL_HEADROOM ((size_t)64 << 10)
 
 struct http_server {
 	struct MHD_Daemon *daemon;

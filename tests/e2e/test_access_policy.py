@@ -177,10 +177,11 @@ class AccessPolicyTest(DaemonTest):
         self.assertIn("11010519491231002X", json.loads(body)["data"]["id_no"])
         # The masking log: profile and fields, never values, in the audit record.
         recs, _ = self.d.audit(self.aud, action="record.read")
-        masked = [r for r in recs if r["actor"] == "analyst_a" and "masked by" in r["reason"]]
+        masked = [r for r in recs if r["actor"] == "analyst_a" and "masked by" in r["masked_fields"]]
         self.assertTrue(masked, recs[-3:])
-        self.assertIn("default-grade-2", " ".join(r["reason"] for r in masked))
-        self.assertIn("id_no(", masked[-1]["reason"])
+        self.assertIn("default-grade-2", " ".join(r["masked_fields"] for r in masked))
+        self.assertIn("id_no(", masked[-1]["masked_fields"])
+        self.assertEqual(masked[-1]["purpose"], PURPOSE)
         blob = json.dumps(recs)
         for clear in ("11010519491231002X", "张三", "李四"):
             self.assertNotIn(clear, blob)
