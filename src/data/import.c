@@ -239,7 +239,8 @@ static gv_err flush(struct import_job *j)
 	gv_err err = writer_wait(j);
 
 	/* The chunk before is in the store now: its unique values are found there. */
-	memmove(j->uniq, j->uniq + j->uniq_mark, (j->nuniq - j->uniq_mark) * sizeof(*j->uniq));
+	if (j->nuniq > j->uniq_mark)
+		memmove(j->uniq, j->uniq + j->uniq_mark, (j->nuniq - j->uniq_mark) * sizeof(*j->uniq));
 	j->nuniq -= j->uniq_mark;
 	j->uniq_mark = j->nuniq;
 	if (err == GV_OK && c->n) {

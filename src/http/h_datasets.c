@@ -155,12 +155,32 @@ gv_err h_datasets_grade(struct http_req *r)
 }
 
 /* Records: /v1/datasets/{name}/records[/{id}[/history]] and /search. */
+static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
+		     struct policy_decision *dec);
+
+/* The decision for writing the path's dataset; *custodian says whether the whole
+ * record is the caller's to write. */
+static gv_err write_decision(struct http_req *r, int *custodian)
+{
+	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	struct policy_decision dec;
+	gv_err err;
+
+	*custodian = 0;
+	if (!d)
+		return GV_ERR_NOMEM;
+	err = decide(r, PA_UPDATE, d, &dec);
+	*custodian = err == GV_OK && dec.custodian;
+	return err;
+}
+
 gv_err h_records_create(struct http_req *r)
 {
 	static const char *const fields[] = {"id", "data", NULL};
 	const char *id = NULL, *why = NULL;
 	char rid[RECORDS_ID_LEN + 1], whybuf[256];
 	int64_t version = 0;
+	int custodian = 0;
 	json_t *data;
 	gv_err err;
 
@@ -172,6 +192,11 @@ gv_err h_records_create(struct http_req *r)
 	data = json_object_get(r->json, "data");
 	if (!json_is_object(data))
 		return reply_error(r, GV_ERR_INVALID, "field 'data' must be an object");
+	err = write_decision(r, &custodian);
+	if (err != GV_OK)
+		return err;
+	if (!custodian)
+		return reply_error(r, GV_ERR_FORBIDDEN, "records are created by the dataset's data owner");
 	err = records_put(r->app, &r->account, r->params[0], id, 0, data, rid, &version, &why,
 			  whybuf, sizeof(whybuf));
 	if (err != GV_OK)
@@ -181,9 +206,6 @@ gv_err h_records_create(struct http_req *r)
 	r->resp = json_pack("{s:s,s:I}", "id", rid, "version", (json_int_t)version);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
-
-static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
-		     struct policy_decision *dec);
 
 /* An update through a grant: only the grant's fields change (the others keep their
  * current values), and the record must meet the row condition before and after. */
@@ -221,12 +243,18 @@ static gv_err update_granted(struct http_req *r, int64_t expect, const json_t *d
 		json_decref(merged);
 		return reply_error(r, GV_ERR_FORBIDDEN, "the change would move the record outside the grant");
 	}
+	/* The day's allowance is taken before the write: a refused update writes nothing. */
+	err = policy_count_rows(r->app, &dec, 1);
+	if (err != GV_OK) {
+		json_decref(merged);
+		return reply_error(r, err, err == GV_ERR_QUOTA ? "the grant's rows per day are used up" : NULL);
+	}
 	err = records_update_as(r->app, r->account.username, r->params[0], r->params[1], expect,
 				merged, version, &why, whybuf, sizeof(whybuf));
 	json_decref(merged);
 	if (err != GV_OK)
 		return reply_error(r, err, why ? arena_strdup(&r->arena, why) : NULL);
-	return policy_count_rows(r->app, &dec, 1);
+	return GV_OK;
 }
 
 gv_err h_records_update(struct http_req *r)
@@ -236,7 +264,7 @@ gv_err h_records_update(struct http_req *r)
 	char rid[RECORDS_ID_LEN + 1], whybuf[256];
 	long long expect = 0;
 	int64_t version = 0;
-	int present;
+	int present, custodian = 0;
 	json_t *data;
 	gv_err err;
 
@@ -249,7 +277,10 @@ gv_err h_records_update(struct http_req *r)
 	if (!json_is_object(data))
 		return reply_error(r, GV_ERR_INVALID, "field 'data' must be an object");
 	snprintf(rid, sizeof(rid), "%s", r->params[1]);
-	if (r->account.roles & ROLE_BIT(ROLE_DATA_OWNER)) {
+	err = write_decision(r, &custodian);
+	if (err != GV_OK)
+		return err;
+	if (custodian) {
 		/* The custodian writes whole records; records_put checks the department. */
 		err = records_put(r->app, &r->account, r->params[0], r->params[1], expect, data, rid,
 				  &version, &why, whybuf, sizeof(whybuf));
@@ -306,7 +337,7 @@ static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
  * cap (truncated reports a cut) and the daily one; the masking log joins the audit
  * reason. */
 static gv_err view(struct http_req *r, const struct store_dataset *d,
-		   const struct policy_decision *dec, json_t *records, int *truncated)
+		   const struct policy_decision *dec, json_t *records, int *truncated, int search)
 {
 	char log[1024];
 	size_t kept = 0;
@@ -323,15 +354,40 @@ static gv_err view(struct http_req *r, const struct store_dataset *d,
 	}
 	r->reason = arena_printf(&r->arena, "%s; %zu records", r->reason, kept);
 	r->audit_masked = arena_strdup(&r->arena, log);
-	err = policy_count_rows(r->app, dec, (int64_t)kept);
+	/* A search counts at least one row, found or not: misses must not guess for free. */
+	err = policy_count_rows(r->app, dec, (int64_t)(search && !kept ? 1 : kept));
 	if (err == GV_ERR_QUOTA)
 		return reply_error(r, err, "the grant's rows per day are used up");
 	return err;
 }
 
+/* What a read needs checked besides the decision. */
+struct read_opts {
+	const char *search_field;   /* a search: the field must be one the grant covers */
+	int check_current;          /* a version or the history: the record as it is now
+				     * must meet the row condition, or none of it is shown */
+};
+
+/* 1 if the path's record, as it is now, meets dec's row condition. */
+static int current_row_ok(struct http_req *r, const struct policy_decision *dec)
+{
+	const char *why;
+	json_t *cur = NULL;
+	int ok;
+
+	if (!dec->row_field[0])
+		return 1;
+	if (records_get(r->app, NULL, r->params[0], r->params[1], 0, &cur, &why) != GV_OK)
+		return 0;
+	ok = policy_row_allowed(dec, json_object_get(cur, "data"));
+	json_decref(cur);
+	return ok;
+}
+
 /* Runs a read of kind on the path's dataset under the decision for action; *out gets
  * the records array. */
-static gv_err read_with_policy(struct http_req *r, int action, json_t **out, int *truncated,
+static gv_err read_with_policy(struct http_req *r, int action, const struct read_opts *o,
+			       json_t **out, int *truncated,
 			       gv_err (*read)(struct http_req *r, json_t **list, const char **why))
 {
 	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
@@ -346,10 +402,15 @@ static gv_err read_with_policy(struct http_req *r, int action, json_t **out, int
 	err = decide(r, action, d, &dec);
 	if (err != GV_OK)
 		return err;
+	/* Searching a field the grant does not cover would confirm its values. */
+	if (o->search_field && !policy_field_allowed(&dec, o->search_field))
+		return reply_error(r, GV_ERR_FORBIDDEN, "the grant does not cover the searched field");
+	if (o->check_current && !current_row_ok(r, &dec))
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such record");
 	err = read(r, &list, &why);
 	if (err != GV_OK)
 		return reply_error(r, err, why);
-	err = view(r, d, &dec, list, truncated);
+	err = view(r, d, &dec, list, truncated, o->search_field != NULL);
 	if (err != GV_OK) {
 		json_decref(list);
 		return err;
@@ -380,7 +441,12 @@ gv_err h_records_get(struct http_req *r)
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	err = read_with_policy(r, PA_READ, &list, &truncated, read_one);
+	{
+		struct read_opts o = {NULL, MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+									"version") != NULL};
+
+		err = read_with_policy(r, PA_READ, &o, &list, &truncated, read_one);
+	}
 	if (err != GV_OK)
 		return err;
 	/* A record outside the grant's row condition does not exist for the caller. */
@@ -410,7 +476,11 @@ gv_err h_records_history(struct http_req *r)
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	err = read_with_policy(r, PA_READ, &list, &truncated, read_history);
+	{
+		struct read_opts o = {NULL, 1};
+
+		err = read_with_policy(r, PA_READ, &o, &list, &truncated, read_history);
+	}
 	if (err != GV_OK)
 		return err;
 	if (!json_array_size(list)) {
@@ -450,7 +520,11 @@ gv_err h_records_search(struct http_req *r)
 	 * digest, which an auditor holding the key can still match. */
 	if (crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit), value, digest) == GV_OK)
 		r->audit_params = arena_printf(&r->arena, "%.63s=%s", field, digest);
-	err = read_with_policy(r, PA_SEARCH, &list, &truncated, read_search);
+	{
+		struct read_opts o = {field, 0};
+
+		err = read_with_policy(r, PA_SEARCH, &o, &list, &truncated, read_search);
+	}
 	if (err != GV_OK)
 		return err;
 	r->resp = json_pack("{s:o,s:b}", "records", list, "truncated", truncated);
@@ -503,6 +577,7 @@ struct export_ctx {
 	const struct store_dataset *d;
 	const struct policy_decision *dec;
 	struct policy_view *view;        /* opened before the export: no store calls inside */
+	const unsigned char *copy_key;   /* a masked copy: its one-off key, else NULL */
 	json_t *one;
 	int64_t kept;
 	char log[1024];
@@ -516,6 +591,20 @@ static int export_keep(void *arg, json_t *rec)
 
 	if (c->dec->max_rows_request && c->kept >= c->dec->max_rows_request)
 		return 0;
+	if (c->copy_key) {
+		/* A copy for development links to nothing: its ids are pseudonyms under the
+		 * copy's one-off key, and who wrote a record or where it came from is left out. */
+		unsigned char mac[CRYPTO_SM3_LEN];
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		char hex[65];
+
+		if (!id || crypto_hmac_sm3(c->copy_key, 32, id, strlen(id), mac) != GV_OK)
+			return -1;
+		util_hex_encode(mac, 16, hex);
+		json_object_set_new(rec, "id", json_string(hex));
+		json_object_del(rec, "created_by");
+		json_object_del(rec, "source");
+	}
 	json_array_clear(c->one);
 	json_array_append(c->one, rec);
 	if (policy_view_run(c->view, c->one, c->log, sizeof(c->log), &kept) != GV_OK)
@@ -619,9 +708,10 @@ gv_err h_datasets_masked_copy(struct http_req *r)
 	c->one = json_array();
 	buf_init(&body, EXPORT_MAX);
 	err = c->one ? policy_view_open(r->app, &dec, d, key, &c->view) : GV_ERR_NOMEM;
-	util_wipe(key, sizeof(key));
+	c->copy_key = key;
 	if (err == GV_OK)
 		err = batch_export(r->app, r->params[0], export_keep, c, &body, sm3, &n, &why);
+	util_wipe(key, sizeof(key));
 	policy_view_close(c->view);
 	json_decref(c->one);
 	if (err == GV_ERR_STORE && !c->log[0])
@@ -672,7 +762,26 @@ gv_err h_records_source(struct http_req *r)
 	err = decide(r, PA_READ, d, &dec);
 	if (err != GV_OK)
 		return err;
-	/* The row as received is the unmasked original: the custodian's alone. */
+	if (!dec.custodian && !current_row_ok(r, &dec))
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such record");
+	/* The row as received is the unmasked original: the custodian's alone.  Others
+	 * learn where the record came from (batch and row), not what the row said. */
 	err = batch_record_source(r->app, r->params[0], r->params[1], dec.custodian, &r->resp, &why);
-	return err == GV_OK ? GV_OK : reply_error(r, err, why);
+	if (err != GV_OK)
+		return reply_error(r, err, why);
+	if (!dec.custodian) {
+		json_t *row = json_object_get(r->resp, "row"), *batch = json_object_get(r->resp, "batch");
+		json_t *slim = json_pack("{s:s,s:{s:O},s:{s:O}}", "id", r->params[1], "batch", "id",
+					 json_object_get(batch, "id"), "row", "row",
+					 json_object_get(row, "row"));
+
+		json_decref(r->resp);
+		r->resp = slim;
+		if (!slim)
+			return GV_ERR_NOMEM;
+		err = policy_count_rows(r->app, &dec, 1);
+		if (err == GV_ERR_QUOTA)
+			return reply_error(r, err, "the grant's rows per day are used up");
+	}
+	return err;
 }

@@ -174,43 +174,67 @@ gv_err h_grants_create(struct http_req *r)
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
 
-struct list_ctx {
-	struct gv_app *app;
-	const struct store_account *actor;
-	json_t *list;
+/* Grants are copied out of the store's callback first: building their JSON reads the
+ * catalog, which a callback must not do (the store's lock is held). */
+struct grant_list {
+	struct store_grant *g;
+	size_t n, cap;
+	gv_err err;
 };
 
-static int list_one(const struct store_grant *g, void *arg)
+static int collect_grant(const struct store_grant *g, void *arg)
 {
-	struct list_ctx *c = arg;
-	struct store_dataset *d;
+	struct grant_list *l = arg;
 
-	/* secadmin sees every grant; a data owner those on its department's datasets. */
-	if (!(c->actor->roles & ROLE_BIT(ROLE_SECADMIN))) {
-		d = malloc(sizeof(*d));
-		if (!d || c->app->st->ops->dataset_get_id(c->app->st, g->dataset_id, d) != GV_OK ||
-		    strcmp(d->department, c->actor->department) != 0) {
-			free(d);
-			return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		struct store_grant *t = realloc(l->g, cap * sizeof(*t));
+
+		if (!t) {
+			l->err = GV_ERR_NOMEM;
+			return 1;
 		}
-		free(d);
+		l->g = t;
+		l->cap = cap;
 	}
-	return json_array_append_new(c->list, policy_grant_json(c->app, g)) != 0;
+	l->g[l->n++] = *g;
+	return 0;
+}
+
+/* 1 if actor may see grant g: secadmin every one, a data owner those on its
+ * department's datasets. */
+static int grant_visible(struct http_req *r, const struct store_grant *g)
+{
+	struct store_dataset *d;
+	int ok;
+
+	if (r->account.roles & ROLE_BIT(ROLE_SECADMIN))
+		return 1;
+	d = malloc(sizeof(*d));
+	ok = d && r->app->st->ops->dataset_get_id(r->app->st, g->dataset_id, d) == GV_OK &&
+	     strcmp(d->department, r->account.department) == 0;
+	free(d);
+	return ok;
 }
 
 gv_err h_grants_list(struct http_req *r)
 {
-	struct list_ctx c = {r->app, &r->account, json_array()};
-	gv_err err;
+	struct grant_list l = {NULL, 0, 0, GV_OK};
+	json_t *list = json_array();
+	gv_err err = list ? r->app->st->ops->grant_list(r->app->st, 0, collect_grant, &l) : GV_ERR_NOMEM;
 
-	if (!c.list)
-		return GV_ERR_NOMEM;
-	err = r->app->st->ops->grant_list(r->app->st, 0, list_one, &c);
+	if (err == GV_OK)
+		err = l.err;
+	for (size_t i = 0; err == GV_OK && i < l.n; i++)
+		if (grant_visible(r, &l.g[i]) &&
+		    json_array_append_new(list, policy_grant_json(r->app, &l.g[i])) != 0)
+			err = GV_ERR_NOMEM;
+	free(l.g);
 	if (err != GV_OK) {
-		json_decref(c.list);
+		json_decref(list);
 		return err;
 	}
-	r->resp = json_pack("{s:o}", "grants", c.list);
+	r->resp = json_pack("{s:o}", "grants", list);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;
 }
 
@@ -226,19 +250,17 @@ static int64_t grant_id(struct http_req *r)
 gv_err h_grants_get(struct http_req *r)
 {
 	struct store_grant *g = arena_alloc(&r->arena, sizeof(*g));
-	struct list_ctx c = {r->app, &r->account, json_array()};
 	int64_t id = grant_id(r);
-	gv_err err = g && c.list ? GV_OK : GV_ERR_NOMEM;
+	gv_err err = g ? GV_OK : GV_ERR_NOMEM;
 
 	if (err == GV_OK)
 		err = id ? r->app->st->ops->grant_get(r->app->st, id, g) : GV_ERR_NOT_FOUND;
-	if (err == GV_OK)
-		list_one(g, &c);
-	if (err == GV_OK && !json_array_size(c.list))
+	if (err == GV_OK && !grant_visible(r, g))
 		err = GV_ERR_NOT_FOUND;
-	if (err == GV_OK)
-		r->resp = json_incref(json_array_get(c.list, 0));
-	json_decref(c.list);
+	if (err == GV_OK) {
+		r->resp = policy_grant_json(r->app, g);
+		err = r->resp ? GV_OK : GV_ERR_NOMEM;
+	}
 	return err == GV_OK ? GV_OK : reply_error(r, err, err == GV_ERR_NOT_FOUND ? "no such grant" : NULL);
 }
 

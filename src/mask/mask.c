@@ -534,8 +534,9 @@ static const char default_grade1[] =
 
 static const char default_grade2[] =
 	"{\"name\": \"default-grade-2\","
-	" \"description\": \"Grade 2: personal kinds masked or generalised, free text scanned.\","
-	" \"default\": \"keep\", \"free_text\": \"scan\", \"rules\": ["
+	" \"description\": \"Grade 2: personal kinds masked or generalised, free text redacted"
+	" (the scanner finds well-formed identifiers only; a profile may choose scan).\","
+	" \"default\": \"keep\", \"free_text\": \"redact\", \"rules\": ["
 	"{\"kind\": \"resident_id\", \"method\": \"mask\", \"keep_first\": 6, \"keep_last\": 4},"
 	"{\"kind\": \"name\", \"method\": \"mask\", \"keep_first\": 1},"
 	"{\"kind\": \"mobile\", \"method\": \"mask\", \"keep_first\": 3, \"keep_last\": 4},"

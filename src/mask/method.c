@@ -18,7 +18,9 @@
 #include "common/util.h"
 #include "mask/idcheck.h"
 
-#define ADDR_SEGMENT_MAX 16          /* code points in one city or district name */
+/* Code points in one city or district name, its suffix included.  Longer runs are not
+ * taken for place names: a sentence ending in 区 or 市 must not pass as one. */
+#define ADDR_SEGMENT_MAX 8
 #define NUMBER_ABS_MAX 9.0e15        /* reals beyond this are not exact integers */
 
 size_t method_utf8_step(const char *s, size_t len, size_t i)
@@ -139,9 +141,14 @@ static const char *const addr_provinces[] = {
 #define ADDR_MUNICIPALITIES 4
 
 static const char *const addr_city_suffix[] = {"市", "州", "盟", "地区", NULL};
-static const char *const addr_city_stop[] = {"区", "县", "旗", "镇", NULL};
+/* Characters that do not occur in city or district names but do in street addresses
+ * and sentences: a run holding one is not a place name (the value is then cut at the
+ * level above, or redacted). */
+#define ADDR_NOT_PLACE "乡", "村", "镇", "路", "街", "道", "号", "巷", "弄", "栋", "楼", "室", \
+	"单元", "家", "住", "里", "院", "园", "苑", "小", "的", "位", "于", "在", "对", "面"
+static const char *const addr_city_stop[] = {"区", "县", "旗", ADDR_NOT_PLACE, NULL};
 static const char *const addr_district_suffix[] = {"区", "县", "旗", "市", NULL};
-static const char *const addr_district_stop[] = {"镇", NULL};
+static const char *const addr_district_stop[] = {ADDR_NOT_PLACE, NULL};
 
 /* Byte length of the first of words found at s[i], 0 if none. */
 static size_t addr_word_at(const char *s, size_t len, size_t i, const char *const *words)
@@ -176,17 +183,14 @@ static size_t addr_segment(const char *s, size_t len, const char *const *suffix,
 
 		if (!addr_ideograph_at(s, len, i))
 			return 0;
-		if (cp > 0) {
-			n = addr_word_at(s, len, i, suffix);
-			if (n) {
+		if (cp > 0 && (n = addr_word_at(s, len, i, suffix)) != 0) {
+			i += n;
+			while (i < len && (n = addr_word_at(s, len, i, suffix)) != 0)
 				i += n;
-				while (i < len && (n = addr_word_at(s, len, i, suffix)) != 0)
-					i += n;
-				return i;
-			}
-			if (addr_word_at(s, len, i, stop))
-				return 0;
+			return i;
 		}
+		if (addr_word_at(s, len, i, stop))
+			return 0;
 		i += 3;
 	}
 	return 0;

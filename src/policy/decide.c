@@ -43,7 +43,7 @@ void policy_invalidate(void)
 
 static int collect(const struct store_grant *g, void *ctx)
 {
-	gv_err *err = ctx;
+	gv_err *err = ctx;   /* the build's own error, apart from the store's */
 
 	if (g->state == GRANT_REVOKED)
 		return 0;
@@ -82,8 +82,12 @@ static gv_err table_acquire(struct gv_app *app)
 	pthread_rwlock_unlock(&table_lock);
 	pthread_rwlock_wrlock(&table_lock);
 	if (!table_valid) {
+		gv_err built = GV_OK;
+
 		ntable = 0;
-		err = app->st->ops->grant_list(app->st, 0, collect, &err);
+		err = app->st->ops->grant_list(app->st, 0, collect, &built);
+		if (err == GV_OK)
+			err = built;
 		if (err == GV_OK) {
 			qsort(table, ntable, sizeof(*table), by_dataset);
 			table_valid = 1;
@@ -140,6 +144,9 @@ static const char *grant_refuses(const struct store_grant *g, const struct polic
 {
 	if (g->state != GRANT_ACTIVE)
 		return "the grant waits for the data owner's approval";
+	/* A grade raised to 3 after the grant: the owner's consent is still needed. */
+	if (rq->dataset->grade >= 3 && !g->approved_by[0])
+		return "the grant waits for the data owner's approval (the grade is now 3)";
 	if (!(g->actions & (1u << rq->action)))
 		return "the grant does not include this action";
 	if (!list_has(g->purposes, rq->purpose))
@@ -250,12 +257,16 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 
 gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d, int64_t rows)
 {
+	struct gv_config cfg;
 	int64_t used = 0;
 	gv_err err;
 
 	if (!d->grant_id || !d->max_rows_day)
 		return GV_OK;
-	err = app->st->ops->grant_use(app->st, d->grant_id, util_now_s() / 86400, rows,
+	app_policy(app, &cfg);
+	/* The agency's day, not UTC's: the count starts again at its midnight. */
+	err = app->st->ops->grant_use(app->st, d->grant_id,
+				      (util_now_s() + (int64_t)cfg.utc_offset_min * 60) / 86400, rows,
 				      d->max_rows_day, &used);
 	return err == GV_ERR_LIMIT ? GV_ERR_QUOTA : err;
 }

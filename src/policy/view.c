@@ -107,12 +107,20 @@ static void log_report(const struct mask_report *rep, char *log, size_t loglen)
 		char item[96];
 		size_t used = strlen(log);
 
+		char spaced[100];
+
 		snprintf(item, sizeof(item), "%s(%s%s)", rep->fields[i].field, rep->fields[i].method,
 			 rep->fields[i].fail_closed ? ",redacted" : "");
-		if (strstr(log, item))
+		/* Whole entries compared: "name(mask)" is not "nickname(mask)". */
+		snprintf(spaced, sizeof(spaced), " %s", item);
+		if (strncmp(log, item, strlen(item)) == 0 && (log[strlen(item)] == ' ' || !log[strlen(item)]))
 			continue;
-		if (used + strlen(item) + 2 < loglen)
+		if (strstr(log, spaced))
+			continue;
+		if (used + strlen(item) + 2 < loglen - 4)
 			snprintf(log + used, loglen - used, "%s%s", used ? " " : "", item);
+		else if (!strstr(log, " ..."))
+			snprintf(log + used, loglen - used, " ...");
 	}
 }
 
@@ -148,7 +156,9 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 		 * (or the caller's, for a one-off copy). */
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s", mask_profile_name(v->profile));
+		/* Per profile and dataset: pseudonyms do not link records across datasets. */
+		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s|%s", mask_profile_name(v->profile),
+			 ds->name);
 		if (pseudonym_key)
 			memcpy(v->key, pseudonym_key, sizeof(v->key));
 		else

@@ -232,6 +232,60 @@ class AccessPolicyTest(DaemonTest):
             self.assertIn(text, r["error"]["message"])
         self.assertError(self.d.req("POST", "/v1/grants", {}, self.owner), 403, "forbidden")
 
+    def test_8_review_regressions(self):
+        """Bypasses found by the security review stay closed."""
+        d = self.d
+        # Listing grants must not hang the store (it did: JSON built inside its callback).
+        s, r = d.req("GET", "/v1/grants", token=self.sec)
+        self.assertEqual(s, 200, r)
+        self.assertTrue(r["grants"])
+        s, r = d.req("GET", "/v1/grants", token=self.owner)
+        self.assertEqual(s, 200, r)
+        self.assertEqual(d.req("GET", "/v1/health")[0], 200)
+        # Searching a field outside the grant would confirm its values.
+        hdrs = {"Authorization": "Bearer " + self.tok["limited"], "X-Purpose": PURPOSE}
+        s, _, body = d.raw("GET", "/v1/datasets/d2/search?field=id_no&value=11010519491231002X", None, hdrs)
+        self.assertEqual(s, 403, body)
+        # A record moved out of the grant's rows is gone in every version and its source.
+        cur = d.req("GET", "/v1/datasets/d2/records/r1", token=self.owner)[1]
+        s, r = d.req("PUT", "/v1/datasets/d2/records/r1",
+                     {"version": cur["version"], "data": dict(cur["data"], district="west")}, self.owner)
+        self.assertEqual(s, 200, r)
+        for path in ("/v1/datasets/d2/records/r1?version=1", "/v1/datasets/d2/records/r1/history",
+                     "/v1/datasets/d2/records/r1/source"):
+            s, _, body = d.raw("GET", path, None, hdrs)
+            self.assertEqual(s, 404, (path, body))
+        s, r = d.req("PUT", "/v1/datasets/d2/records/r1",
+                     {"version": cur["version"] + 1, "data": dict(cur["data"], district="east")}, self.owner)
+        self.assertEqual(s, 200, r)
+        # The custodian's writes pass the decision too: a purpose is needed.
+        s, _, body = d.raw("PUT", "/v1/datasets/d2/records/r1", json.dumps(
+            {"version": cur["version"] + 2, "data": cur["data"]}),
+            {"Authorization": "Bearer " + self.owner, "Content-Type": "application/json", "X-Purpose": ""})
+        self.assertEqual(s, 403, body)
+        # A refused update (daily cap) writes nothing.
+        d.grant(self.sec, "d2", "window", kind="account", actions=("update",), purposes=(PURPOSE,),
+                max_rows_per_day=1, fields=["name"])
+        put = lambda v: d.req("PUT", "/v1/datasets/d2/records/r2", {"version": v, "data": {"name": "x%d" % v}},
+                              self.tok["window"])
+        v0 = d.req("GET", "/v1/datasets/d2/records/r2", token=self.owner)[1]["version"]
+        self.assertEqual(put(v0)[0], 200)
+        self.assertError(put(v0 + 1), 429, "quota_exceeded")
+        s, r = d.req("GET", "/v1/datasets/d2/records/r2/history", token=self.owner)
+        self.assertEqual(len(r["versions"]), v0 + 1)
+        # Raising a grade to 3 suspends grants the data owner never approved.
+        d.grant(self.sec, "d2", "analyst_a", kind="account", actions=("read",), purposes=("audit",))
+        s, _, body = d.raw("GET", "/v1/datasets/d2/records/r1", None,
+                           {"Authorization": "Bearer " + self.tok["analyst_a"], "X-Purpose": "audit"})
+        self.assertEqual(s, 200, body)
+        self.assertEqual(d.req("POST", "/v1/datasets/d2/grade", {"grade": 3, "reason": "x"}, self.sec)[0], 200)
+        s, _, body = d.raw("GET", "/v1/datasets/d2/records/r1", None,
+                           {"Authorization": "Bearer " + self.tok["analyst_a"], "X-Purpose": "audit"})
+        self.assertEqual(s, 403, body)
+        self.assertIn("approval", json.loads(body)["error"]["message"])
+        for who in (self.sec, self.owner):   # back to grade 2: two people
+            d.req("POST", "/v1/datasets/d2/grade", {"grade": 2, "reason": "x"}, who)
+
     def test_7_masked_copy_for_development(self):
         s, r = self.d.req("PUT", "/v1/mask-profiles/dev-test", {
             "description": "development and testing", "default": "redact", "free_text": "redact",
@@ -256,6 +310,10 @@ class AccessPolicyTest(DaemonTest):
             self.assertNotIn(clear.encode(), body)
             self.assertNotIn(json.dumps(clear).encode(), body)
         self.assertEqual(sorted(r["data"]["district"] for r in recs), ["east", "west"])
+        for r in recs:   # ids are pseudonyms, and nothing links back to the original
+            self.assertNotIn(r["id"], ("r1", "r2"))
+            self.assertNotIn("created_by", r)
+            self.assertNotIn("source", r)
         # Irreversible: another copy's pseudonyms do not match this one's.
         _, _, again = copy()
         self.assertNotEqual({r["data"]["id_no"] for r in recs}, {r["data"]["id_no"] for r in again})

@@ -128,6 +128,9 @@ class RecordsTest(DaemonTest):
         cls.reader, _ = d.user(cls.sec, "rita", roles=("analyst",), clearance=2)
         cls.low, _ = d.user(cls.sec, "lou", roles=("analyst",), clearance=1)
         cls.other, _ = d.user(cls.sec, "hank", roles=("data_owner",), department="Health", clearance=2)
+        otp = d.new_user(cls.sec, "omar", roles=("data_owner",), clearance=3)
+        cls.owner3, _ = d.activate_user("omar", otp, expect_stage="totp_enroll")
+        d.enroll(cls.owner3)   # grade-3 data needs clearance 3, and that a second factor
         schema = {"fields": [
             {"name": "id_no", "type": "string", "kind": "resident_id", "indexed": True},
             {"name": "tel", "type": "string", "kind": "mobile", "indexed": True},
@@ -191,8 +194,11 @@ class RecordsTest(DaemonTest):
         self.assertError(self.put("phones", {"age": 1}, token=self.other), 404, "not_found")
         self.assertError(d.req("GET", "/v1/datasets/phones/records/p1", token=self.sec), 403, "forbidden")
         self.assertError(self.put("phones", {"age": 1}, token=self.reader), 403, "forbidden")
-        # Grade 3 is beyond these accounts' clearance for reading; writing is allowed.
-        s, r = self.put("people", {"id_no": "11010519491231002X", "tel": "13700000000", "city": "Anyang"}, "q1")
+        # Grade 3 is beyond clearance 2 for reading and for writing (a write is a
+        # decision too); the department's data owner with clearance 3 and TOTP writes.
+        q1 = {"id_no": "11010519491231002X", "tel": "13700000000", "city": "Anyang"}
+        self.assertError(self.put("people", q1, "q1"), 403, "forbidden")
+        s, r = self.put("people", q1, "q1", token=self.owner3)
         self.assertEqual(s, 201, r)
         self.assertError(d.req("GET", "/v1/datasets/people/records/q1", token=self.reader), 403, "forbidden")
 

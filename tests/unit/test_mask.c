@@ -360,6 +360,12 @@ static void test_generalise_addresses(void **state)
 	expect_fail_closed(ds, "address", json_string("民权路12号"), "generalise");
 	expect_fail_closed(ds, "address", json_string("12 Main Street"), "generalise");
 	expect_fail_closed(ds, "address", json_integer(12), "generalise");
+	/* Sentences that end in a level suffix are not place names (security review):
+	 * they are cut at a recognised level above, or redacted. */
+	expect_fail_closed(ds, "address", json_string("张三家住幸福里小区"), "generalise");
+	expect_str(ds, "address", "广东省王小明住南山区", "广东省");
+	expect_fail_closed(ct, "address", json_string("李楼乡王庄村张三家对面超市"), "generalise");
+	expect_fail_closed(ct, "address", json_string("王小明的住所位于杭州市西湖区"), "generalise");
 	mask_profile_free(pv);
 	mask_profile_free(ct);
 	mask_profile_free(ds);
