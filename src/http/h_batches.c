@@ -42,7 +42,14 @@ static const char *import_format(struct http_req *r)
 static gv_err import_feed_cb(struct http_req *r, const char *data, size_t len)
 {
 	gv_err err = import_feed(r->stream_ctx, data, len);
+	int64_t now = util_now_s();
 
+	/* An upload is activity: its session does not idle out while bytes arrive (the
+	 * caller is checked again before the commit). */
+	if (err == GV_OK && now - r->session.last_seen >= 30) {
+		r->session.last_seen = now;
+		(void)r->app->st->ops->session_update(r->app->st, &r->session);
+	}
 	if (err != GV_OK)
 		reply_error(r, err, NULL);
 	return err;

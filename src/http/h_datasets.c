@@ -307,7 +307,7 @@ static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
 	if (!purpose)
 		purpose = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "purpose");
 	if (purpose && (strlen(purpose) > POLICY_PURPOSE_MAX || !util_utf8_printable(purpose)))
-		return reply_error(r, GV_ERR_INVALID, "the purpose is up to 128 printable bytes");
+		return reply_error(r, GV_ERR_INVALID, "the purpose is up to 127 printable bytes");
 	err = records_describe(r->app, r->params[0], d, NULL);
 	if (err == GV_ERR_NOT_FOUND)
 		return reply_error(r, err, "no such dataset");
@@ -333,6 +333,15 @@ static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
 	return GV_OK;
 }
 
+/* The masking log as the audit record holds it: cut with a visible mark when longer
+ * than its field, so a reader knows there was more. */
+static const char *masking_log(struct http_req *r, const char *log)
+{
+	if (strlen(log) < 250)
+		return arena_strdup(&r->arena, log);
+	return arena_printf(&r->arena, "%.240s ...(cut)", log);
+}
+
 /* Applies the decision to records (an array): rows, fields, masking, the per-request
  * cap (truncated reports a cut) and the daily one; the masking log joins the audit
  * reason. */
@@ -353,7 +362,7 @@ static gv_err view(struct http_req *r, const struct store_dataset *d,
 		*truncated = 1;
 	}
 	r->reason = arena_printf(&r->arena, "%s; %zu records", r->reason, kept);
-	r->audit_masked = arena_strdup(&r->arena, log);
+	r->audit_masked = masking_log(r, log);
 	/* A search counts at least one row, found or not: misses must not guess for free. */
 	err = policy_count_rows(r->app, dec, (int64_t)(search && !kept ? 1 : kept));
 	if (err == GV_ERR_QUOTA)
@@ -653,7 +662,7 @@ gv_err h_datasets_export(struct http_req *r)
 	}
 	r->raw_type = "application/x-ndjson";
 	r->reason = arena_printf(&r->arena, "%s; %lld records", r->reason, (long long)n);
-	r->audit_masked = arena_strdup(&r->arena, c->log);
+	r->audit_masked = masking_log(r, c->log);
 	return GV_OK;
 }
 
@@ -745,7 +754,7 @@ gv_err h_datasets_masked_copy(struct http_req *r)
 		return err;
 	r->raw_type = "application/x-ndjson";
 	r->reason = arena_printf(&r->arena, "%s; masked copy of %lld records", r->reason, (long long)n);
-	r->audit_masked = arena_strdup(&r->arena, c->log);
+	r->audit_masked = masking_log(r, c->log);
 	return GV_OK;
 }
 

@@ -116,6 +116,16 @@ gv_err h_profiles_get(struct http_req *r)
 	r->object = arena_printf(&r->arena, "mask_profile:%.64s", r->params[0]);
 	if (!list)
 		return GV_ERR_NOMEM;
+	if (strncmp(r->params[0], "default-grade-", 14) == 0 && r->params[0][14] >= '1' &&
+	    r->params[0][14] <= '3' && !r->params[0][15]) {
+		/* The built-in defaults are not stored, and have one version. */
+		json_t *p = mask_profile_default(r->params[0][14] - '0');
+
+		json_decref(list);
+		r->resp = p ? json_pack("{s:s,s:i,s:o,s:b}", "name", r->params[0], "version", 1,
+					"profile", p, "builtin", 1) : NULL;
+		return r->resp ? GV_OK : GV_ERR_NOMEM;
+	}
 	if (req_query_int(r, "version", 1, 1000000, 0, &version)) {
 		json_decref(list);
 		return reply_error(r, GV_ERR_INVALID, "version must be a positive integer");

@@ -116,7 +116,8 @@ static int list_has(const char *list, const char *item)
 	return 0;
 }
 
-static int subject_matches(const struct store_grant *g, const struct store_account *a)
+static int subject_matches(const struct store_grant *g, const struct store_account *a,
+			   const struct store_dataset *d)
 {
 	enum role role;
 
@@ -124,7 +125,10 @@ static int subject_matches(const struct store_grant *g, const struct store_accou
 	case GRANT_ACCOUNT:
 		return strcmp(g->subject, a->username) == 0;
 	case GRANT_ROLE:
-		return role_parse(g->subject, &role) == GV_OK && (a->roles & ROLE_BIT(role));
+		/* A role within the dataset's own department: sharing with another department
+		 * names that department (or an account) explicitly. */
+		return role_parse(g->subject, &role) == GV_OK && (a->roles & ROLE_BIT(role)) &&
+		       strcmp(a->department, d->department) == 0;
 	case GRANT_DEPARTMENT:
 		return strcmp(g->subject, a->department) == 0;
 	default:
@@ -236,7 +240,7 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 	for (size_t i = lo; i < ntable && table[i].dataset_id == d->id; i++) {
 		const char *why;
 
-		if (!subject_matches(&table[i], a))
+		if (!subject_matches(&table[i], a, d))
 			continue;
 		any_for_subject = 1;
 		why = grant_refuses(&table[i], rq, cfg.utc_offset_min);

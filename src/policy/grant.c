@@ -175,7 +175,9 @@ gv_err policy_grant_approve(struct gv_app *app, const struct store_account *acto
 		err = GV_ERR_NOT_FOUND;
 	if (err == GV_ERR_NOT_FOUND)
 		*why = "no such grant";
-	if (err == GV_OK && out->state != GRANT_PENDING) {
+	/* Pending, or active but made before the grade rose to 3 and never approved. */
+	if (err == GV_OK && out->state != GRANT_PENDING &&
+	    !(out->state == GRANT_ACTIVE && d->grade >= 3 && !out->approved_by[0])) {
 		*why = "the grant is not waiting for approval";
 		err = GV_ERR_STATE;
 	}

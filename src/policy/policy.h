@@ -24,7 +24,7 @@
 
 enum policy_action { PA_READ, PA_SEARCH, PA_EXPORT, PA_UPDATE, PA_DELETE, PA__COUNT };
 
-#define POLICY_PURPOSE_MAX 128
+#define POLICY_PURPOSE_MAX 127   /* what the audit record's purpose field holds */
 
 struct policy_request {
 	const struct store_account *account;
