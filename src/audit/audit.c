@@ -24,10 +24,15 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* One appender waiting for its record; lives on the appender's stack. */
+/* One appender waiting for its record: on the appender's stack (audit_append), or
+ * allocated with a completion to call (audit_submit). */
 struct waiter {
 	struct waiter *next;
 	int state;                   /* 0 waiting, 1 durable, -1 failed */
+	audit_done_fn done;          /* audit_submit: called once settled, by the notifier */
+	void *ctx;
+	int64_t since_us;            /* when it was queued, for the write timeout */
+	struct waiter *settled_next;
 };
 
 struct audit_log {
@@ -54,6 +59,12 @@ struct audit_log {
 	struct gv_buf witness;            /* witness lines of queued checkpoints */
 	struct waiter *wait_head, **wait_tail;
 	struct waiter *inflight;          /* waiters of the batch being written */
+	/* submitted records settled but not yet told: the notifier thread calls their
+	 * completions outside mu, so neither the writer nor an appender ever does */
+	struct waiter *settled_head, **settled_tail;
+	pthread_t notifier;
+	int notifier_started, notifier_stop;
+	pthread_cond_t cv_notify;
 	int write_timeout_s;
 	int64_t since_cp;
 	int64_t last_cp_us;
@@ -186,6 +197,19 @@ static void alert_siem(struct audit_log *log, const char *what)
 		log_warn("audit: the unavailability alert could not be queued for the SIEM");
 }
 
+/* Marks a waiter durable (1) or failed (-1); a submitted one goes to the notifier.
+ * Caller holds mu. */
+static void settle(struct audit_log *log, struct waiter *w, int state)
+{
+	w->state = state;
+	if (!w->done)
+		return;
+	w->settled_next = NULL;
+	*log->settled_tail = w;
+	log->settled_tail = &w->settled_next;
+	pthread_cond_signal(&log->cv_notify);
+}
+
 /* Turns the log unavailable, fails every queued record and rewinds the chain to the
  * durable state.  Caller holds mu. */
 static void log_fail(struct audit_log *log, const char *what)
@@ -199,10 +223,14 @@ static void log_fail(struct audit_log *log, const char *what)
 		snprintf(log->problem, sizeof(log->problem), "%s", what);
 	/* In-flight waiters are released too: a write that hangs must turn into refusals,
 	 * and the writer, when it returns, finds no waiter left to touch. */
-	for (struct waiter *w = log->wait_head; w; w = w->next)
-		w->state = -1;
-	for (struct waiter *w = log->inflight; w; w = w->next)
-		w->state = -1;
+	for (struct waiter *w = log->wait_head, *n; w; w = n) {
+		n = w->next;   /* a settled submitted waiter may be freed by the notifier */
+		settle(log, w, -1);
+	}
+	for (struct waiter *w = log->inflight, *n; w; w = n) {
+		n = w->next;
+		settle(log, w, -1);
+	}
 	log->inflight = NULL;
 	log->wait_head = NULL;
 	log->wait_tail = &log->wait_head;
@@ -513,8 +541,10 @@ static void *writer_main(void *arg)
 			log->durable_seq = last_seq;
 			memcpy(log->durable_head, last_head, SEG_HASH_LEN);
 			log->durable_size += (int64_t)batch.len;
-			for (struct waiter *w = log->inflight; w; w = w->next)
-				w->state = 1;
+			for (struct waiter *w = log->inflight, *n; w; w = n) {
+				n = w->next;
+				settle(log, w, 1);
+			}
 			log->inflight = NULL;
 			if (!log->available) {
 				/* log_fail rewound the chain to the state before this batch. */
@@ -526,8 +556,10 @@ static void *writer_main(void *arg)
 			else
 				log_fail(log, "the audit witness cannot be written");
 		} else {
-			for (struct waiter *w = log->inflight; w; w = w->next)
-				w->state = -1;
+			for (struct waiter *w = log->inflight, *n; w; w = n) {
+				n = w->next;
+				settle(log, w, -1);
+			}
 			log->inflight = NULL;
 			if (err != GV_OK) {
 				char what[160];
@@ -557,7 +589,7 @@ static void *writer_main(void *arg)
 
 gv_err audit_append(struct audit_log *log, struct audit_rec *r)
 {
-	struct waiter me = {NULL, 0};
+	struct waiter me = {.next = NULL};
 	struct timespec deadline;
 	gv_err err;
 
@@ -591,6 +623,85 @@ gv_err audit_append(struct audit_log *log, struct audit_rec *r)
 	}
 	pthread_mutex_unlock(&log->mu);
 	return me.state > 0 ? GV_OK : GV_ERR_UNAVAILABLE;
+}
+
+gv_err audit_submit(struct audit_log *log, struct audit_rec *r, audit_done_fn done, void *ctx)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	gv_err err;
+
+	if (!w)
+		return GV_ERR_UNAVAILABLE;
+	w->done = done;
+	w->ctx = ctx;
+	w->since_us = util_now_us();
+	pthread_mutex_lock(&log->mu);
+	if (!log->available || log->stop || !log->notifier_started) {
+		pthread_mutex_unlock(&log->mu);
+		free(w);
+		return GV_ERR_UNAVAILABLE;
+	}
+	err = chain_add(log, r);
+	if (err == GV_OK && log->since_cp >= log->cp_records)
+		err = chain_checkpoint(log);
+	if (err != GV_OK) {
+		log_fail(log, "cannot encode or sign an audit record");
+		pthread_mutex_unlock(&log->mu);
+		free(w);
+		return GV_ERR_UNAVAILABLE;
+	}
+	*log->wait_tail = w;
+	log->wait_tail = &w->next;
+	pthread_cond_signal(&log->cv_writer);
+	pthread_mutex_unlock(&log->mu);
+	return GV_OK;
+}
+
+/* Calls the completions of settled submitted records, and fails the log when the
+ * oldest pending record has waited longer than the write timeout (a hung fsync must
+ * turn into refusals also when every appender is a submitter, which never waits). */
+static void *notifier_main(void *arg)
+{
+	struct audit_log *log = arg;
+
+	pthread_mutex_lock(&log->mu);
+	for (;;) {
+		struct waiter *batch;
+
+		while (!log->settled_head && !log->notifier_stop) {
+			struct timespec ts;
+			struct waiter *oldest = log->inflight ? log->inflight : log->wait_head;
+
+			if (oldest && util_now_us() - oldest->since_us >
+				      (int64_t)log->write_timeout_s * 1000000 && oldest->since_us) {
+				char what[96];
+
+				snprintf(what, sizeof(what), "an audit write has not completed within %d s",
+					 log->write_timeout_s);
+				log_fail(log, what);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			(void)pthread_cond_timedwait(&log->cv_notify, &log->mu, &ts);
+		}
+		if (!log->settled_head && log->notifier_stop)
+			break;
+		batch = log->settled_head;
+		log->settled_head = NULL;
+		log->settled_tail = &log->settled_head;
+		pthread_mutex_unlock(&log->mu);
+		while (batch) {
+			struct waiter *n = batch->settled_next;
+
+			batch->done(batch->ctx, batch->state > 0 ? GV_OK : GV_ERR_UNAVAILABLE);
+			free(batch);
+			batch = n;
+		}
+		pthread_mutex_lock(&log->mu);
+	}
+	pthread_mutex_unlock(&log->mu);
+	return NULL;
 }
 
 gv_err audit_event(struct audit_log *log, const char *actor, const char *action,
@@ -841,6 +952,8 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv_writer, NULL);
 	pthread_cond_init(&log->cv_done, NULL);
+	pthread_cond_init(&log->cv_notify, NULL);
+	log->settled_tail = &log->settled_head;
 	buf_init(&log->queue, QUEUE_MAX);
 	buf_init(&log->witness, QUEUE_MAX);
 	log->wait_tail = &log->wait_head;
@@ -909,6 +1022,14 @@ gv_err audit_open(const struct audit_options *opt, struct audit_log **out, char 
 		goto out;
 	}
 	log->thread_started = 1;
+	if (pthread_create(&log->notifier, NULL, notifier_main, log) != 0) {
+		snprintf(errmsg, errlen, "cannot start the audit notifier thread");
+		err = GV_ERR_NOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&log->mu);
+	log->notifier_started = 1;
+	pthread_mutex_unlock(&log->mu);
 	if (repaired[0]) {
 		log_warn("audit: %s", repaired);
 		err = audit_event(log, "system", "audit.witness_repaired", "audit", repaired);
@@ -946,6 +1067,14 @@ void audit_close(struct audit_log *log)
 		pthread_mutex_unlock(&log->mu);
 		pthread_join(log->thread, NULL);
 	}
+	if (log->notifier_started) {
+		/* The writer settled everything it held; the notifier tells the last ones. */
+		pthread_mutex_lock(&log->mu);
+		log->notifier_stop = 1;
+		pthread_cond_signal(&log->cv_notify);
+		pthread_mutex_unlock(&log->mu);
+		pthread_join(log->notifier, NULL);
+	}
 	audit_syslog_free(log->syslog, 2000);
 	if (log->fd >= 0)
 		close(log->fd);
@@ -957,5 +1086,6 @@ void audit_close(struct audit_log *log)
 	pthread_mutex_destroy(&log->mu);
 	pthread_cond_destroy(&log->cv_writer);
 	pthread_cond_destroy(&log->cv_done);
+	pthread_cond_destroy(&log->cv_notify);
 	free(log);
 }

@@ -58,6 +58,13 @@ void audit_close(struct audit_log *log);
 /* Stamps seq, time and node, chains and queues r, and waits until it is durable.
  * GV_ERR_UNAVAILABLE when it could not be made durable: the caller must not serve. */
 gv_err audit_append(struct audit_log *log, struct audit_rec *r) GV_MUST_CHECK;
+/* Like audit_append without waiting: done(ctx, GV_OK) once r is durable, or
+ * done(ctx, GV_ERR_UNAVAILABLE) when it cannot be made so (also after
+ * audit.write_timeout_seconds), called exactly once from the log's notifier thread.
+ * GV_ERR_UNAVAILABLE at once (done is not called) when the log refuses now. */
+typedef void (*audit_done_fn)(void *ctx, gv_err result);
+gv_err audit_submit(struct audit_log *log, struct audit_rec *r, audit_done_fn done,
+		    void *ctx) GV_MUST_CHECK;
 /* A security or system event not tied to a request (start, stop, sweep, lockout...). */
 gv_err audit_event(struct audit_log *log, const char *actor, const char *action,
 		   const char *object, const char *reason) GV_MUST_CHECK;

@@ -54,6 +54,12 @@ struct http_req {
 	const char *raw_type;
 	char raw_sm3[65];             /* sent as X-Content-SM3 with a raw body */
 	int responded;
+	/* The audit record is written by the log's group commit while the connection is
+	 * suspended, so a worker thread never blocks on an fsync (reply.c). */
+	int can_suspend;              /* set for the access handler's last call */
+	int audit_submitted;
+	int audit_done;               /* set by the audit notifier (atomic) */
+	gv_err audit_result;
 	/* A streamed body (routes marked stream): the handler runs when the headers are
 	 * in and sets these; the server then hands over the body piece by piece instead
 	 * of buffering it, and calls stream_end when it is complete.  stream_free runs at
@@ -86,8 +92,12 @@ int router_is_stream(const char *method, const char *path);
 int reply_status_for(gv_err err);
 /* Sets an error with a public message (static or arena string). */
 gv_err reply_error(struct http_req *r, gv_err err, const char *message);
-/* Writes the audit row, then queues the response; returns the MHD result. */
+/* Writes the audit row, then queues the response; returns the MHD result.  With
+ * r->can_suspend it suspends the connection until the row is durable and finishes when
+ * libmicrohttpd calls the handler again (server.c). */
 enum MHD_Result reply_send(struct http_req *r);
+/* Requests suspended until their audit row is durable (http_server_stop waits). */
+int reply_suspended(void);
 
 /* request body helpers (router.c) */
 /* GV_OK if the body object has only keys from `allowed` (NULL-terminated). */

@@ -96,6 +96,24 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 	}
 }
 
+static int suspended;   /* requests waiting for their audit row (atomic) */
+
+int reply_suspended(void)
+{
+	return __atomic_load_n(&suspended, __ATOMIC_ACQUIRE);
+}
+
+/* The audit notifier: the row is durable (or cannot be); the reply can go. */
+static void audited(void *ctx, gv_err result)
+{
+	struct http_req *r = ctx;
+
+	r->audit_result = result;
+	__atomic_store_n(&r->audit_done, 1, __ATOMIC_RELEASE);
+	MHD_resume_connection(r->conn);
+	__atomic_sub_fetch(&suspended, 1, __ATOMIC_RELEASE);
+}
+
 enum MHD_Result reply_send(struct http_req *r)
 {
 	struct MHD_Response *resp;
@@ -105,14 +123,29 @@ enum MHD_Result reply_send(struct http_req *r)
 
 	if (r->responded)
 		return MHD_YES;
+	if (!r->audit_submitted) {
+		if (r->err != GV_OK && r->status >= 500 && r->err != GV_ERR_UNAVAILABLE)
+			log_error("request %s %s %.64s failed: %s", r->request_id, r->method, r->path,
+				  gv_strerror(r->err));
+		if (r->err == GV_OK && !r->resp)
+			r->resp = json_object();
+		fill_audit(r, &rec);
+		r->audit_submitted = 1;
+		if (r->can_suspend) {
+			/* Suspended first: the notifier may resume it before this returns. */
+			__atomic_add_fetch(&suspended, 1, __ATOMIC_RELEASE);
+			MHD_suspend_connection(r->conn);
+			if (audit_submit(r->app->audit, &rec, audited, r) != GV_OK)
+				audited(r, GV_ERR_UNAVAILABLE);   /* refused at once */
+			return MHD_YES;
+		}
+		r->audit_result = audit_append(r->app->audit, &rec);
+		r->audit_done = 1;
+	}
+	if (!__atomic_load_n(&r->audit_done, __ATOMIC_ACQUIRE))
+		return MHD_YES;   /* called again before the notifier resumed it */
 	r->responded = 1;
-	if (r->err != GV_OK && r->status >= 500 && r->err != GV_ERR_UNAVAILABLE)
-		log_error("request %s %s %.64s failed: %s", r->request_id, r->method, r->path,
-			  gv_strerror(r->err));
-	if (r->err == GV_OK && !r->resp)
-		r->resp = json_object();
-	fill_audit(r, &rec);
-	if (audit_append(r->app->audit, &rec) != GV_OK) {
+	if (r->audit_result != GV_OK) {
 		/* No durable record, no response content: the caller learns only that the
 		 * service cannot serve safely now. */
 		reply_error(r, GV_ERR_UNAVAILABLE, "audit trail unavailable; request refused");

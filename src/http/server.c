@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -187,6 +188,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		return MHD_YES;
 	}
+	if (r->audit_submitted && !r->responded) {
+		/* Resumed: the audit row is durable (or failed); send the reply. */
+		*upload_size = 0;
+		return reply_send(r);
+	}
 	if (r->responded) {
 		*upload_size = 0;
 		return MHD_YES;
@@ -204,6 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_YES;
 		if (!r->stream_failed)
 			r->stream_end(r);
+		r->can_suspend = 1;
 		return reply_send(r);
 	}
 	if (*upload_size) {
@@ -214,6 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	r->can_suspend = 1;   /* the last call: the upload is complete */
 	if (r->body_too_large) {
 		reply_error(r, GV_ERR_TOO_LARGE, "request body exceeds server.max_body_bytes");
 		r->action = "http.reject";
@@ -241,7 +249,8 @@ gv_err http_server_start(struct gv_app *app, struct http_server **out, char *err
 	struct http_server *srv;
 	struct gv_config cfg;
 	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	size_t memlimit;
 	gv_err err = GV_ERR_CONFIG;
 
@@ -332,6 +341,10 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	/* Requests waiting for their audit row are resumed by the audit log within its
+	 * write timeout; libmicrohttpd must not stop with a connection suspended. */
+	for (int i = 0; i < 3000 && reply_suspended() > 0; i++)
+		usleep(10000);
 	MHD_stop_daemon(srv->daemon);
 	util_free_secret(srv->key_pem);
 	free(srv->cert_pem);
