@@ -286,6 +286,16 @@ class AccessPolicyTest(DaemonTest):
         for who in (self.sec, self.owner):   # back to grade 2: two people
             d.req("POST", "/v1/datasets/d2/grade", {"grade": 2, "reason": "x"}, who)
 
+    def test_9_outsourced_grant_ends_with_the_account(self):
+        d = self.d
+        d.purpose = None
+        self.tok["contractor"] = d.user(self.sec, "contractor", roles=("analyst",), department="Statistics",
+                                        outsourced=True, expires_at="2030-06-30")[0]
+        d.purpose = PURPOSE
+        g = d.grant(self.sec, "d1", "contractor", kind="account", actions=("read",), purposes=(PURPOSE,))
+        self.assertTrue(g["valid_until"].startswith("2030-06-30"), g)
+        self.assertEqual(self.call("contractor", "read", "d1")[0], 200)
+
     def test_7_masked_copy_for_development(self):
         s, r = self.d.req("PUT", "/v1/mask-profiles/dev-test", {
             "description": "development and testing", "default": "redact", "free_text": "redact",

@@ -185,6 +185,14 @@ class ImportTest(DaemonTest):
         mine = [e for e in trail if e["object"] == "dataset:people/batch:%d" % b["id"]]
         self.assertEqual([(e["result"], e["status"]) for e in mine], [("permit", 201)], trail)
         self.assertIn("7 quarantined", mine[0]["reason"])
+        # The commit itself was audited before it happened (fail closed).
+        commits = [e for e in self.d.audit(self.aud, action="batch.commit")[0]
+                   if e["object"] == "dataset:people/batch:%d" % b["id"]]
+        self.assertEqual(len(commits), 1, commits)
+        self.assertIn("7 quarantined", commits[0]["reason"])
+        # Pages of rows are bounded.
+        s, r = self.d.req("GET", "/v1/datasets/people/batches/%d/rows?limit=201" % b["id"], token=self.owner)
+        self.assertError((s, r), 400, "invalid_request")
         for action in ("batch.rows", "batch.correct", "batch.discard", "record.source"):
             self.assertTrue(self.d.audit(self.aud, action=action)[0], action)
         blob = json.dumps(self.d.audit(self.aud, object="dataset:people")[0])

@@ -209,6 +209,14 @@ class KeysTest(DaemonTest):
         self.d.start()
         self.assertEqual(open(key_file).read(), new)
         self.assertFalse(os.path.exists(key_file + ".next"))
+        self.assertEqual(len(self.d.audit(self.aud, action="key.master_rotation_completed")[0]), 1)
+        # While a .next file is unsettled (it may be the only copy of the key in use),
+        # another rotation is refused.
+        with open(key_file + ".next", "w") as f:
+            f.write(new)
+        self.assertError(self.d.req("POST", "/v1/system/keys/rotate-master", None, self.sec),
+                         409, "invalid_state")
+        os.unlink(key_file + ".next")
         s, r = self.d.req("GET", "/v1/datasets/people/records/r1", token=self.owner)
         self.assertEqual((s, r["data"]["note"]), (200, "after"), r)
 
