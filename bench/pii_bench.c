@@ -1,7 +1,7 @@
 /* pii_bench.c - the PII scanner against a PCRE2 JIT scan, same text, same run.
  *   pii_bench MIB SECONDS
  * Generates MIB MiB of mixed Chinese/ASCII text (government-style sentences with dates,
- * amounts, times, versions and URLs; about one identifier per 260 bytes, a tenth of them
+ * amounts, times, versions and URLs; about one identifier per 190 bytes, a tenth of them
  * with a wrong last character), then scans it repeatedly for SECONDS each with
  *   pii_scan(all kinds)   shapes, boundaries and checksums (resident ID, USCC, Luhn,
  *                         calendar dates, inet_pton)

@@ -13,7 +13,7 @@ if [ "$level" = test ] || [ "$level" = bench ]; then
   pkgs+=(libcmocka-dev python3 openssl clang libclang-rt-14-dev rsyslog)
 fi
 if [ "$level" = bench ]; then
-  pkgs+=(wrk postgresql)
+  pkgs+=(wrk postgresql libpcre2-dev)
 fi
 
 missing=()
