@@ -796,26 +796,52 @@ gv_err records_record_json(struct records_ds *c, const struct store_record *r, j
 	return *out ? GV_OK : GV_ERR_NOMEM;
 }
 
+/* Stored versions copied out of the store's callback: decrypting and decoding them
+ * happens after the store's lock is released, so reads on other threads proceed
+ * meanwhile instead of queueing behind one thread's decryption. */
 struct read_ctx {
-	struct records_ds *c;
-	json_t *list;            /* append here, or */
-	json_t *one;             /* keep the single record */
+	struct store_record *rows;
+	size_t n, cap;
 	gv_err err;
 };
 
 static int read_one(const struct store_record *r, void *arg)
 {
 	struct read_ctx *x = arg;
-	json_t *o;
+	struct store_record *copy;
 
-	x->err = records_record_json(x->c, r, &o);
-	if (x->err != GV_OK)
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 4;
+		struct store_record *t = realloc(x->rows, cap * sizeof(*t));
+
+		if (!t) {
+			x->err = GV_ERR_NOMEM;
+			return 1;
+		}
+		x->rows = t;
+		x->cap = cap;
+	}
+	copy = &x->rows[x->n];
+	*copy = *r;
+	copy->body = malloc(r->body_len ? r->body_len : 1);
+	if (!copy->body) {
+		x->err = GV_ERR_NOMEM;
 		return 1;
-	if (x->list)
-		json_array_append_new(x->list, o);
-	else
-		x->one = o;
+	}
+	if (r->body_len)
+		memcpy(copy->body, r->body, r->body_len);
+	x->n++;
 	return 0;
+}
+
+static void read_ctx_free(struct read_ctx *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->rows[i].body_len && x->rows[i].body[0] == FMT_PLAIN)
+			util_wipe(x->rows[i].body, x->rows[i].body_len);   /* clear text */
+		free(x->rows[i].body);
+	}
+	free(x->rows);
 }
 
 /* What a read asks for; one function serves the kinds, so the access checks, key
@@ -835,17 +861,17 @@ static gv_err read_records(struct gv_app *app, const struct store_account *actor
 			   const char **why)
 {
 	struct records_ds *c = NULL;
-	struct read_ctx x = {NULL, q->kind == READ_ONE ? NULL : json_array(), NULL, GV_OK};
+	struct read_ctx x = {NULL, 0, 0, GV_OK};
+	json_t *list = q->kind == READ_ONE ? NULL : json_array(), *one = NULL;
 	const struct catalog_field *f;
 	char token[65];
 	gv_err err;
 
 	*out = NULL;
 	*why = NULL;
-	if (q->kind != READ_ONE && !x.list)
+	if (q->kind != READ_ONE && !list)
 		return GV_ERR_NOMEM;
 	err = records_open(app, actor, dataset, 0, &c, why);
-	x.c = c;
 	if (err == GV_OK && q->kind == READ_SEARCH) {
 		f = catalog_field_find(&c->schema, q->field);
 		if (!f || !f->indexed) {
@@ -866,13 +892,23 @@ static gv_err read_records(struct gv_app *app, const struct store_account *actor
 	}
 	if (err == GV_OK)
 		err = x.err;
+	for (size_t i = 0; err == GV_OK && i < x.n; i++) {
+		json_t *o = NULL;
+
+		err = records_record_json(c, &x.rows[i], &o);
+		if (err == GV_OK && list)
+			json_array_append_new(list, o);
+		else if (err == GV_OK)
+			one = o;
+	}
+	read_ctx_free(&x);
 	if (err == GV_ERR_NOT_FOUND && !*why)
 		*why = "no such record";
 	if (err == GV_OK) {
-		*out = q->kind == READ_ONE ? x.one : x.list;
+		*out = q->kind == READ_ONE ? one : list;
 	} else {
-		json_decref(x.one);
-		json_decref(x.list);
+		json_decref(one);
+		json_decref(list);
 	}
 	records_close(c);
 	return err;

@@ -143,8 +143,8 @@ static void deny(struct policy_decision *out, const char *why)
 }
 
 /* Why g does not permit rq now, or NULL if it does. */
-static const char *grant_refuses(const struct store_grant *g, const struct policy_request *rq,
-				 int utc_offset_min)
+static const char *grant_refuses(struct gv_app *app, const struct store_grant *g,
+				 const struct policy_request *rq)
 {
 	if (g->state != GRANT_ACTIVE)
 		return "the grant waits for the data owner's approval";
@@ -159,8 +159,13 @@ static const char *grant_refuses(const struct store_grant *g, const struct polic
 		return "the grant is not yet valid";
 	if (g->valid_until && rq->now >= g->valid_until)
 		return "the grant has expired";
-	if (g->time_windows[0] && !timewin_list_allows(g->time_windows, rq->now, utc_offset_min))
-		return "outside the grant's time windows";
+	if (g->time_windows[0]) {
+		struct gv_config cfg;   /* copied only when a window needs the zone */
+
+		app_policy(app, &cfg);
+		if (!timewin_list_allows(g->time_windows, rq->now, cfg.utc_offset_min))
+			return "outside the grant's time windows";
+	}
 	if (g->ip_ranges[0] && !cidr_list_allows(g->ip_ranges, rq->ip ? rq->ip : ""))
 		return "the request comes from outside the grant's address ranges";
 	return NULL;
@@ -187,7 +192,6 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 	const struct store_account *a = rq->account;
 	const struct store_dataset *d = rq->dataset;
 	const char *first_refusal = NULL;
-	struct gv_config cfg;
 	size_t lo = 0, hi;
 	int any_for_subject = 0;
 	gv_err err;
@@ -224,7 +228,6 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 		snprintf(out->profile, sizeof(out->profile), "none");
 		return GV_OK;
 	}
-	app_policy(app, &cfg);
 	err = table_acquire(app);
 	if (err != GV_OK)
 		return err;
@@ -243,7 +246,7 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 		if (!subject_matches(&table[i], a, d))
 			continue;
 		any_for_subject = 1;
-		why = grant_refuses(&table[i], rq, cfg.utc_offset_min);
+		why = grant_refuses(app, &table[i], rq);
 		if (!why) {
 			permit_from(out, &table[i], a);
 			break;
