@@ -5,6 +5,8 @@
  * Statements are prepared once (SQLITE_PREPARE_PERSISTENT) and reused. */
 #include "store/sqlite_int.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +212,41 @@ static const char *const migrations[] = {
 	"ALTER TABLE blind_index_v7 RENAME TO blind_index;"
 	"CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);",
 };
+
+gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
+	       void *ctx, int *found, const char *spec, ...)
+{
+	sqlite3_stmt *q;
+	va_list ap;
+	int rc = SQLITE_DONE, n = 0;
+	gv_err err = GV_ERR_STORE;
+
+	pthread_mutex_lock(&s->lock);
+	q = stmt_cached(s, slot, sql);
+	if (q) {
+		va_start(ap, spec);
+		for (int i = 0; spec[i]; i++) {
+			if (spec[i] == 'I')
+				sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t));
+			else if (spec[i] == 'i')
+				sqlite3_bind_int(q, i + 1, va_arg(ap, int));
+			else
+				bind_text(q, i + 1, va_arg(ap, const char *));
+		}
+		va_end(ap);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			n++;
+			if (row(q, ctx))
+				break;
+		}
+		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+		stmt_done(q);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (found)
+		*found = n;
+	return err;
+}
 
 /* Returns the cached statement, prepared on first use; caller holds the lock. */
 _Static_assert(Q__COUNT <= SQLITE_CORE_STMTS, "SQLITE_CORE_STMTS is too small");

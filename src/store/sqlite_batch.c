@@ -330,30 +330,29 @@ gv_err sqb_batch_get(struct gv_store *st, int64_t dataset_id, int64_t id, struct
 	return err;
 }
 
+struct batch_cb {
+	store_batch_cb cb;
+	void *ctx;
+	struct store_batch *b;
+};
+
+static int batch_row(sqlite3_stmt *q, void *arg)
+{
+	struct batch_cb *c = arg;
+
+	batch_read(q, c->b);
+	return c->cb(c->b, c->ctx);
+}
+
 gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	struct store_batch *b = malloc(sizeof(*b));
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-	int rc;
+	struct batch_cb c = {cb, ctx, malloc(sizeof(struct store_batch))};
+	gv_err err = c.b ? sq_rows(s, &s->batch_stmts[QB_BATCH_LIST], batch_sql[QB_BATCH_LIST],
+				   batch_row, &c, NULL, "I", dataset_id)
+			 : GV_ERR_NOMEM;
 
-	if (!b)
-		return GV_ERR_NOMEM;
-	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, QB_BATCH_LIST);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			batch_read(q, b);
-			if (cb(b, ctx))
-				break;
-		}
-		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
-		stmt_done(q);
-	}
-	pthread_mutex_unlock(&s->lock);
-	free(b);
+	free(c.b);
 	return err;
 }
 
@@ -439,74 +438,55 @@ gv_err sqb_batch_recover(struct gv_store *st, int *n)
 	return err;
 }
 
-static gv_err raw_rows(struct sqlite_store *s, sqlite3_stmt *q, store_raw_row_cb cb, void *ctx,
-		       int *found)
+/* A raw row to the caller's callback. */
+struct raw_cb {
+	store_raw_row_cb cb;
+	void *ctx;
+};
+
+static int raw_row(sqlite3_stmt *q, void *arg)
 {
-	int rc;
+	struct raw_cb *c = arg;
+	struct store_raw_row w;
 
-	*found = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_raw_row w;
-
-		memset(&w, 0, sizeof(w));
-		w.batch_id = sqlite3_column_int64(q, 0);
-		w.row_no = sqlite3_column_int64(q, 1);
-		w.line_no = sqlite3_column_int64(q, 2);
-		w.key_version = sqlite3_column_int(q, 3);
-		w.sealed = sqlite3_column_blob(q, 4);
-		w.sealed_len = w.sealed ? (size_t)sqlite3_column_bytes(q, 4) : 0;
-		w.status = sqlite3_column_int(q, 5);
-		w.reasons = (const char *)sqlite3_column_text(q, 6);
-		w.record_id = (const char *)sqlite3_column_text(q, 7);
-		w.resolved_by = (const char *)sqlite3_column_text(q, 8);
-		w.resolved_at = sqlite3_column_int64(q, 9);
-		w.resolution = (const char *)sqlite3_column_text(q, 10);
-		(*found)++;
-		if (cb(&w, ctx))
-			break;
-	}
-	stmt_done(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+	memset(&w, 0, sizeof(w));
+	w.batch_id = sqlite3_column_int64(q, 0);
+	w.row_no = sqlite3_column_int64(q, 1);
+	w.line_no = sqlite3_column_int64(q, 2);
+	w.key_version = sqlite3_column_int(q, 3);
+	w.sealed = sqlite3_column_blob(q, 4);
+	w.sealed_len = w.sealed ? (size_t)sqlite3_column_bytes(q, 4) : 0;
+	w.status = sqlite3_column_int(q, 5);
+	w.reasons = (const char *)sqlite3_column_text(q, 6);
+	w.record_id = (const char *)sqlite3_column_text(q, 7);
+	w.resolved_by = (const char *)sqlite3_column_text(q, 8);
+	w.resolved_at = sqlite3_column_int64(q, 9);
+	w.resolution = (const char *)sqlite3_column_text(q, 10);
+	return c->cb(&w, c->ctx);
 }
+
+/* Raw rows of statement id, bound from spec (sq_rows). */
+#define RAW_ROWS(s, id, cb, ctx, found, spec, ...) \
+	sq_rows((s), &(s)->batch_stmts[id], batch_sql[id], raw_row, \
+		&(struct raw_cb){(cb), (ctx)}, (found), (spec), __VA_ARGS__)
 
 gv_err sqb_raw_row_list(struct gv_store *st, int64_t batch_id, int status, int64_t after, int limit,
 			store_raw_row_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, status < 0 ? QB_RAW_LIST : QB_RAW_LIST_STATUS);
-	if (q) {
-		sqlite3_bind_int64(q, 1, batch_id);
-		sqlite3_bind_int64(q, 2, after);
-		sqlite3_bind_int(q, 3, limit);
-		if (status >= 0)
-			sqlite3_bind_int(q, 4, status);
-		err = raw_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return status < 0 ? RAW_ROWS(s, QB_RAW_LIST, cb, ctx, NULL, "IIi", batch_id, after, limit)
+			  : RAW_ROWS(s, QB_RAW_LIST_STATUS, cb, ctx, NULL, "IIii", batch_id, after,
+				     limit, status);
 }
 
 gv_err sqb_raw_row_get(struct gv_store *st, int64_t batch_id, int64_t row_no, store_raw_row_cb cb,
 		       void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
 	int found = 0;
-	gv_err err = GV_ERR_STORE;
+	gv_err err = RAW_ROWS(s, QB_RAW_GET, cb, ctx, &found, "II", batch_id, row_no);
 
-	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, QB_RAW_GET);
-	if (q) {
-		sqlite3_bind_int64(q, 1, batch_id);
-		sqlite3_bind_int64(q, 2, row_no);
-		err = raw_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
 	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
 }
 
@@ -561,20 +541,8 @@ gv_err sqb_raw_row_stale_keys(struct gv_store *st, int64_t dataset_id, int key_v
 			      store_raw_row_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, QB_RAW_STALE);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		sqlite3_bind_int(q, 2, key_version);
-		sqlite3_bind_int(q, 3, limit);
-		err = raw_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return RAW_ROWS(s, QB_RAW_STALE, cb, ctx, NULL, "Iii", dataset_id, key_version, limit);
 }
 
 gv_err sqb_raw_row_rekey(struct gv_store *st, const struct store_raw_row *row, int old_key_version)
@@ -618,27 +586,27 @@ gv_err sqb_lineage_add(struct gv_store *st, int64_t dataset_id, int64_t source_i
 	return err;
 }
 
+struct lineage_cb {
+	store_lineage_cb cb;
+	void *ctx;
+};
+
+static int lineage_row(sqlite3_stmt *q, void *arg)
+{
+	struct lineage_cb *c = arg;
+
+	return c->cb((const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+		     c->ctx);
+}
+
 gv_err sqb_lineage_list(struct gv_store *st, int64_t dataset_id, int upstream, store_lineage_cb cb,
 			void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-	int rc = SQLITE_DONE;
+	enum batch_stmt id = upstream ? QB_LINEAGE_UP : QB_LINEAGE_DOWN;
 
-	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, upstream ? QB_LINEAGE_UP : QB_LINEAGE_DOWN);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-			if (cb((const char *)sqlite3_column_text(q, 0),
-			       (const char *)sqlite3_column_text(q, 1), ctx))
-				break;
-		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
-		stmt_done(q);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return sq_rows(s, &s->batch_stmts[id], batch_sql[id], lineage_row,
+		       &(struct lineage_cb){cb, ctx}, NULL, "I", dataset_id);
 }
 
 void sqb_finalize(struct sqlite_store *s)

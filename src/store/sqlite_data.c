@@ -439,53 +439,45 @@ gv_err sqd_record_put(struct gv_store *st, const struct store_record *r,
 	return err;
 }
 
-/* Steps q (bound by the caller) and hands every row to cb. */
-static gv_err rec_rows(struct sqlite_store *s, sqlite3_stmt *q, store_record_cb cb, void *ctx,
-		       int *found)
+/* A record row to the caller's callback. */
+struct rec_cb {
+	store_record_cb cb;
+	void *ctx;
+};
+
+static int rec_row(sqlite3_stmt *q, void *arg)
 {
-	int rc;
+	struct rec_cb *c = arg;
+	struct store_record r;
 
-	*found = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_record r;
-
-		memset(&r, 0, sizeof(r));
-		r.dataset_id = sqlite3_column_int64(q, 0);
-		col_text(q, 1, r.record_id, sizeof(r.record_id));
-		r.version = sqlite3_column_int64(q, 2);
-		r.key_version = sqlite3_column_int(q, 3);
-		r.body = (unsigned char *)sqlite3_column_blob(q, 4);
-		r.body_len = r.body ? (size_t)sqlite3_column_bytes(q, 4) : 0;
-		col_text(q, 5, r.created_by, sizeof(r.created_by));
-		r.created_at = sqlite3_column_int64(q, 6);
-		r.batch_id = sqlite3_column_int64(q, 7);
-		r.raw_row = sqlite3_column_int64(q, 8);
-		(*found)++;
-		if (cb(&r, ctx))
-			break;
-	}
-	stmt_done(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+	memset(&r, 0, sizeof(r));
+	r.dataset_id = sqlite3_column_int64(q, 0);
+	col_text(q, 1, r.record_id, sizeof(r.record_id));
+	r.version = sqlite3_column_int64(q, 2);
+	r.key_version = sqlite3_column_int(q, 3);
+	r.body = (unsigned char *)sqlite3_column_blob(q, 4);
+	r.body_len = r.body ? (size_t)sqlite3_column_bytes(q, 4) : 0;
+	col_text(q, 5, r.created_by, sizeof(r.created_by));
+	r.created_at = sqlite3_column_int64(q, 6);
+	r.batch_id = sqlite3_column_int64(q, 7);
+	r.raw_row = sqlite3_column_int64(q, 8);
+	return c->cb(&r, c->ctx);
 }
+
+/* Records of statement id, bound from spec (sq_rows). */
+#define REC_ROWS(s, id, cb, ctx, found, spec, ...) \
+	sq_rows((s), &(s)->data_stmts[id], data_sql[id], rec_row, \
+		&(struct rec_cb){(cb), (ctx)}, (found), (spec), __VA_ARGS__)
 
 gv_err sqd_record_get(struct gv_store *st, int64_t dataset_id, const char *record_id,
 		      int64_t version, store_record_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
 	int found = 0;
-	gv_err err = GV_ERR_STORE;
+	gv_err err = version
+		? REC_ROWS(s, QD_REC_GET_VERSION, cb, ctx, &found, "IsI", dataset_id, record_id, version)
+		: REC_ROWS(s, QD_REC_GET_CURRENT, cb, ctx, &found, "Is", dataset_id, record_id);
 
-	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, version ? QD_REC_GET_VERSION : QD_REC_GET_CURRENT);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		bind_text(q, 2, record_id);
-		if (version)
-			sqlite3_bind_int64(q, 3, version);
-		err = rec_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
 	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
 }
 
@@ -493,18 +485,9 @@ gv_err sqd_record_history(struct gv_store *st, int64_t dataset_id, const char *r
 			  store_record_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
 	int found = 0;
-	gv_err err = GV_ERR_STORE;
+	gv_err err = REC_ROWS(s, QD_REC_HISTORY, cb, ctx, &found, "Is", dataset_id, record_id);
 
-	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, QD_REC_HISTORY);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		bind_text(q, 2, record_id);
-		err = rec_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
 	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
 }
 
@@ -512,41 +495,16 @@ gv_err sqd_record_find(struct gv_store *st, int64_t dataset_id, const char *fiel
 		       const char *token, int limit, store_record_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found = 0;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, QD_REC_FIND);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		bind_text(q, 2, field);
-		bind_text(q, 3, token);
-		sqlite3_bind_int(q, 4, limit);
-		err = rec_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return REC_ROWS(s, QD_REC_FIND, cb, ctx, NULL, "Issi", dataset_id, field, token, limit);
 }
 
 gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *after_id, int limit,
 		       store_record_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found = 0;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, QD_REC_SCAN);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		bind_text(q, 2, after_id);
-		sqlite3_bind_int(q, 3, limit);
-		err = rec_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return REC_ROWS(s, QD_REC_SCAN, cb, ctx, NULL, "Isi", dataset_id, after_id, limit);
 }
 
 gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *field,
@@ -579,20 +537,8 @@ gv_err sqd_record_stale_keys(struct gv_store *st, int64_t dataset_id, int key_ve
 			     store_record_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found = 0;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = data_stmt(s, QD_REC_STALE);
-	if (q) {
-		sqlite3_bind_int64(q, 1, dataset_id);
-		sqlite3_bind_int(q, 2, key_version);
-		sqlite3_bind_int(q, 3, limit);
-		err = rec_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return REC_ROWS(s, QD_REC_STALE, cb, ctx, NULL, "Iii", dataset_id, key_version, limit);
 }
 
 gv_err sqd_record_rekey(struct gv_store *st, const struct store_record *r, int old_key_version)

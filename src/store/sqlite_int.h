@@ -124,6 +124,14 @@ static inline void bind_id(sqlite3_stmt *q, int i, int64_t id)
 		sqlite3_bind_null(q, i);
 }
 
+/* Reads rows under the store's lock: the statement in *slot (prepared from sql on first
+ * use) is bound from spec, one character per parameter in order - 'I' int64_t, 'i'
+ * int, 's' const char * - stepped, and every row handed to row(q, ctx) until it returns
+ * non-zero.  *found (may be NULL) gets the rows handed over.  sqlite.c */
+typedef int (*sq_row_fn)(sqlite3_stmt *q, void *ctx);
+gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
+	       void *ctx, int *found, const char *spec, ...);
+
 /* sqlite_data.c: the catalog tables. */
 uint64_t sqd_generation(struct gv_store *st);
 /* Transactions and the record write shared with sqlite_batch.c; lock held.  fresh:

@@ -176,31 +176,33 @@ gv_err sqp_grant_get(struct gv_store *st, int64_t id, struct store_grant *out)
 	return err;
 }
 
+struct grant_cb {
+	store_grant_cb cb;
+	void *ctx;
+	struct store_grant *g;
+};
+
+static int grant_row(sqlite3_stmt *q, void *arg)
+{
+	struct grant_cb *c = arg;
+
+	grant_read(q, c->g);
+	return c->cb(c->g, c->ctx);
+}
+
 gv_err sqp_grant_list(struct gv_store *st, int64_t dataset_id, store_grant_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	struct store_grant *g = malloc(sizeof(*g));
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-	int rc;
+	struct grant_cb c = {cb, ctx, malloc(sizeof(struct store_grant))};
+	gv_err err = GV_ERR_NOMEM;
 
-	if (!g)
-		return GV_ERR_NOMEM;
-	pthread_mutex_lock(&s->lock);
-	q = policy_stmt(s, dataset_id ? QP_GRANT_LIST : QP_GRANT_LIST_ALL);
-	if (q) {
-		if (dataset_id)
-			sqlite3_bind_int64(q, 1, dataset_id);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			grant_read(q, g);
-			if (cb(g, ctx))
-				break;
-		}
-		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
-		stmt_done(q);
-	}
-	pthread_mutex_unlock(&s->lock);
-	free(g);
+	if (c.g && dataset_id)
+		err = sq_rows(s, &s->policy_stmts[QP_GRANT_LIST], policy_sql[QP_GRANT_LIST], grant_row,
+			      &c, NULL, "I", dataset_id);
+	else if (c.g)
+		err = sq_rows(s, &s->policy_stmts[QP_GRANT_LIST_ALL], policy_sql[QP_GRANT_LIST_ALL],
+			      grant_row, &c, NULL, "");
+	free(c.g);
 	return err;
 }
 
@@ -288,56 +290,41 @@ out:
 	return err;
 }
 
-static gv_err profile_rows(struct sqlite_store *s, sqlite3_stmt *q, store_profile_cb cb, void *ctx,
-			   int *found)
-{
-	int rc;
+struct profile_cb {
+	store_profile_cb cb;
+	void *ctx;
+};
 
-	*found = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		(*found)++;
-		if (cb((const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1),
-		       (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
-		       sqlite3_column_int64(q, 4), ctx))
-			break;
-	}
-	stmt_done(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);
+static int profile_row(sqlite3_stmt *q, void *arg)
+{
+	struct profile_cb *c = arg;
+
+	return c->cb((const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1),
+		     (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+		     sqlite3_column_int64(q, 4), c->ctx);
 }
 
 gv_err sqp_profile_get(struct gv_store *st, const char *name, int version, store_profile_cb cb,
 		       void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
+	struct profile_cb c = {cb, ctx};
 	int found = 0;
-	gv_err err = GV_ERR_STORE;
+	gv_err err = version
+		? sq_rows(s, &s->policy_stmts[QP_PROFILE_GET], policy_sql[QP_PROFILE_GET], profile_row,
+			  &c, &found, "si", name, version)
+		: sq_rows(s, &s->policy_stmts[QP_PROFILE_LATEST], policy_sql[QP_PROFILE_LATEST],
+			  profile_row, &c, &found, "s", name);
 
-	pthread_mutex_lock(&s->lock);
-	q = policy_stmt(s, version ? QP_PROFILE_GET : QP_PROFILE_LATEST);
-	if (q) {
-		bind_text(q, 1, name);
-		if (version)
-			sqlite3_bind_int(q, 2, version);
-		err = profile_rows(s, q, cb, ctx, &found);
-	}
-	pthread_mutex_unlock(&s->lock);
 	return err == GV_OK && !found ? GV_ERR_NOT_FOUND : err;
 }
 
 gv_err sqp_profile_list(struct gv_store *st, store_profile_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	int found = 0;
-	gv_err err = GV_ERR_STORE;
 
-	pthread_mutex_lock(&s->lock);
-	q = policy_stmt(s, QP_PROFILE_LIST);
-	if (q)
-		err = profile_rows(s, q, cb, ctx, &found);
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	return sq_rows(s, &s->policy_stmts[QP_PROFILE_LIST], policy_sql[QP_PROFILE_LIST], profile_row,
+		       &(struct profile_cb){cb, ctx}, NULL, "");
 }
 
 void sqp_finalize(struct sqlite_store *s)
