@@ -596,6 +596,13 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		snprintf(why, whylen, "%s", w ? w : gv_strerror(err));
 		goto out;
 	}
+	/* As for writes through the records API: only data the importer may hold. */
+	if (actor->clearance < records_dataset(j->ds)->grade ||
+	    (records_dataset(j->ds)->grade >= 3 && !actor->totp_enabled)) {
+		snprintf(why, whylen, "the account's clearance is below the dataset's grade");
+		err = GV_ERR_FORBIDDEN;
+		goto out;
+	}
 	rules = json_loads(records_dataset(j->ds)->quality_rules, 0, NULL);
 	if (json_array_size(rules)) {
 		err = quality_rules_parse(rules, NULL, &j->rules, why, whylen);

@@ -228,6 +228,10 @@ class ImportTest(DaemonTest):
         self.assertError(self.upload("people", b"x", extra="&format=xml"), 400, "invalid_request")
         self.assertError(self.upload("people", b"x", token=self.analyst), 403, "forbidden")
         self.assertError(self.upload("people", b"x", token=self.other), 404, "not_found")
+        # A data owner of the department whose clearance is below the grade may not
+        # import what it could not read.
+        low, _ = self.d.user(self.sec, "lowowner", roles=("data_owner",), clearance=1)
+        self.assertError(self.upload("people", b"x", token=low), 403, "forbidden")
         s, _, body = self.d.raw("POST", "/v1/datasets/people/batches?source=x", b"id_no\n1\n",
                                 {"Content-Type": "text/csv"})
         self.assertEqual(s, 401)
