@@ -12,7 +12,7 @@
 #include "data/records.h"
 #include "mask/mask.h"
 
-#define PROFILE_CACHE 32
+#define PROFILE_CACHE 64
 
 /* Compiled profiles: the grade defaults, and stored profiles by name and version (a
  * new version is a new entry, so a cached one never goes stale). */
@@ -23,7 +23,7 @@ static struct {
 	int version;
 	struct mask_profile *p;
 } cache[PROFILE_CACHE];
-static int ncache, next_evict;
+static int ncache;
 
 struct profile_row {
 	char name[65];
@@ -43,15 +43,20 @@ static int profile_latest(const char *name, int version, const char *json, const
 	return 1;
 }
 
-/* The profile to apply and its name@version for the log; NULL with GV_OK means none. */
+/* The profile to apply and its name@version for the log; NULL with GV_OK means none.
+ * *owned is a profile compiled for this request alone (the cache was full), which the
+ * caller frees: cached profiles are never freed while the process runs, since another
+ * request may be applying one. */
 static gv_err profile_for(struct gv_app *app, const struct policy_decision *d, int grade,
-			  const struct mask_profile **out, char *label, size_t labellen)
+			  const struct mask_profile **out, struct mask_profile **owned,
+			  char *label, size_t labellen)
 {
 	struct profile_row row = {"", 0, NULL};
 	char why[200];
 	gv_err err = GV_OK;
 
 	*out = NULL;
+	*owned = NULL;
 	if (d->custodian || strcmp(d->profile, "none") == 0)
 		return GV_OK;
 	if (!d->profile[0]) {
@@ -82,15 +87,13 @@ static gv_err profile_for(struct gv_app *app, const struct policy_decision *d, i
 			struct mask_profile *p = NULL;
 
 			err = mask_profile_parse(row.json, &p, why, sizeof(why));
-			if (err == GV_OK) {
-				/* Profiles in use stay compiled; a full cache recycles the oldest
-				 * slot, whose profile may still be applied by another request: it
-				 * is kept (leaked) rather than freed under it. */
-				int slot = ncache < PROFILE_CACHE ? ncache++ : next_evict++ % PROFILE_CACHE;
-
-				snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", row.name);
-				cache[slot].version = row.version;
-				cache[slot].p = p;
+			if (err == GV_OK && ncache < PROFILE_CACHE) {
+				snprintf(cache[ncache].name, sizeof(cache[ncache].name), "%s", row.name);
+				cache[ncache].version = row.version;
+				cache[ncache++].p = p;
+				*out = p;
+			} else if (err == GV_OK) {
+				*owned = p;   /* full: this request's alone */
 				*out = p;
 			}
 		}
@@ -129,6 +132,7 @@ struct policy_view {
 	struct catalog_schema schema;
 	struct mask_field mf[CATALOG_MAX_FIELDS];
 	const struct mask_profile *profile;   /* NULL: no masking */
+	struct mask_profile *owned;           /* profile compiled for this view alone */
 	unsigned char key[MASK_KEY_LEN];
 	char label[96];
 	char fields_log[768];
@@ -150,7 +154,7 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 	}
 	free(row);
 	if (err == GV_OK)
-		err = profile_for(app, d, ds->grade, &v->profile, v->label, sizeof(v->label));
+		err = profile_for(app, d, ds->grade, &v->profile, &v->owned, v->label, sizeof(v->label));
 	if (err == GV_OK && v->profile) {
 		/* The pseudonym key of a profile: stable across requests, distinct per profile
 		 * (or the caller's, for a one-off copy). */
@@ -182,6 +186,7 @@ void policy_view_close(struct policy_view *v)
 	if (!v)
 		return;
 	util_wipe(v->key, sizeof(v->key));
+	mask_profile_free(v->owned);
 	free(v);
 }
 
