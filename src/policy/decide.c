@@ -89,7 +89,8 @@ static gv_err table_acquire(struct gv_app *app)
 		if (err == GV_OK)
 			err = built;
 		if (err == GV_OK) {
-			qsort(table, ntable, sizeof(*table), by_dataset);
+			if (ntable)   /* qsort of a NULL table is undefined even for 0 */
+				qsort(table, ntable, sizeof(*table), by_dataset);
 			table_valid = 1;
 		}
 	}
