@@ -290,6 +290,26 @@ class ImportTest(DaemonTest):
         self.assertError(self.d.req("PUT", "/v1/datasets/people/quality-rules", {"rules": RULES},
                                     self.analyst), 403, "forbidden")
 
+    def test_unique_across_chunks(self):
+        """Rows are written in chunks of 512 while the next chunk is checked: a value
+        repeated in a later chunk (one already written, or one still being written) is
+        caught all the same."""
+        self.dataset("serials", {"fields": [{"name": "k", "type": "string", "indexed": True}]}, grade=1,
+                     quality_rules=[{"field": "k", "rule": "unique"}])
+        keys = ["s%05d" % i for i in range(1300)]
+        keys.insert(600, "s00005")     # written with the first chunk
+        keys.insert(1100, "s00700")    # in the chunk before, possibly still being written
+        keys.insert(1200, "s01150")    # earlier in the same chunk
+        data = ("k\n" + "\n".join(keys) + "\n").encode()
+        s, b = self.upload("serials", data)
+        self.assertEqual((s, b["rows"], b["accepted"], b["quarantined"]), (201, 1303, 1300, 3), b)
+        q = self.rows("serials", b["id"], "quarantined")
+        self.assertEqual([r["reasons"][0]["rule"] for r in q], ["unique"] * 3)
+        self.assertEqual([r["raw"] for r in q], ["s00005", "s00700", "s01150"])
+        # Against what is stored: a second batch with one old and one new value.
+        s, b = self.upload("serials", b"k\ns00001\nnew1\n")
+        self.assertEqual((s, b["accepted"], b["quarantined"]), (201, 1, 1), b)
+
     def test_reference_rule(self):
         self.dataset("districts", {"fields": [{"name": "code", "type": "string", "indexed": True}]}, grade=1)
         self.assertEqual(self.upload("districts", b"code\neast\nwest\n")[0], 201)
