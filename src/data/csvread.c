@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/util.h"
+#include "data/bom.h"
 
 enum csv_state {
 	ST_FIELD_START,     /* before the first byte of a field */
@@ -45,9 +46,7 @@ struct csv_reader {
 	gv_err failed;        /* sticky: GV_OK until a callback or allocation fails */
 	int finished;
 
-	unsigned char bom[3]; /* a BOM prefix held until we know whether it is one */
-	size_t bom_held;
-	int bom_done;
+	struct bom_state bom;
 
 	uint64_t offset;      /* input offset of the next byte */
 	uint64_t line;        /* physical line of the next byte */
@@ -612,15 +611,12 @@ static gv_err reader_fail(struct csv_reader *r, gv_err err)
 /* The held bytes turned out not to be a BOM: they are ordinary input. */
 static gv_err bom_replay(struct csv_reader *r)
 {
-	r->bom_done = 1;
-	if (r->bom_held == 0)
-		return GV_OK;
-	return csv_scan(r, r->bom, r->bom_held);
+	r->bom.done = 1;
+	return r->bom.nheld ? csv_scan(r, r->bom.held, r->bom.nheld) : GV_OK;
 }
 
 gv_err csv_reader_feed(struct csv_reader *r, const void *data, size_t len)
 {
-	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
 	const unsigned char *p = data;
 	gv_err err;
 
@@ -628,17 +624,16 @@ gv_err csv_reader_feed(struct csv_reader *r, const void *data, size_t len)
 		return GV_ERR_STATE;
 	if (len == 0)
 		return GV_OK;
-	if (!r->bom_done) {
-		while (len > 0 && r->bom_held < 3 && *p == bom[r->bom_held]) {
-			r->bom[r->bom_held++] = *p++;
-			len--;
-		}
-		if (r->bom_held == 3) {
-			r->bom_done = 1;
+	if (!r->bom.done) {
+		enum bom_result b = bom_take(&r->bom, &p, &len);
+
+		if (b == BOM_PENDING)
+			return GV_OK;
+		if (b == BOM_STRIPPED) {
 			r->offset = 3;
 			r->rec_offset = 3;
 			r->stats.bom_bytes = 3;
-		} else if (len > 0 && (err = bom_replay(r)) != GV_OK) {
+		} else if ((err = bom_replay(r)) != GV_OK) {
 			return reader_fail(r, err);
 		}
 		if (len == 0)
@@ -653,7 +648,7 @@ gv_err csv_reader_finish(struct csv_reader *r)
 
 	if (r->failed != GV_OK || r->finished)
 		return GV_ERR_STATE;
-	if (!r->bom_done && (err = bom_replay(r)) != GV_OK)
+	if (!r->bom.done && (err = bom_replay(r)) != GV_OK)
 		return reader_fail(r, err);
 	r->finished = 1;
 	if (r->pending_cr && (err = cr_bare(r)) != GV_OK)
@@ -685,6 +680,6 @@ void csv_reader_free(struct csv_reader *r)
 	buf_release(&r->fbuf);
 	free(r->fld);
 	free(r->out);
-	util_wipe(r->bom, sizeof(r->bom));
+	util_wipe(&r->bom, sizeof(r->bom));
 	free(r);
 }

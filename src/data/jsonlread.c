@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/util.h"
+#include "data/bom.h"
 
 struct jsonl_reader {
 	struct jsonl_limits lim;
@@ -24,9 +25,7 @@ struct jsonl_reader {
 	gv_err failed;        /* sticky: GV_OK until a callback or allocation fails */
 	int finished;
 
-	unsigned char bom[3]; /* a BOM prefix held until we know whether it is one */
-	size_t bom_held;
-	int bom_done;
+	struct bom_state bom;
 
 	uint64_t offset;      /* input offset of the next byte */
 	uint64_t line_no;     /* lines completed, blank ones included */
@@ -324,15 +323,12 @@ static gv_err reader_fail(struct jsonl_reader *r, gv_err err)
 
 static gv_err bom_replay(struct jsonl_reader *r)
 {
-	r->bom_done = 1;
-	if (r->bom_held == 0)
-		return GV_OK;
-	return jsonl_scan(r, r->bom, r->bom_held);
+	r->bom.done = 1;
+	return r->bom.nheld ? jsonl_scan(r, r->bom.held, r->bom.nheld) : GV_OK;
 }
 
 gv_err jsonl_reader_feed(struct jsonl_reader *r, const void *data, size_t len)
 {
-	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
 	const unsigned char *p = data;
 	gv_err err;
 
@@ -340,17 +336,16 @@ gv_err jsonl_reader_feed(struct jsonl_reader *r, const void *data, size_t len)
 		return GV_ERR_STATE;
 	if (len == 0)
 		return GV_OK;
-	if (!r->bom_done) {
-		while (len > 0 && r->bom_held < 3 && *p == bom[r->bom_held]) {
-			r->bom[r->bom_held++] = *p++;
-			len--;
-		}
-		if (r->bom_held == 3) {
-			r->bom_done = 1;
+	if (!r->bom.done) {
+		enum bom_result b = bom_take(&r->bom, &p, &len);
+
+		if (b == BOM_PENDING)
+			return GV_OK;
+		if (b == BOM_STRIPPED) {
 			r->offset = 3;
 			r->line_offset = 3;
 			r->stats.bom_bytes = 3;
-		} else if (len > 0 && (err = bom_replay(r)) != GV_OK) {
+		} else if ((err = bom_replay(r)) != GV_OK) {
 			return reader_fail(r, err);
 		}
 		if (len == 0)
@@ -365,7 +360,7 @@ gv_err jsonl_reader_finish(struct jsonl_reader *r)
 
 	if (r->failed != GV_OK || r->finished)
 		return GV_ERR_STATE;
-	if (!r->bom_done && (err = bom_replay(r)) != GV_OK)
+	if (!r->bom.done && (err = bom_replay(r)) != GV_OK)
 		return reader_fail(r, err);
 	r->finished = 1;
 	if (r->line_bytes == 0)
@@ -385,7 +380,7 @@ void jsonl_reader_free(struct jsonl_reader *r)
 	if (!r)
 		return;
 	buf_release(&r->buf);
-	util_wipe(r->bom, sizeof(r->bom));
+	util_wipe(&r->bom, sizeof(r->bom));
 	util_wipe(r->detail, sizeof(r->detail));
 	free(r);
 }

@@ -143,18 +143,21 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 			struct policy_view **out)
 {
 	struct policy_view *v = calloc(1, sizeof(*v));
-	struct store_dataset *row = malloc(sizeof(*row));
-	gv_err err = v && row ? GV_OK : GV_ERR_NOMEM;
+	struct store_dataset *row = NULL;
+	gv_err err = v ? GV_OK : GV_ERR_NOMEM;
 
 	*out = NULL;
 	if (err == GV_OK) {
 		v->d = d;
-		/* The parsed schema from memory (the records cache) rather than parsed again. */
-		err = records_describe(app, ds->name, row, &v->schema);
-	}
-	free(row);
-	if (err == GV_OK)
 		err = profile_for(app, d, ds->grade, &v->profile, &v->owned, v->label, sizeof(v->label));
+	}
+	/* Only masking needs the field kinds: the parsed schema comes from memory (the
+	 * records cache), and not at all for a view that masks nothing (the custodian). */
+	if (err == GV_OK && v->profile) {
+		row = malloc(sizeof(*row));
+		err = row ? records_describe(app, ds->name, row, &v->schema) : GV_ERR_NOMEM;
+		free(row);
+	}
 	if (err == GV_OK && v->profile) {
 		/* The pseudonym key of a profile: stable across requests, distinct per profile
 		 * (or the caller's, for a one-off copy). */
