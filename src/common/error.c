@@ -26,6 +26,7 @@ static const struct {
 	[GV_ERR_UNAVAILABLE] = {"unavailable", "service cannot complete the request safely now"},
 	[GV_ERR_INTEGRITY] = {"integrity_failed", "the data received does not match its declared digest"},
 	[GV_ERR_QUOTA] = {"quota_exceeded", "the allowance for this period is used up"},
+	[GV_ERR_RATE] = {"rate_limited", "too many calls; retry after the time given"},
 };
 
 const char *gv_strerror(gv_err err)

@@ -29,6 +29,7 @@ typedef enum {
 	GV_ERR_UNAVAILABLE,  /* cannot serve safely now (e.g. audit write failed) */
 	GV_ERR_INTEGRITY,    /* received data does not match its declared digest */
 	GV_ERR_QUOTA,        /* a per-day or per-period allowance is used up */
+	GV_ERR_RATE,         /* calls per minute over the limit: retry later */
 	GV_ERR__COUNT
 } gv_err;
 

@@ -46,6 +46,24 @@ static int action_ok(const char *s)
 	return policy_action_parse(s) >= 0;
 }
 
+gv_err req_actions(struct http_req *r, const char *key, int required, unsigned *out)
+{
+	char list[128];
+
+	*out = 0;
+	if (join_list(r, key, required, action_ok, list, sizeof(list)) != GV_OK)
+		return r->err;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char item[16];
+
+		snprintf(item, sizeof(item), "%.*s", (int)(n < 15 ? n : 15), p);
+		*out |= 1u << policy_action_parse(item);
+		p += n + (p[n] == ',');
+	}
+	return GV_OK;
+}
+
 static int purpose_ok(const char *s)
 {
 	return strlen(s) <= POLICY_PURPOSE_MAX;
@@ -56,19 +74,6 @@ static int cidr_ok(const char *s)
 	struct cidr c;
 
 	return cidr_parse(s, &c) == GV_OK;
-}
-
-static gv_err parse_time(struct http_req *r, const char *key, int64_t *out)
-{
-	const char *text = NULL;
-
-	*out = 0;
-	if (req_string(r, key, 0, 20, &text) != GV_OK)
-		return r->err;
-	if (text && time_parse(text, out) != GV_OK)
-		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' must be "
-					   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", key));
-	return GV_OK;
 }
 
 /* The row condition: {"field", "equals"} or {"field", "equals_subject": "department"}. */
@@ -104,7 +109,7 @@ gv_err h_grants_create(struct http_req *r)
 	struct store_grant *g = arena_alloc(&r->arena, sizeof(*g));
 	const char *dataset = NULL, *windows = NULL, *profile = NULL, *reason = NULL;
 	json_t *subj;
-	char list[1025], why[256];
+	char why[256];
 	long long cap_req = 0, cap_day = 0;
 	int present;
 	gv_err err;
@@ -119,7 +124,7 @@ gv_err h_grants_create(struct http_req *r)
 	    req_string(r, "mask_profile", 0, 64, &profile) || req_string(r, "reason", 1, 256, &reason) ||
 	    req_int(r, "max_rows_per_request", 0, 0, 1000000000LL, &cap_req, &present) ||
 	    req_int(r, "max_rows_per_day", 0, 0, 1000000000000LL, &cap_day, &present) ||
-	    parse_time(r, "valid_from", &g->valid_from) || parse_time(r, "valid_until", &g->valid_until) ||
+	    req_time(r, "valid_from", &g->valid_from) || req_time(r, "valid_until", &g->valid_until) ||
 	    parse_row_filter(r, g))
 		return r->err;
 	r->object = arena_printf(&r->arena, "dataset:%s", dataset);
@@ -137,16 +142,8 @@ gv_err h_grants_create(struct http_req *r)
 		return reply_error(r, GV_ERR_INVALID, "a reason is required");
 	if (windows && timewin_list_validate(windows) != GV_OK)
 		return reply_error(r, GV_ERR_INVALID, "time_windows is not a valid list of windows");
-	if (join_list(r, "actions", 1, action_ok, list, sizeof(list)) != GV_OK)
+	if (req_actions(r, "actions", 1, &g->actions) != GV_OK)
 		return r->err;
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		char item[16];
-
-		snprintf(item, sizeof(item), "%.*s", (int)(n < 15 ? n : 15), p);
-		g->actions |= 1u << policy_action_parse(item);
-		p += n + (p[n] == ',');
-	}
 	if (g->actions & (1u << PA_DELETE))
 		return reply_error(r, GV_ERR_INVALID, "records are not deleted through a grant: "
 				   "destruction is a separate, approved and recorded procedure");
@@ -315,7 +312,7 @@ gv_err h_policy_explain(struct http_req *r)
 	if (req_only_fields(r, fields) || req_string(r, "account", 1, 64, &user) ||
 	    req_string(r, "dataset", 1, 63, &dataset) || req_string(r, "action", 1, 16, &action) ||
 	    req_string(r, "purpose", 0, POLICY_PURPOSE_MAX, &purpose) || req_string(r, "ip", 0, 63, &ip) ||
-	    parse_time(r, "at", &at))
+	    req_time(r, "at", &at))
 		return r->err;
 	r->object = arena_printf(&r->arena, "dataset:%s", dataset);
 	r->reason = arena_printf(&r->arena, "explain %s for %s", action, user);

@@ -44,6 +44,9 @@ struct http_req {
 	const char *audit_params;     /* name=keyed digest of sensitive parameters, or NULL */
 	const char *audit_purpose;    /* the purpose the request declared, or NULL */
 	const char *audit_masked;     /* the masking log: profile and fields masked, or NULL */
+	const char *audit_actor;      /* a caller that is no account ("consumer:<id>"), or NULL */
+	const char *audit_detail;     /* structured outcome ("rows=N"), or NULL */
+	int retry_after;              /* seconds, sent as Retry-After when > 0 */
 	/* reply */
 	int status;
 	json_t *resp;
@@ -110,6 +113,10 @@ gv_err req_int(struct http_req *r, const char *key, int required, long long min,
 gv_err req_bool(struct http_req *r, const char *key, int *out, int *present) GV_MUST_CHECK;
 /* Array of non-empty strings without commas, joined with ',' into out (absent = ""). */
 gv_err req_list(struct http_req *r, const char *key, char *out, size_t len) GV_MUST_CHECK;
+/* Array of action names (read, search, ...) as a bit mask of enum policy_action. h_grants.c */
+gv_err req_actions(struct http_req *r, const char *key, int required, unsigned *out) GV_MUST_CHECK;
+/* Optional time field ("YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ"): *out = 0 when absent. */
+gv_err req_time(struct http_req *r, const char *key, int64_t *out) GV_MUST_CHECK;
 /* Query parameter key as an integer in [min, max]: 0 with *out = def when absent, -1
  * when present but not such an integer. */
 int req_query_int(struct http_req *r, const char *key, long long min, long long max,
@@ -181,6 +188,27 @@ gv_err h_policy_explain(struct http_req *r);
 gv_err h_profiles_put(struct http_req *r);
 gv_err h_profiles_list(struct http_req *r);
 gv_err h_profiles_get(struct http_req *r);
+gv_err h_share_create(struct http_req *r);
+gv_err h_share_list(struct http_req *r);
+gv_err h_share_get(struct http_req *r);
+gv_err h_share_amend(struct http_req *r);
+gv_err h_share_approve(struct http_req *r);
+gv_err h_share_return(struct http_req *r);
+gv_err h_share_reject(struct http_req *r);
+gv_err h_share_withdraw(struct http_req *r);
+gv_err h_share_revoke(struct http_req *r);
+gv_err h_share_depts_get(struct http_req *r);
+gv_err h_share_depts_put(struct http_req *r);
+gv_err h_service_call(struct http_req *r);
+gv_err h_services_list(struct http_req *r);
+gv_err h_catalogue(struct http_req *r);
+gv_err h_consumers_create(struct http_req *r);
+gv_err h_consumers_list(struct http_req *r);
+gv_err h_consumers_get(struct http_req *r);
+gv_err h_consumers_change(struct http_req *r);
+gv_err h_consumers_revoke(struct http_req *r);
+gv_err h_consumers_rotate(struct http_req *r);
+gv_err h_report_service_calls(struct http_req *r);
 gv_err h_system_config(struct http_req *r);
 gv_err h_system_reload(struct http_req *r);
 

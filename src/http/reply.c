@@ -28,6 +28,7 @@ int reply_status_for(gv_err err)
 	case GV_ERR_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
 	case GV_ERR_INTEGRITY: return MHD_HTTP_UNPROCESSABLE_CONTENT;
 	case GV_ERR_QUOTA: return MHD_HTTP_TOO_MANY_REQUESTS;
+	case GV_ERR_RATE: return MHD_HTTP_TOO_MANY_REQUESTS;
 	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 }
@@ -60,7 +61,11 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 	memset(a, 0, sizeof(*a));
 	a->kind = AUDIT_KIND_REQUEST;
 	snprintf(a->request_id, sizeof(a->request_id), "%s", r->request_id);
-	if (r->has_session) {
+	if (r->audit_actor) {
+		/* A caller that is not an account (a data-service consumer). */
+		snprintf(a->actor, sizeof(a->actor), "%s", r->audit_actor);
+		snprintf(a->roles, sizeof(a->roles), "consumer");
+	} else if (r->has_session) {
 		snprintf(a->actor, sizeof(a->actor), "%s", r->account.username);
 		role_format(r->account.roles, a->roles, sizeof(a->roles));
 		/* Keyed, so the trail links a session's requests without naming the session
@@ -82,6 +87,8 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 		snprintf(a->purpose, sizeof(a->purpose), "%s", r->audit_purpose);
 	if (r->audit_masked)
 		snprintf(a->masked, sizeof(a->masked), "%s", r->audit_masked);
+	if (r->audit_detail)
+		snprintf(a->detail, sizeof(a->detail), "%s", r->audit_detail);
 	a->status = r->status;
 	snprintf(a->decision, sizeof(a->decision), "%s",
 		 r->status < 400 ? "permit" : r->status >= 500 ? "error" : "deny");
@@ -180,7 +187,15 @@ enum MHD_Result reply_send(struct http_req *r)
 	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED && r->allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"govvault\"");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					r->audit_actor ? "Basic realm=\"govvault-services\""
+						       : "Bearer realm=\"govvault\"");
+	if (r->retry_after > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%d", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	ret = MHD_queue_response(r->conn, (unsigned int)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

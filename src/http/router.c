@@ -103,6 +103,37 @@ static const struct route routes[] = {
 	{"GET", "/v1/mask-profiles", AUTH_ACTIVE, SEC | BIZ, "mask_profile.list", h_profiles_list, 0},
 	{"GET", "/v1/mask-profiles/{}", AUTH_ACTIVE, SEC | BIZ, "mask_profile.get", h_profiles_get, 0},
 	{"PUT", "/v1/mask-profiles/{}", AUTH_ACTIVE, SEC, "mask_profile.put", h_profiles_put, 0},
+	{"GET", "/v1/datasets/{}/share-departments", AUTH_ACTIVE, SEC | OWN, "share.departments",
+	 h_share_depts_get, 0},
+	{"PUT", "/v1/datasets/{}/share-departments", AUTH_ACTIVE, SEC, "share.authorise",
+	 h_share_depts_put, 0},
+	{"POST", "/v1/share-requests", AUTH_ACTIVE, BIZ, "share.request", h_share_create, 0},
+	{"GET", "/v1/share-requests", AUTH_ACTIVE, SEC | BIZ, "share.list", h_share_list, 0},
+	{"GET", "/v1/share-requests/{}", AUTH_ACTIVE, SEC | BIZ, "share.get", h_share_get, 0},
+	{"PUT", "/v1/share-requests/{}", AUTH_ACTIVE, BIZ, "share.amend", h_share_amend, 0},
+	{"POST", "/v1/share-requests/{}/approve", AUTH_ACTIVE, SEC | OWN, "share.approve",
+	 h_share_approve, 0},
+	{"POST", "/v1/share-requests/{}/return", AUTH_ACTIVE, SEC | OWN, "share.return",
+	 h_share_return, 0},
+	{"POST", "/v1/share-requests/{}/reject", AUTH_ACTIVE, SEC | OWN, "share.reject",
+	 h_share_reject, 0},
+	{"POST", "/v1/share-requests/{}/withdraw", AUTH_ACTIVE, BIZ, "share.withdraw",
+	 h_share_withdraw, 0},
+	{"POST", "/v1/share-requests/{}/revoke", AUTH_ACTIVE, SEC | OWN, "share.revoke",
+	 h_share_revoke, 0},
+	{"GET", "/v1/services", AUTH_ACTIVE, SEC | BIZ, "service.list", h_services_list, 0},
+	/* Consumers authenticate in the handler: they are applications, not accounts. */
+	{"GET", "/v1/services/{}/{}/call", AUTH_NONE, 0, "service.call", h_service_call, 0},
+	{"POST", "/v1/consumers", AUTH_ACTIVE, SEC, "consumer.create", h_consumers_create, 0},
+	{"GET", "/v1/consumers", AUTH_ACTIVE, SEC, "consumer.list", h_consumers_list, 0},
+	{"GET", "/v1/consumers/{}", AUTH_ACTIVE, SEC, "consumer.get", h_consumers_get, 0},
+	{"PATCH", "/v1/consumers/{}", AUTH_ACTIVE, SEC, "consumer.change", h_consumers_change, 0},
+	{"POST", "/v1/consumers/{}/revoke", AUTH_ACTIVE, SEC, "consumer.revoke", h_consumers_revoke, 0},
+	{"POST", "/v1/consumers/{}/rotate-secret", AUTH_ACTIVE, SEC, "consumer.rotate_secret",
+	 h_consumers_rotate, 0},
+	{"GET", "/v1/open/catalogue", AUTH_NONE, 0, "catalogue.open", h_catalogue, 0},
+	{"GET", "/v1/reports/service-calls", AUTH_ACTIVE, SEC | AUD, "report.service_calls",
+	 h_report_service_calls, 0},
 	{"GET", "/v1/system/config", AUTH_ACTIVE, SYS, "system.config", h_system_config, 0},
 	{"POST", "/v1/system/reload", AUTH_ACTIVE, SYS, "system.reload", h_system_reload, 0},
 };
@@ -460,6 +491,19 @@ gv_err req_list(struct http_req *r, const char *key, char *out, size_t len)
 		memcpy(out + used, s, n + 1);
 		used += n;
 	}
+	return GV_OK;
+}
+
+gv_err req_time(struct http_req *r, const char *key, int64_t *out)
+{
+	const char *text = NULL;
+
+	*out = 0;
+	if (req_string(r, key, 0, 20, &text) != GV_OK)
+		return r->err;
+	if (text && time_parse(text, out) != GV_OK)
+		return reply_error(r, GV_ERR_INVALID, arena_printf(&r->arena, "field '%s' must be "
+					   "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", key));
 	return GV_OK;
 }
 

@@ -101,8 +101,7 @@ static gv_err table_acquire(struct gv_app *app)
 	return GV_OK;
 }
 
-/* 1 if a comma list holds item exactly. */
-static int list_has(const char *list, const char *item)
+int policy_list_has(const char *list, const char *item)
 {
 	size_t n = strlen(item);
 	const char *p = list;
@@ -154,7 +153,7 @@ static const char *grant_refuses(struct gv_app *app, const struct store_grant *g
 		return "the grant waits for the data owner's approval (the grade is now 3)";
 	if (!(g->actions & (1u << rq->action)))
 		return "the grant does not include this action";
-	if (!list_has(g->purposes, rq->purpose))
+	if (!policy_list_has(g->purposes, rq->purpose))
 		return "the grant does not serve the declared purpose";
 	if (rq->now < g->valid_from)
 		return "the grant is not yet valid";
@@ -263,6 +262,35 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 	return GV_OK;
 }
 
+int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_id, int grade,
+			  int64_t now)
+{
+	size_t lo = 0, hi;
+	int ok = 0;
+
+	if (table_acquire(app) != GV_OK)
+		return 0;   /* fail closed */
+	hi = ntable;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (table[mid].dataset_id < dataset_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ntable && table[i].dataset_id == dataset_id; i++)
+		if (table[i].id == grant_id) {
+			const struct store_grant *g = &table[i];
+
+			ok = g->state == GRANT_ACTIVE && (grade < 3 || g->approved_by[0]) &&
+			     now >= g->valid_from && (!g->valid_until || now < g->valid_until);
+			break;
+		}
+	pthread_rwlock_unlock(&table_lock);
+	return ok;
+}
+
 gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d, int64_t rows)
 {
 	struct gv_config cfg;
@@ -281,7 +309,7 @@ gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d, in
 
 int policy_field_allowed(const struct policy_decision *d, const char *field)
 {
-	return !d->fields[0] || list_has(d->fields, field);
+	return !d->fields[0] || policy_list_has(d->fields, field);
 }
 
 int policy_row_allowed(const struct policy_decision *d, const json_t *data)

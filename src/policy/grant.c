@@ -26,8 +26,7 @@ int policy_subject_parse(const char *name)
 	return -1;
 }
 
-/* 1 if every name of a comma list is a field of schema; bad gets the first that is not. */
-static int fields_known(const struct catalog_schema *schema, const char *list, char *bad, size_t len)
+int policy_fields_known(const struct catalog_schema *schema, const char *list, char *bad, size_t len)
 {
 	const char *p = list;
 
@@ -51,6 +50,13 @@ static int profile_seen(const char *name, int version, const char *json, const c
 	(void)name, (void)version, (void)json, (void)by, (void)at;
 	*(int *)ctx = 1;
 	return 1;
+}
+
+int policy_profile_exists(struct gv_app *app, const char *name)
+{
+	int found = 0;
+
+	return app->st->ops->profile_get(app->st, name, 0, profile_seen, &found) == GV_OK && found;
 }
 
 /* Checks the subject; an account subject caps the period at the account's expiry. */
@@ -101,7 +107,6 @@ gv_err policy_grant_create(struct gv_app *app, const struct store_account *actor
 	struct catalog_schema *schema = malloc(sizeof(*schema));
 	char bad[CATALOG_NAME_LEN];
 	json_t *j = NULL;
-	int found = 0;
 	gv_err err = d && schema ? GV_OK : GV_ERR_NOMEM;
 
 	why[0] = '\0';
@@ -122,7 +127,7 @@ gv_err policy_grant_create(struct gv_app *app, const struct store_account *actor
 	}
 	if (err == GV_OK)
 		err = check_subject(app, g, d->grade, why, whylen);
-	if (err == GV_OK && !fields_known(schema, g->fields, bad, sizeof(bad))) {
+	if (err == GV_OK && !policy_fields_known(schema, g->fields, bad, sizeof(bad))) {
 		snprintf(why, whylen, "fields: '%s' is not a field of the dataset", bad);
 		err = GV_ERR_INVALID;
 	}
@@ -136,8 +141,7 @@ gv_err policy_grant_create(struct gv_app *app, const struct store_account *actor
 		err = GV_ERR_INVALID;
 	}
 	if (err == GV_OK && g->mask_profile[0]) {
-		err = app->st->ops->profile_get(app->st, g->mask_profile, 0, profile_seen, &found);
-		if (err == GV_ERR_NOT_FOUND || (err == GV_OK && !found)) {
+		if (!policy_profile_exists(app, g->mask_profile)) {
 			snprintf(why, whylen, "no masking profile '%.64s'", g->mask_profile);
 			err = GV_ERR_INVALID;
 		}
@@ -222,8 +226,7 @@ gv_err policy_grant_revoke(struct gv_app *app, const struct store_account *actor
 	return err;
 }
 
-/* A comma list as a JSON array. */
-static json_t *list_json(const char *list)
+json_t *policy_list_json(const char *list)
 {
 	json_t *a = json_array();
 	const char *p = list;
@@ -266,10 +269,10 @@ json_t *policy_grant_json(struct gv_app *app, const struct store_grant *g)
 			      "s:s,s:s,s:o,s:s,s:o,s:s,s:o}",
 			      "id", (json_int_t)g->id, "dataset", d->name, "subject", "type",
 			      policy_subject_name(g->subject_type), "name", g->subject, "actions",
-			      actions, "fields", list_json(g->fields), "row_filter", row, "purposes",
-			      list_json(g->purposes), "valid_from", time_json(g->valid_from),
+			      actions, "fields", policy_list_json(g->fields), "row_filter", row, "purposes",
+			      policy_list_json(g->purposes), "valid_from", time_json(g->valid_from),
 			      "valid_until", time_json(g->valid_until), "time_windows", g->time_windows,
-			      "ip_ranges", list_json(g->ip_ranges), "max_rows_per_request",
+			      "ip_ranges", policy_list_json(g->ip_ranges), "max_rows_per_request",
 			      (json_int_t)g->max_rows_request, "max_rows_per_day",
 			      (json_int_t)g->max_rows_day, "mask_profile", g->mask_profile, "reason",
 			      g->reason, "state",

@@ -105,6 +105,18 @@ gv_err policy_grant_revoke(struct gv_app *app, const struct store_account *actor
 			   const char *reason, struct store_grant *out, const char **why) GV_MUST_CHECK;
 /* API JSON of a grant (new reference). */
 json_t *policy_grant_json(struct gv_app *app, const struct store_grant *g);
+/* 1 if grant_id is active, approved where grade 3 needs it, and within its period at
+ * now: a data service made with a grant serves only while the grant would. */
+int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_id, int grade,
+			  int64_t now);
+/* Comma lists and catalog checks shared with the layers above. */
+int policy_list_has(const char *list, const char *item);
+json_t *policy_list_json(const char *list);
+/* 1 if every name of list is a field of schema; bad gets the first that is not. */
+struct catalog_schema;
+int policy_fields_known(const struct catalog_schema *schema, const char *list, char *bad,
+			size_t len);
+int policy_profile_exists(struct gv_app *app, const char *name);
 /* Forgets the compiled grants (after any change). */
 void policy_invalidate(void);
 

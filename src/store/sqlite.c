@@ -211,6 +211,41 @@ static const char *const migrations[] = {
 	"DROP TABLE blind_index;"
 	"ALTER TABLE blind_index_v7 RENAME TO blind_index;"
 	"CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);",
+	/* 8: sharing - requests and their review events, the departments a dataset may be
+	 * shared with, versioned data services and their consumers (sqlite_share.c).  Ids
+	 * that may be absent (a request's grant and service, a service's request and
+	 * grant) are NULL rather than 0, so that the references hold. */
+	"CREATE TABLE share_requests (id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id), kind INTEGER NOT NULL,"
+	" requester TEXT NOT NULL, department TEXT NOT NULL, fields TEXT NOT NULL,"
+	" actions INTEGER NOT NULL, purpose TEXT NOT NULL, legal_basis TEXT NOT NULL,"
+	" valid_from INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+	" expected_rows_day INTEGER NOT NULL, mask_profile TEXT NOT NULL, service TEXT NOT NULL,"
+	" state INTEGER NOT NULL, needs_owner INTEGER NOT NULL, needs_secadmin INTEGER NOT NULL,"
+	" owner_by TEXT NOT NULL, owner_at INTEGER NOT NULL, secadmin_by TEXT NOT NULL,"
+	" secadmin_at INTEGER NOT NULL, grant_id INTEGER REFERENCES grants(id),"
+	" service_id INTEGER REFERENCES services(id), created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX share_requests_dataset ON share_requests(dataset_id);"
+	"CREATE TABLE share_events (id INTEGER PRIMARY KEY,"
+	" request_id INTEGER NOT NULL REFERENCES share_requests(id), at INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, step TEXT NOT NULL, comment TEXT NOT NULL, scope TEXT NOT NULL);"
+	"CREATE INDEX share_events_request ON share_events(request_id);"
+	"CREATE TABLE share_depts (dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" department TEXT NOT NULL, PRIMARY KEY (dataset_id, department)) WITHOUT ROWID;"
+	"CREATE TABLE services (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" version INTEGER NOT NULL, dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" request_id INTEGER REFERENCES share_requests(id), grant_id INTEGER REFERENCES grants(id),"
+	" department TEXT NOT NULL, open INTEGER NOT NULL, fields TEXT NOT NULL,"
+	" mask_profile TEXT NOT NULL, params TEXT NOT NULL, max_rows INTEGER NOT NULL,"
+	" rate_per_minute INTEGER NOT NULL, valid_until INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" created_by TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_by TEXT NOT NULL,"
+	" revoked_at INTEGER NOT NULL, UNIQUE (name, version));"
+	"CREATE TABLE consumers (id INTEGER PRIMARY KEY, client_id TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL, department TEXT NOT NULL, secret_hash TEXT NOT NULL,"
+	" cert_fp TEXT NOT NULL, ip_allowlist TEXT NOT NULL, services TEXT NOT NULL,"
+	" state INTEGER NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" revoked_by TEXT NOT NULL, revoked_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
@@ -813,6 +848,7 @@ static void sq_close(struct gv_store *st)
 	sqd_finalize(s);
 	sqb_finalize(s);
 	sqp_finalize(s);
+	sqs_finalize(s);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -884,6 +920,19 @@ static const struct store_ops sqlite_ops = {
 	.profile_put = sqp_profile_put,
 	.profile_get = sqp_profile_get,
 	.profile_list = sqp_profile_list,
+	.share_commit = sqs_share_commit,
+	.share_request_get = sqs_share_request_get,
+	.share_request_list = sqs_share_request_list,
+	.share_event_list = sqs_share_event_list,
+	.share_depts_get = sqs_share_depts_get,
+	.share_depts_put = sqs_share_depts_put,
+	.service_list = sqs_service_list,
+	.service_get = sqs_service_get,
+	.service_update = sqs_service_update,
+	.consumer_insert = sqs_consumer_insert,
+	.consumer_update = sqs_consumer_update,
+	.consumer_get = sqs_consumer_get,
+	.consumer_list = sqs_consumer_list,
 	.lineage_add = sqb_lineage_add,
 	.lineage_list = sqb_lineage_list,
 };

@@ -14,6 +14,7 @@
 #define SQLITE_DATA_STMTS 48   /* sqlite_data.c's statements */
 #define SQLITE_BATCH_STMTS 32  /* sqlite_batch.c's statements */
 #define SQLITE_POLICY_STMTS 16 /* sqlite_policy.c's statements */
+#define SQLITE_SHARE_STMTS 32  /* sqlite_share.c's statements */
 
 struct sqlite_store {
 	struct gv_store base;   /* first: the interface pointer casts to this */
@@ -23,6 +24,7 @@ struct sqlite_store {
 	sqlite3_stmt *data_stmts[SQLITE_DATA_STMTS];
 	sqlite3_stmt *batch_stmts[SQLITE_BATCH_STMTS];
 	sqlite3_stmt *policy_stmts[SQLITE_POLICY_STMTS];
+	sqlite3_stmt *share_stmts[SQLITE_SHARE_STMTS];
 	uint64_t generation;    /* bumped under the lock by writes of datasets and keys */
 };
 
@@ -192,6 +194,9 @@ gv_err sqb_lineage_list(struct gv_store *st, int64_t dataset_id, int upstream, s
 void sqb_finalize(struct sqlite_store *s);
 
 /* sqlite_policy.c: grants and masking profiles. */
+/* The grant write inside a caller's transaction (share_commit); lock held. */
+gv_err sqp_grant_insert_locked(struct sqlite_store *s, struct store_grant *g);
+gv_err sqp_grant_update_locked(struct sqlite_store *s, const struct store_grant *g);
 gv_err sqp_grant_insert(struct gv_store *st, struct store_grant *g);
 gv_err sqp_grant_update(struct gv_store *st, const struct store_grant *g);
 gv_err sqp_grant_get(struct gv_store *st, int64_t id, struct store_grant *out);
@@ -204,6 +209,27 @@ gv_err sqp_profile_get(struct gv_store *st, const char *name, int version, store
 		       void *ctx);
 gv_err sqp_profile_list(struct gv_store *st, store_profile_cb cb, void *ctx);
 void sqp_finalize(struct sqlite_store *s);
+
+/* sqlite_share.c: sharing requests and their events, share departments, data services
+ * and consumers. */
+gv_err sqs_share_commit(struct gv_store *st, struct store_share_request *req,
+			struct store_share_event *ev, struct store_grant *grant,
+			struct store_service *svc);
+gv_err sqs_share_request_get(struct gv_store *st, int64_t id, struct store_share_request *out);
+gv_err sqs_share_request_list(struct gv_store *st, store_share_request_cb cb, void *ctx);
+gv_err sqs_share_event_list(struct gv_store *st, int64_t request_id, store_share_event_cb cb,
+			    void *ctx);
+gv_err sqs_share_depts_get(struct gv_store *st, int64_t dataset_id, char *out, size_t len);
+gv_err sqs_share_depts_put(struct gv_store *st, int64_t dataset_id, const char *list);
+gv_err sqs_service_list(struct gv_store *st, store_service_cb cb, void *ctx);
+gv_err sqs_service_get(struct gv_store *st, const char *name, int version,
+		       struct store_service *out);
+gv_err sqs_service_update(struct gv_store *st, const struct store_service *svc);
+gv_err sqs_consumer_insert(struct gv_store *st, struct store_consumer *c);
+gv_err sqs_consumer_update(struct gv_store *st, const struct store_consumer *c);
+gv_err sqs_consumer_get(struct gv_store *st, const char *client_id, struct store_consumer *out);
+gv_err sqs_consumer_list(struct gv_store *st, store_consumer_cb cb, void *ctx);
+void sqs_finalize(struct sqlite_store *s);
 gv_err sqd_dataset_insert(struct gv_store *st, struct store_dataset *d);
 gv_err sqd_dataset_get(struct gv_store *st, const char *name, struct store_dataset *out);
 gv_err sqd_dataset_get_id(struct gv_store *st, int64_t id, struct store_dataset *out);

@@ -115,20 +115,41 @@ static void grant_read(sqlite3_stmt *q, struct store_grant *g)
 	g->revoked_at = sqlite3_column_int64(q, 24);
 }
 
+gv_err sqp_grant_insert_locked(struct sqlite_store *s, struct store_grant *g)
+{
+	sqlite3_stmt *q = policy_stmt(s, QP_GRANT_INSERT);
+	gv_err err;
+
+	if (!q)
+		return GV_ERR_STORE;
+	grant_bind(q, g, 0);
+	err = exec_simple(s, q);
+	if (err == GV_OK)
+		g->id = sqlite3_last_insert_rowid(s->db);
+	return err;
+}
+
+gv_err sqp_grant_update_locked(struct sqlite_store *s, const struct store_grant *g)
+{
+	sqlite3_stmt *q = policy_stmt(s, QP_GRANT_UPDATE);
+	gv_err err;
+
+	if (!q)
+		return GV_ERR_STORE;
+	grant_bind(q, g, 1);
+	err = exec_simple(s, q);
+	if (err == GV_OK && sqlite3_changes(s->db) == 0)
+		err = GV_ERR_NOT_FOUND;
+	return err;
+}
+
 gv_err sqp_grant_insert(struct gv_store *st, struct store_grant *g)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
+	gv_err err;
 
 	pthread_mutex_lock(&s->lock);
-	q = policy_stmt(s, QP_GRANT_INSERT);
-	if (q) {
-		grant_bind(q, g, 0);
-		err = exec_simple(s, q);
-		if (err == GV_OK)
-			g->id = sqlite3_last_insert_rowid(s->db);
-	}
+	err = sqp_grant_insert_locked(s, g);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -136,17 +157,10 @@ gv_err sqp_grant_insert(struct gv_store *st, struct store_grant *g)
 gv_err sqp_grant_update(struct gv_store *st, const struct store_grant *g)
 {
 	struct sqlite_store *s = impl(st);
-	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
+	gv_err err;
 
 	pthread_mutex_lock(&s->lock);
-	q = policy_stmt(s, QP_GRANT_UPDATE);
-	if (q) {
-		grant_bind(q, g, 1);
-		err = exec_simple(s, q);
-		if (err == GV_OK && sqlite3_changes(s->db) == 0)
-			err = GV_ERR_NOT_FOUND;
-	}
+	err = sqp_grant_update_locked(s, g);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

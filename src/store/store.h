@@ -190,6 +190,95 @@ struct store_grant {
 	int64_t created_at, approved_at, revoked_at;
 };
 
+/* Sharing (share/share.h).  A request asks to share a dataset with a department, or
+ * to open it to the public; its review steps are kept as events; approval makes a
+ * grant and, when asked, a data service; consumers are other departments'
+ * applications that call services. */
+enum share_kind { SHARE_KIND_SHARE, SHARE_KIND_OPEN };
+enum share_state { SHARE_PENDING, SHARE_RETURNED, SHARE_APPROVED, SHARE_REJECTED,
+		   SHARE_REVOKED, SHARE_WITHDRAWN };
+
+struct store_share_request {
+	int64_t id;
+	int64_t dataset_id;
+	int kind;                     /* enum share_kind */
+	char requester[65];           /* the account that asked */
+	char department[129];         /* the requesting department */
+	char fields[1025];            /* comma list; "" = every field */
+	unsigned actions;             /* bit mask of enum policy_action */
+	char purpose[128];
+	char legal_basis[513];
+	int64_t valid_from, valid_until;
+	int64_t expected_rows_day;    /* the volume asked for: the grant's rows per day */
+	char mask_profile[65];        /* "" = the grade's default */
+	char service[4096];           /* the data service asked for (JSON), "" = none */
+	int state;                    /* enum share_state */
+	int needs_owner, needs_secadmin;   /* approvals the grade requires */
+	char owner_by[65];            /* who gave each approval ("" = not yet) */
+	int64_t owner_at;
+	char secadmin_by[65];
+	int64_t secadmin_at;
+	int64_t grant_id;             /* made on approval; 0 = none */
+	int64_t service_id;
+	int64_t created_at, updated_at;
+};
+
+/* One step in a request's life: created, amended, approved, narrowed, returned,
+ * rejected, revoked, withdrawn; with the actor's comment. */
+struct store_share_event {
+	int64_t request_id;
+	int64_t at;
+	char actor[65];
+	char step[24];
+	char comment[513];
+	char scope[1025];             /* what a narrowing changed, "" otherwise */
+};
+
+enum service_state { SERVICE_ACTIVE, SERVICE_REVOKED };
+
+/* A version of a data service: a named endpoint over one dataset (share/service.h). */
+struct store_service {
+	int64_t id;
+	char name[64];
+	int version;                  /* 1, 2, ... per name */
+	int64_t dataset_id;
+	int64_t request_id;           /* the approval that made it */
+	int64_t grant_id;             /* the grant it serves under; 0 for an open service */
+	char department[129];         /* whose consumers may call it; "" = open to any */
+	int open;                     /* listed in the public catalogue */
+	char fields[1025];            /* returned fields, comma list; "" = every field */
+	char mask_profile[65];
+	char params[4096];            /* parameter specs, JSON array (share/params.h) */
+	int max_rows;                 /* per call */
+	int rate_per_minute;          /* per consumer */
+	int64_t valid_until;
+	int state;                    /* enum service_state */
+	char created_by[65];
+	int64_t created_at;
+	char revoked_by[65];
+	int64_t revoked_at;
+};
+
+enum consumer_state { CONSUMER_ACTIVE, CONSUMER_REVOKED };
+
+/* An application of a department that calls services. */
+struct store_consumer {
+	int64_t id;
+	char client_id[33];           /* public: "gvc_" + 16 hex */
+	char name[129];
+	char department[129];
+	char secret_hash[65];         /* HMAC-SM3 hex of the secret (token key); never the secret */
+	char cert_fp[65];             /* SHA-256 hex of its client certificate; "" = none */
+	char ip_allowlist[1025];      /* comma list of CIDRs; never empty */
+	char services[1025];          /* comma list of service names it may call */
+	int state;                    /* enum consumer_state */
+	char created_by[65];
+	int64_t created_at;
+	char revoked_by[65];
+	int64_t revoked_at;
+	int64_t updated_at;
+};
+
 /* An index entry of a record: a blind-index token of one field. */
 struct store_index_entry {
 	const char *field;
@@ -208,6 +297,10 @@ typedef int (*store_raw_row_cb)(const struct store_raw_row *r, void *ctx);
 typedef int (*store_grant_cb)(const struct store_grant *g, void *ctx);
 typedef int (*store_profile_cb)(const char *name, int version, const char *json,
 				const char *created_by, int64_t created_at, void *ctx);
+typedef int (*store_share_request_cb)(const struct store_share_request *r, void *ctx);
+typedef int (*store_share_event_cb)(const struct store_share_event *e, void *ctx);
+typedef int (*store_service_cb)(const struct store_service *s, void *ctx);
+typedef int (*store_consumer_cb)(const struct store_consumer *c, void *ctx);
 typedef int (*store_lineage_cb)(const char *dataset, const char *transformation, void *ctx);
 
 /* One imported row as batch_write stores it: the raw row, and the record made from
@@ -381,6 +474,41 @@ struct store_ops {
 			      store_profile_cb cb, void *ctx);
 	/* The latest version of every profile, by name. */
 	gv_err (*profile_list)(struct gv_store *st, store_profile_cb cb, void *ctx);
+
+	/* Sharing.  One step of a request's life in one transaction: when grant is not
+	 * NULL it is inserted (id 0, setting g->id and req->grant_id) or updated; the
+	 * same for svc (an insert takes the next version of svc->name, which it sets,
+	 * and sets req->service_id; a service inserted with a grant inserted in the same
+	 * call gets svc->grant_id = grant->id); then req is inserted (id 0, setting req->id) or
+	 * updated, and ev (may be NULL) is added with ev->request_id = req->id.  A
+	 * service insert is GV_ERR_EXISTS when svc->name is used by another dataset or
+	 * department. */
+	gv_err (*share_commit)(struct gv_store *st, struct store_share_request *req,
+			       struct store_share_event *ev, struct store_grant *grant,
+			       struct store_service *svc);
+	gv_err (*share_request_get)(struct gv_store *st, int64_t id,
+				    struct store_share_request *out);
+	/* Every request, newest first. */
+	gv_err (*share_request_list)(struct gv_store *st, store_share_request_cb cb, void *ctx);
+	/* The events of a request, oldest first. */
+	gv_err (*share_event_list)(struct gv_store *st, int64_t request_id,
+				   store_share_event_cb cb, void *ctx);
+	/* Departments authorised to receive a dataset (grade 2 and 3 are shared only
+	 * with them): comma list, "" = none. put replaces the list. */
+	gv_err (*share_depts_get)(struct gv_store *st, int64_t dataset_id, char *out, size_t len);
+	gv_err (*share_depts_put)(struct gv_store *st, int64_t dataset_id, const char *list);
+	/* Services: every version, by name then version. */
+	gv_err (*service_list)(struct gv_store *st, store_service_cb cb, void *ctx);
+	/* version 0 = the latest version of name. */
+	gv_err (*service_get)(struct gv_store *st, const char *name, int version,
+			      struct store_service *out);
+	gv_err (*service_update)(struct gv_store *st, const struct store_service *s);
+	/* Consumers.  insert sets c->id; GV_ERR_EXISTS for a taken client id. */
+	gv_err (*consumer_insert)(struct gv_store *st, struct store_consumer *c);
+	gv_err (*consumer_update)(struct gv_store *st, const struct store_consumer *c);
+	gv_err (*consumer_get)(struct gv_store *st, const char *client_id,
+			       struct store_consumer *out);
+	gv_err (*consumer_list)(struct gv_store *st, store_consumer_cb cb, void *ctx);
 
 	/* Lineage: the datasets a derived dataset was made from. */
 	gv_err (*lineage_add)(struct gv_store *st, int64_t dataset_id, int64_t source_id,

@@ -254,7 +254,7 @@ class Daemon:
     def _remember(self, doc):
         if not isinstance(doc, dict):
             return
-        for k in ("password", "current_password", "new_password", "token",
+        for k in ("password", "current_password", "new_password", "token", "client_secret",
                   "one_time_password", "recovery_code"):
             if isinstance(doc.get(k), str) and len(doc[k]) >= 8:
                 self.secrets.add(doc[k])

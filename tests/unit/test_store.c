@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 
 static char dir[] = "/tmp/gvstoreXXXXXX";
@@ -392,6 +394,353 @@ static void test_keys_meta_lineage(void **state)
 	assert_int_equal(st->ops->lineage_add(st, b, a, "again"), GV_ERR_EXISTS);
 }
 
+/* ---- sharing ---- */
+
+static void make_request(struct store_share_request *r, int64_t ds, const char *dept)
+{
+	memset(r, 0, sizeof(*r));
+	r->dataset_id = ds;
+	r->kind = SHARE_KIND_SHARE;
+	snprintf(r->requester, sizeof(r->requester), "erin");
+	snprintf(r->department, sizeof(r->department), "%s", dept);
+	snprintf(r->fields, sizeof(r->fields), "name,age");
+	r->actions = 3;
+	snprintf(r->purpose, sizeof(r->purpose), "planning");
+	r->valid_until = 2000000000;
+	r->expected_rows_day = 500;
+	snprintf(r->service, sizeof(r->service), "{\"name\":\"pop\"}");
+	r->state = SHARE_PENDING;
+	r->needs_owner = r->needs_secadmin = 1;
+	r->created_at = r->updated_at = 100;
+}
+
+static void make_event(struct store_share_event *e, const char *step, int64_t at)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = at;
+	snprintf(e->actor, sizeof(e->actor), "erin");
+	snprintf(e->step, sizeof(e->step), "%s", step);
+	snprintf(e->comment, sizeof(e->comment), "c-%s", step);
+}
+
+static void make_grant(struct store_grant *g, int64_t ds, const char *dept)
+{
+	memset(g, 0, sizeof(*g));
+	g->dataset_id = ds;
+	g->subject_type = GRANT_DEPARTMENT;
+	snprintf(g->subject, sizeof(g->subject), "%s", dept);
+	g->actions = 3;
+	g->state = GRANT_ACTIVE;
+}
+
+static void make_service(struct store_service *v, const char *name, int64_t ds, const char *dept)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->dataset_id = ds;
+	snprintf(v->department, sizeof(v->department), "%s", dept);
+	snprintf(v->params, sizeof(v->params), "[]");
+	v->max_rows = 100;
+	v->rate_per_minute = 60;
+	v->state = SERVICE_ACTIVE;
+}
+
+static int grant_count(const struct store_grant *g, void *ctx)
+{
+	(void)g;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+struct ids {
+	int n;
+	int64_t id[16];
+	char text[16][80];
+};
+
+static int req_ids(const struct store_share_request *r, void *ctx)
+{
+	struct ids *x = ctx;
+
+	if (x->n < 16)
+		x->id[x->n] = r->id;
+	x->n++;
+	return 0;
+}
+
+static int event_steps(const struct store_share_event *e, void *ctx)
+{
+	struct ids *x = ctx;
+
+	if (x->n < 16) {
+		x->id[x->n] = e->request_id;
+		snprintf(x->text[x->n], sizeof(x->text[0]), "%s", e->step);
+	}
+	x->n++;
+	return 0;
+}
+
+static int svc_names(const struct store_service *v, void *ctx)
+{
+	struct ids *x = ctx;
+
+	if (x->n < 16) {
+		x->id[x->n] = v->version;
+		snprintf(x->text[x->n], sizeof(x->text[0]), "%s", v->name);
+	}
+	x->n++;
+	return 0;
+}
+
+static void test_share_commit(void **state)
+{
+	struct gv_store *st = *state;
+	static struct store_share_request r1, r2, r3, got;
+	static struct store_share_event ev;
+	static struct store_grant g, g3, gg;
+	static struct store_service v, v2, v3, gv;
+	int64_t ds = batch_dataset(st, "shared"), ds2 = batch_dataset(st, "shared_other");
+	struct ids x = {0};
+	int n = 0;
+
+	/* A new request with its event, grant and service, in one step. */
+	make_request(&r1, ds, "Health");
+	make_event(&ev, "created", 100);
+	make_grant(&g, ds, "Health");
+	make_service(&v, "pop_by_age", ds, "Health");
+	assert_int_equal(st->ops->share_commit(st, &r1, &ev, &g, &v), GV_OK);
+	assert_true(r1.id > 0);
+	assert_true(g.id > 0);
+	assert_true(v.id > 0);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(r1.grant_id, g.id);
+	assert_int_equal(r1.service_id, v.id);
+	assert_int_equal(ev.request_id, r1.id);
+	/* Made in the same step, the service learns the new request's and grant's ids. */
+	assert_int_equal(v.request_id, r1.id);
+	assert_int_equal(v.grant_id, g.id);
+	assert_int_equal(st->ops->share_request_get(st, r1.id, &got), GV_OK);
+	assert_memory_equal(&got, &r1, sizeof(got));
+	assert_int_equal(st->ops->grant_get(st, g.id, &gg), GV_OK);
+	assert_string_equal(gg.subject, "Health");
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 0, &gv), GV_OK);
+	assert_memory_equal(&gv, &v, sizeof(gv));
+
+	/* The same name, dataset and department: the next version. */
+	make_request(&r2, ds, "Health");
+	make_event(&ev, "created", 200);
+	make_service(&v2, "pop_by_age", ds, "Health");
+	v2.max_rows = 7;
+	assert_int_equal(st->ops->share_commit(st, &r2, &ev, NULL, &v2), GV_OK);
+	assert_int_equal(v2.version, 2);
+	assert_int_equal(r2.service_id, v2.id);
+	assert_int_equal(r2.grant_id, 0);
+	assert_int_equal(v2.grant_id, 0);
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 0, &gv), GV_OK);
+	assert_int_equal(gv.version, 2);
+	assert_int_equal(gv.max_rows, 7);
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 1, &gv), GV_OK);
+	assert_int_equal(gv.id, v.id);
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 3, &gv), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->service_get(st, "nothing", 0, &gv), GV_ERR_NOT_FOUND);
+
+	/* The name taken by another department, or another dataset: nothing of the step is
+	 * left, and the caller's ids are as they were. */
+	make_request(&r3, ds, "Finance");
+	make_event(&ev, "approved", 300);
+	ev.request_id = 77;
+	make_grant(&g3, ds, "Finance");
+	make_service(&v3, "pop_by_age", ds, "Finance");
+	v3.version = 9;
+	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_ERR_EXISTS);
+	assert_int_equal(r3.id, 0);
+	assert_int_equal(r3.grant_id, 0);
+	assert_int_equal(r3.service_id, 0);
+	assert_int_equal(g3.id, 0);
+	assert_int_equal(v3.id, 0);
+	assert_int_equal(v3.version, 9);
+	assert_int_equal(v3.grant_id, 0);
+	assert_int_equal(v3.request_id, 0);
+	assert_int_equal(ev.request_id, 77);
+	make_service(&v3, "pop_by_age", ds2, "Health");
+	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_ERR_EXISTS);
+	assert_int_equal(r3.id, 0);
+	assert_int_equal(g3.id, 0);
+	assert_int_equal(st->ops->grant_list(st, ds, grant_count, &n), GV_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(st->ops->share_request_list(st, req_ids, &x), GV_OK);
+	assert_int_equal(x.n, 2);
+	/* ... and a retry with a free name goes through. */
+	make_service(&v3, "pop_finance", ds, "Finance");
+	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_OK);
+	assert_true(r3.id > r2.id);
+	assert_int_equal(v3.version, 1);
+
+	/* Updates: the request, its grant and its service in one step. */
+	r1.state = SHARE_APPROVED;
+	snprintf(r1.owner_by, sizeof(r1.owner_by), "olga");
+	r1.owner_at = 400;
+	g.max_rows_day = 1000;
+	v.state = SERVICE_REVOKED;
+	snprintf(v.revoked_by, sizeof(v.revoked_by), "sam");
+	make_event(&ev, "approved", 400);
+	assert_int_equal(st->ops->share_commit(st, &r1, &ev, &g, &v), GV_OK);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(st->ops->share_request_get(st, r1.id, &got), GV_OK);
+	assert_int_equal(got.state, SHARE_APPROVED);
+	assert_string_equal(got.owner_by, "olga");
+	assert_int_equal(got.grant_id, g.id);
+	assert_int_equal(st->ops->grant_get(st, g.id, &gg), GV_OK);
+	assert_int_equal(gg.max_rows_day, 1000);
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 1, &gv), GV_OK);
+	assert_int_equal(gv.state, SERVICE_REVOKED);
+	assert_string_equal(gv.revoked_by, "sam");
+	/* An update of a request that is not there undoes the rest of the step. */
+	got = r1;
+	got.id = 99999;
+	make_grant(&g3, ds, "Nobody");
+	assert_int_equal(st->ops->share_commit(st, &got, NULL, &g3, NULL), GV_ERR_NOT_FOUND);
+	assert_int_equal(got.id, 99999);
+	assert_int_equal(g3.id, 0);
+	assert_int_equal(got.grant_id, g.id);
+	n = 0;
+	assert_int_equal(st->ops->grant_list(st, ds, grant_count, &n), GV_OK);
+	assert_int_equal(n, 2);
+	/* service_update on its own. */
+	v2.rate_per_minute = 5;
+	assert_int_equal(st->ops->service_update(st, &v2), GV_OK);
+	assert_int_equal(st->ops->service_get(st, "pop_by_age", 2, &gv), GV_OK);
+	assert_int_equal(gv.rate_per_minute, 5);
+	gv.id = 99999;
+	assert_int_equal(st->ops->service_update(st, &gv), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->share_request_get(st, 99999, &got), GV_ERR_NOT_FOUND);
+
+	/* Lists: requests newest first, events oldest first, services by name, version. */
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->share_request_list(st, req_ids, &x), GV_OK);
+	assert_int_equal(x.n, 3);
+	assert_int_equal(x.id[0], r3.id);
+	assert_int_equal(x.id[1], r2.id);
+	assert_int_equal(x.id[2], r1.id);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->share_event_list(st, r1.id, event_steps, &x), GV_OK);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.text[0], "created");
+	assert_string_equal(x.text[1], "approved");
+	assert_int_equal(x.id[1], r1.id);
+	memset(&x, 0, sizeof(x));
+	make_request(&r2, ds, "Health");
+	make_service(&v, "alpha", ds, "");
+	v.open = 1;
+	assert_int_equal(st->ops->share_commit(st, &r2, NULL, NULL, &v), GV_OK);
+	assert_int_equal(st->ops->service_list(st, svc_names, &x), GV_OK);
+	assert_int_equal(x.n, 4);
+	assert_string_equal(x.text[0], "alpha");
+	assert_string_equal(x.text[1], "pop_by_age");
+	assert_int_equal(x.id[1], 1);
+	assert_string_equal(x.text[2], "pop_by_age");
+	assert_int_equal(x.id[2], 2);
+	assert_string_equal(x.text[3], "pop_finance");
+}
+
+static void test_share_depts(void **state)
+{
+	struct gv_store *st = *state;
+	int64_t ds = batch_dataset(st, "dept_shared");
+	char out[64], tiny[8], long_name[200];
+
+	memset(out, 'x', sizeof(out));
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "");
+	assert_int_equal(st->ops->share_depts_put(st, ds, " Health , Finance,,Health"), GV_OK);
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "Finance,Health");
+	/* Exactly fits ("Finance,Health" + NUL = 15), one byte less does not: never cut. */
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, 15), GV_OK);
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, 14), GV_ERR_TOO_LARGE);
+	assert_string_equal(out, "");
+	assert_int_equal(st->ops->share_depts_get(st, ds, tiny, sizeof(tiny)), GV_ERR_TOO_LARGE);
+	assert_string_equal(tiny, "");
+	/* A refused list leaves the old one. */
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(st->ops->share_depts_put(st, ds, long_name), GV_ERR_INVALID);
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "Finance,Health");
+	assert_int_equal(st->ops->share_depts_put(st, ds, "Tax"), GV_OK);
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "Tax");
+	assert_int_equal(st->ops->share_depts_put(st, ds, ""), GV_OK);
+	assert_int_equal(st->ops->share_depts_get(st, ds, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "");
+}
+
+static void make_consumer(struct store_consumer *c, const char *client_id)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->client_id, sizeof(c->client_id), "%s", client_id);
+	snprintf(c->name, sizeof(c->name), "app %s", client_id);
+	snprintf(c->department, sizeof(c->department), "Health");
+	snprintf(c->secret_hash, sizeof(c->secret_hash), "%064d", 0);
+	snprintf(c->ip_allowlist, sizeof(c->ip_allowlist), "10.0.0.0/8");
+	snprintf(c->services, sizeof(c->services), "pop_by_age");
+	c->state = CONSUMER_ACTIVE;
+	c->created_at = c->updated_at = 100;
+}
+
+static int consumer_ids(const struct store_consumer *c, void *ctx)
+{
+	struct ids *x = ctx;
+
+	if (x->n < 16) {
+		x->id[x->n] = c->id;
+		snprintf(x->text[x->n], sizeof(x->text[0]), "%s", c->client_id);
+	}
+	x->n++;
+	return 0;
+}
+
+static void test_consumers(void **state)
+{
+	struct gv_store *st = *state;
+	struct store_consumer c1, c2, got;
+	struct ids x = {0};
+
+	make_consumer(&c1, "gvc_00000000000000a1");
+	assert_int_equal(st->ops->consumer_insert(st, &c1), GV_OK);
+	assert_true(c1.id > 0);
+	make_consumer(&c2, "gvc_00000000000000a1");
+	assert_int_equal(st->ops->consumer_insert(st, &c2), GV_ERR_EXISTS);
+	assert_int_equal(c2.id, 0);
+	make_consumer(&c2, "gvc_00000000000000a0");
+	assert_int_equal(st->ops->consumer_insert(st, &c2), GV_OK);
+	assert_true(c2.id > c1.id);
+	assert_int_equal(st->ops->consumer_get(st, "gvc_00000000000000a1", &got), GV_OK);
+	assert_memory_equal(&got, &c1, sizeof(got));
+	assert_int_equal(st->ops->consumer_get(st, "gvc_ffffffffffffffff", &got), GV_ERR_NOT_FOUND);
+	c1.state = CONSUMER_REVOKED;
+	snprintf(c1.revoked_by, sizeof(c1.revoked_by), "sam");
+	snprintf(c1.cert_fp, sizeof(c1.cert_fp), "%064d", 1);
+	c1.updated_at = 200;
+	assert_int_equal(st->ops->consumer_update(st, &c1), GV_OK);
+	assert_int_equal(st->ops->consumer_get(st, "gvc_00000000000000a1", &got), GV_OK);
+	assert_int_equal(got.state, CONSUMER_REVOKED);
+	assert_string_equal(got.revoked_by, "sam");
+	assert_string_equal(got.cert_fp, c1.cert_fp);
+	assert_int_equal(got.updated_at, 200);
+	got.id = 99999;
+	assert_int_equal(st->ops->consumer_update(st, &got), GV_ERR_NOT_FOUND);
+	/* Taking another consumer's client id by update is refused too. */
+	got = c2;
+	snprintf(got.client_id, sizeof(got.client_id), "%s", c1.client_id);
+	assert_int_equal(st->ops->consumer_update(st, &got), GV_ERR_EXISTS);
+	/* By id, not by client id. */
+	assert_int_equal(st->ops->consumer_list(st, consumer_ids, &x), GV_OK);
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.id[0], c1.id);
+	assert_string_equal(x.text[1], "gvc_00000000000000a0");
+}
+
 static void test_reopen(void **state)
 {
 	struct gv_store *st2;
@@ -404,6 +753,42 @@ static void test_reopen(void **state)
 	store_close(st2);
 }
 
+/* A database of schema 7 (written before sharing existed) takes migration 8 when it is
+ * opened, keeping its data.  Made by taking the sharing tables out of this store's
+ * database with SQLite itself: the only SQL in the tests, as it is about the SQLite
+ * backend's own schema. */
+static void test_migrate_from_v7(void **state)
+{
+	static const char *const drop =
+		"BEGIN; DROP TABLE share_events; DROP TABLE share_depts; DROP TABLE consumers;"
+		" DROP TABLE services; DROP TABLE share_requests; PRAGMA user_version = 7; COMMIT;";
+	struct gv_store *st2;
+	struct store_dataset d;
+	struct store_consumer c;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	char out[32];
+	int version = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, drop, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_sqlite_open(path, &st2), GV_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_true(version >= 8);
+	assert_int_equal(st2->ops->dataset_get(st2, "shared", &d), GV_OK);
+	assert_int_equal(st2->ops->share_depts_put(st2, d.id, "Health"), GV_OK);
+	assert_int_equal(st2->ops->share_depts_get(st2, d.id, out, sizeof(out)), GV_OK);
+	assert_string_equal(out, "Health");
+	make_consumer(&c, "gvc_00000000000000a1");
+	assert_int_equal(st2->ops->consumer_insert(st2, &c), GV_OK);
+	store_close(st2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,7 +798,11 @@ int main(void)
 		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_keys_meta_lineage),
+		cmocka_unit_test(test_share_commit),
+		cmocka_unit_test(test_share_depts),
+		cmocka_unit_test(test_consumers),
 		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_migrate_from_v7),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
