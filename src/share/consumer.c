@@ -24,10 +24,12 @@ static gv_err check_bindings(struct gv_app *app, const struct store_consumer *c,
 		gv_err err;
 
 		snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
-		err = share_service_latest(app, name, &s);
+		err = n < 63 ? share_service_latest(app, name, &s) : GV_ERR_NOT_FOUND;
+		if (n >= 63)
+			snprintf(name, sizeof(name), "(too long)");
 		if (err == GV_ERR_NOT_FOUND || (err == GV_OK && !s.open &&
 						strcmp(s.department, c->department) != 0)) {
-			snprintf(why, whylen, "services: no service '%s' approved for department '%.64s'",
+			snprintf(why, whylen, "services: no service '%s' approved for department '%s'",
 				 name, c->department);
 			return GV_ERR_INVALID;
 		}

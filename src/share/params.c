@@ -81,7 +81,8 @@ static gv_err parse_one(const json_t *o, size_t i, struct param_spec *p, char *w
 		while (keys[k] && strcmp(keys[k], key) != 0)
 			k++;
 		if (!keys[k]) {
-			snprintf(why, whylen, "params[%zu]: unknown key '%.32s'", i, key);
+			snprintf(why, whylen, "params[%zu]: unknown key '%s'", i,
+				 name_ok(key) ? key : "(not a key name)");
 			return GV_ERR_INVALID;
 		}
 	}
@@ -92,7 +93,9 @@ static gv_err parse_one(const json_t *o, size_t i, struct param_spec *p, char *w
 	}
 	snprintf(p->name, sizeof(p->name), "%s", json_string_value(name));
 	if (field && (!json_is_string(field) || json_string_length(field) == 0 ||
-		      json_string_length(field) >= sizeof(p->field))) {
+		      json_string_length(field) >= sizeof(p->field) ||
+		      strlen(json_string_value(field)) != json_string_length(field) ||
+		      !util_utf8_printable(json_string_value(field)))) {
 		snprintf(why, whylen, "parameter '%s': field must be a field name", p->name);
 		return GV_ERR_INVALID;
 	}
@@ -128,6 +131,7 @@ static gv_err parse_one(const json_t *o, size_t i, struct param_spec *p, char *w
 	if (pat) {
 		if (!json_is_string(pat) || json_string_length(pat) == 0 ||
 		    json_string_length(pat) > PARAM_PATTERN_MAX ||
+		    strlen(json_string_value(pat)) != json_string_length(pat) ||
 		    !util_utf8_printable(json_string_value(pat))) {
 			snprintf(why, whylen, "parameter '%s': pattern must be 1-%d printable bytes",
 				 p->name, PARAM_PATTERN_MAX);

@@ -87,8 +87,9 @@ int ratelimit_take(int64_t consumer_id, int64_t service_id, int per_minute, int6
 		b->tokens -= 1.0;
 		ok = 1;
 	} else {
+		/* Whole seconds, rounded up (a microsecond of float error aside). */
 		double wait_us = (1.0 - b->tokens) / rate;
-		int s = (int)(wait_us / 1e6) + 1;
+		int s = (int)((wait_us - 1.0) / 1e6) + 1;
 
 		*retry_after_s = s < 1 ? 1 : s > 3600 ? 3600 : s;
 	}

@@ -111,7 +111,7 @@ static gv_err check_scope(struct gv_app *app, const struct store_account *actor,
 				return err;
 			if (!policy_list_has(depts, actor->department)) {
 				snprintf(why, whylen, "grade-%d data is shared only with departments "
-					 "authorised on the dataset; '%.64s' is not", d->grade,
+					 "authorised on the dataset; '%s' is not", d->grade,
 					 actor->department);
 				return GV_ERR_FORBIDDEN;
 			}
@@ -134,7 +134,7 @@ static gv_err check_scope(struct gv_app *app, const struct store_account *actor,
 		return GV_ERR_INVALID;
 	}
 	if (ask->mask_profile[0] && !policy_profile_exists(app, ask->mask_profile)) {
-		snprintf(why, whylen, "no masking profile '%.64s'", ask->mask_profile);
+		snprintf(why, whylen, "no masking profile '%s'", ask->mask_profile);
 		return GV_ERR_INVALID;
 	}
 	return GV_OK;
@@ -274,7 +274,10 @@ static gv_err apply_narrow(const struct share_narrow *n, struct store_share_requ
 			return GV_ERR_INVALID;
 		}
 		snprintf(r->fields, sizeof(r->fields), "%s", n->fields);
-		NOTE("fields=%.200s; ", n->fields);
+		if (strlen(n->fields) < scopelen / 2)
+			NOTE("fields=%s; ", n->fields);
+		else
+			NOTE("fields narrowed; ");
 	}
 	if (n->actions) {
 		if (n->actions & ~r->actions) {

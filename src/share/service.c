@@ -90,7 +90,8 @@ gv_err share_service_spec_check(const struct store_dataset *d, const struct cata
 		while (keys[k] && strcmp(keys[k], key) != 0)
 			k++;
 		if (!keys[k]) {
-			snprintf(why, whylen, "service: unknown key '%.32s'", key);
+			snprintf(why, whylen, "service: unknown key '%s'",
+				 strlen(key) < 32 && util_utf8_printable(key) ? key : "(not a key name)");
 			return GV_ERR_INVALID;
 		}
 	}

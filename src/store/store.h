@@ -478,8 +478,8 @@ struct store_ops {
 	/* Sharing.  One step of a request's life in one transaction: when grant is not
 	 * NULL it is inserted (id 0, setting g->id and req->grant_id) or updated; the
 	 * same for svc (an insert takes the next version of svc->name, which it sets,
-	 * and sets req->service_id; a service inserted with a grant inserted in the same
-	 * call gets svc->grant_id = grant->id); then req is inserted (id 0, setting req->id) or
+	 * and sets req->service_id; a service inserted with grant_id or request_id 0 gets
+	 * the ids of the grant and request of the same call); then req is inserted (id 0, setting req->id) or
 	 * updated, and ev (may be NULL) is added with ev->request_id = req->id.  A
 	 * service insert is GV_ERR_EXISTS when svc->name is used by another dataset or
 	 * department. */

@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 from gvtest import DaemonTest
+from test_device import make_cert
 
 SCHEMA = {"fields": [
     {"name": "id_no", "type": "string", "kind": "resident_id", "indexed": True},
@@ -353,6 +354,30 @@ class SharingTest(DaemonTest):
         self.assertLessEqual(int(rh["Retry-After"]), 20)
         # Another consumer has its own allowance.
         self.assertEqual(self.call(self.consumer("Transport", ["s1-slow"]), "s1-slow", {"id_no": ID1})[0], 200)
+        recs, _ = self.d.audit(self.aud, action="service.call", actor="consumer:" + cred[0])
+        self.assertEqual([x["status"] for x in recs], [200, 200, 200, 429])
+        self.assertEqual(recs[-1]["result"], "deny")
+
+    def test_7b_client_certificate(self):
+        """A consumer may present a registered client certificate instead of a secret."""
+        cert, key, fp = make_cert(self.d.dir, "app")
+        other = make_cert(self.d.dir, "other")
+        self.approved("analyst_c", "s1", ["owner_a"], service=self.service("s1-cert"))
+        s, r = self.d.req("POST", "/v1/consumers", {"name": "cert app", "department": "Transport",
+                                                   "ip_allowlist": ["127.0.0.1"], "services": ["s1-cert"],
+                                                   "cert_fp": fp}, self.sec)
+        self.assertEqual(s, 201, r)
+        client = r["client_id"]
+        path = "/v1/services/s1-cert/latest/call?id_no=" + ID1
+        for ctx, hdr, want in ((self.d.context(cert, key), {}, 200),
+                               (self.d.context(cert, key), {"X-Client-Id": client}, 200),
+                               (self.d.context(*other[:2]), {}, 401),
+                               (self.d.context(*other[:2]), {"X-Client-Id": client}, 401),
+                               (None, {"X-Client-Id": client}, 401)):
+            s, doc, _ = self.d.call("GET", path, headers=hdr, ctx=ctx)
+            self.assertEqual(s, want, (hdr, doc))
+        recs, _ = self.d.audit(self.aud, action="service.call", actor="consumer:" + client)
+        self.assertEqual([x["status"] for x in recs], [200, 200, 401, 401])
 
     def test_8_revocation_ends_grant_and_service(self):
         d = self.d
@@ -367,6 +392,9 @@ class SharingTest(DaemonTest):
         s, e, _ = self.call(cred, "s1-revoked", {"id_no": ID1})
         self.assertEqual(s, 403, e)
         self.assertIn("revoked", e["error"]["message"])
+        recs, _ = self.d.audit(self.aud, action="service.call", actor="consumer:" + cred[0])
+        self.assertEqual([(x["status"], x["result"]) for x in recs], [(200, "permit"), (403, "deny")])
+        self.assertIn("revoked", recs[-1]["reason"])
         svc = [x for x in d.req("GET", "/v1/services", token=self.sec)[1]["services"]
                if x["name"] == "s1-revoked"]
         self.assertEqual(svc[0]["state"], "revoked")
