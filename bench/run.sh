@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks with same-run baselines.  usage: bench/run.sh   (BENCH_SECONDS=10, BENCH_IMPORT_ROWS=20000 default)
+# Each script documents itself in its header comment and prints its own heading; the
+# HTTP ones (bench.py, masked_read_bench.py, service_bench.py) drive wrk against
+# govvaultd and the bare libmicrohttpd baseline in the same run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,3 +21,6 @@ python3 bench/import_bench.py "$root/build-bench" "$root/$tools/import_baseline"
 python3 bench/pii_bench.py "$root/build-bench"
 python3 bench/policy_bench.py "$root/build-bench"
 python3 bench/masked_read_bench.py "$root/build-bench" "$root/$tools"
+# Data-service calls/s (issue 6): consumers calling an exact-match lookup service over
+# HTTP Basic, masked and audited, beside bare libmicrohttpd; audit records checked.
+python3 bench/service_bench.py "$root/build-bench" "$root/$tools"

@@ -1,7 +1,8 @@
 /* govvault.c - the command-line tool: offline commands on a data directory (init) and
  * API commands against a running govvaultd (login with its steps, whoami, health,
  * passwd, logout, and `api` for any endpoint).  The data commands (dataset, record,
- * batch, keys) live in cli_data.c. */
+ * batch, keys) live in cli_data.c, the sharing commands (share, service, consumer,
+ * report, catalogue) in cli_share.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "cmd/cli_data.h"
 #include "cmd/cli_http.h"
 #include "cmd/cli_prompt.h"
+#include "cmd/cli_share.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "http/http.h"
@@ -89,9 +91,13 @@ static void usage(FILE *out)
 		     "  audit verify [--tail]       verify the running daemon's audit log (auditadmin)\n"
 		     "Data (FILE.json: a dataset, a record's data object, or quality rules):\n");
 	cli_data_usage(out);
+	fprintf(out, "Sharing and data services (DATE: YYYY-MM-DD; lists: a,b,c):\n");
+	cli_share_usage(out);
 	fprintf(out, "Reads of data declare a purpose: --purpose or GOVVAULT_PURPOSE (sent as X-Purpose).\n"
+		     "`service call` authenticates as the consumer, not the logged-in account; its secret\n"
+		     "is never taken from the command line.\n"
 		     "Environment: GOVVAULT_URL, GOVVAULT_CACERT, GOVVAULT_CLIENT_CERT, GOVVAULT_CLIENT_KEY,\n"
-		     "GOVVAULT_TOKEN.\n");
+		     "GOVVAULT_TOKEN, GOVVAULT_CLIENT_SECRET.\n");
 }
 
 static void token_path(char *out, size_t len)
@@ -474,6 +480,8 @@ int main(int argc, char **argv)
 		rc = cmd_audit(&h, argc - i, argv + i);
 	else if (cli_data_knows(cmd))
 		rc = cli_data_run(&h, cmd, argc - i, argv + i);
+	else if (cli_share_knows(cmd))
+		rc = cli_share_run(&h, cmd, argc - i, argv + i);
 	else {
 		fprintf(stderr, "govvault: unknown command '%s'\n", cmd);
 		usage(stderr);

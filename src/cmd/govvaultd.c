@@ -16,6 +16,7 @@
 #include "data/records.h"
 #include "data/rekey.h"
 #include "http/http.h"
+#include "policy/policy.h"
 
 #define DEFAULT_CONFIG "govvault-data/govvault.conf"
 
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 {
 	const char *config = getenv("GOVVAULT_CONFIG");
 	struct http_server *srv = NULL;
+	struct policy_usage_writer *counts = NULL;
 	struct gv_app *app = NULL;
 	char errmsg[1024] = "", what[160];
 	int64_t last_verify = 0, last_retain = 0;
@@ -226,6 +228,10 @@ int main(int argc, char **argv)
 		log_error("cannot start the key re-sealing worker");
 		goto out;
 	}
+	if (policy_usage_start(app, &counts) != GV_OK) {
+		log_error("cannot start the daily row-count writer");
+		goto out;
+	}
 	if (http_server_start(app, &srv, errmsg, sizeof(errmsg)) != GV_OK) {
 		log_error("%s", errmsg);
 		audit_note(app->audit, "system", "system.start_failed", "govvaultd", errmsg);
@@ -291,6 +297,7 @@ out:
 	if (app) {
 		rekey_worker_stop(app->rekey);
 		app->rekey = NULL;
+		policy_usage_stop(counts);   /* after the server: no read counts any more */
 		if (rc == 0)
 		{
 			describe_process(app->config_path, what, sizeof(what));

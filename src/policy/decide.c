@@ -291,22 +291,6 @@ int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_
 	return ok;
 }
 
-gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d, int64_t rows)
-{
-	struct gv_config cfg;
-	int64_t used = 0;
-	gv_err err;
-
-	if (!d->grant_id || !d->max_rows_day)
-		return GV_OK;
-	app_policy(app, &cfg);
-	/* The agency's day, not UTC's: the count starts again at its midnight. */
-	err = app->st->ops->grant_use(app->st, d->grant_id,
-				      (util_now_s() + (int64_t)cfg.utc_offset_min * 60) / 86400, rows,
-				      d->max_rows_day, &used);
-	return err == GV_ERR_LIMIT ? GV_ERR_QUOTA : err;
-}
-
 int policy_field_allowed(const struct policy_decision *d, const char *field)
 {
 	return !d->fields[0] || policy_list_has(d->fields, field);

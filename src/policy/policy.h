@@ -58,9 +58,18 @@ int policy_action_parse(const char *name);   /* -1 if unknown */
 gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 		     struct policy_decision *out) GV_MUST_CHECK;
 /* Counts rows against the daily cap of the permitting grant: GV_ERR_QUOTA (nothing
- * counted) if they would pass it. */
+ * counted) if they would pass it.  The count is kept in memory and written to the
+ * store by policy_usage_flush (usage.c says why). */
 gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d,
 			 int64_t rows) GV_MUST_CHECK;
+/* Writes the rows counted since the last flush. */
+gv_err policy_usage_flush(struct gv_app *app) GV_MUST_CHECK;
+/* Drops the counts held in memory (tests: what a restart does). */
+void policy_usage_forget(void);
+/* A thread that flushes every second; stop flushes a last time and forgets. */
+struct policy_usage_writer;
+gv_err policy_usage_start(struct gv_app *app, struct policy_usage_writer **out) GV_MUST_CHECK;
+void policy_usage_stop(struct policy_usage_writer *w);
 /* 1 if field may be returned under d. */
 int policy_field_allowed(const struct policy_decision *d, const char *field);
 /* 1 if a record's data meets d's row condition. */

@@ -197,12 +197,52 @@ static void test_row_and_field_limits(void **state)
 	json_decref(none);
 }
 
+/* The daily cap holds in memory, survives a flush and a restart (forget), and two
+ * grants count apart. */
+static void test_daily_rows(void **state)
+{
+	int64_t id = grant(&ds2, GRANT_ACCOUNT, "analyst", 1u << PA_READ, NULL, NULL);
+	int64_t other = grant(&ds2, GRANT_DEPARTMENT, "Statistics", 1u << PA_READ, NULL, NULL);
+	struct policy_decision d, e;
+	int64_t used = -1, day;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.grant_id = id;
+	d.max_rows_day = 5;
+	e = d;
+	e.grant_id = other;
+	assert_int_equal(policy_count_rows(&app, &d, 3), GV_OK);
+	assert_int_equal(policy_count_rows(&app, &d, 3), GV_ERR_QUOTA);   /* 6 > 5: nothing counted */
+	assert_int_equal(policy_count_rows(&app, &d, 2), GV_OK);
+	assert_int_equal(policy_count_rows(&app, &d, 1), GV_ERR_QUOTA);
+	assert_int_equal(policy_count_rows(&app, &e, 5), GV_OK);
+	/* Not yet in the store; written by the flush. */
+	day = util_now_s() / 86400;   /* the test's configuration has offset 0 */
+	assert_int_equal(app.st->ops->grant_use(app.st, id, day, 0, 0, &used), GV_OK);
+	assert_int_equal(used, 0);
+	assert_int_equal(policy_usage_flush(&app), GV_OK);
+	assert_int_equal(app.st->ops->grant_use(app.st, id, day, 0, 0, &used), GV_OK);
+	assert_int_equal(used, 5);
+	assert_int_equal(policy_usage_flush(&app), GV_OK);   /* nothing pending: nothing added */
+	assert_int_equal(app.st->ops->grant_use(app.st, id, day, 0, 0, &used), GV_OK);
+	assert_int_equal(used, 5);
+	/* A restart reads what was written. */
+	policy_usage_forget();
+	assert_int_equal(policy_count_rows(&app, &d, 1), GV_ERR_QUOTA);
+	assert_int_equal(policy_count_rows(&app, &e, 1), GV_ERR_QUOTA);
+	d.max_rows_day = 0;                                        /* no cap: not counted */
+	assert_int_equal(policy_count_rows(&app, &d, 1000), GV_OK);
+	policy_usage_forget();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_of_checks),
 		cmocka_unit_test(test_grants_and_their_conditions),
 		cmocka_unit_test(test_row_and_field_limits),
+		cmocka_unit_test(test_daily_rows),
 	};
 
 	if (crypto_init() != GV_OK)
