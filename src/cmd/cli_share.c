@@ -520,7 +520,7 @@ static int run_share_approve(const struct cli_http *h, const struct share_args *
 	if (!narrow)
 		return build_error();
 	for (size_t i = 0; i < GV_ARRAY_LEN(numbers); i++) {
-		long long n;
+		long long n = 0;
 
 		if (!opt[numbers[i].opt])
 			continue;
