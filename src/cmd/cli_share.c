@@ -19,11 +19,10 @@
  * `consumer rotate-secret` print the one-time secret the daemon returns - the only
  * place a secret is ever shown - and wipe their copies after.
  *
- * `share amend` and `consumer change` read the object first and send it back with the
- * options applied, because the API replaces rather than patches: an amendment is a
- * whole new ask, and a consumer change replaces its services and certificate.  Without
- * the read, an option not repeated would silently widen a request to every field or
- * unbind a consumer from its services. */
+ * `share amend` reads the request first and sends it back with the options applied,
+ * because an amendment is a whole new ask: without the read, an option not repeated
+ * would silently widen the request to every field.  `consumer change` sends only what
+ * is given; the API keeps the rest. */
 #include "cmd/cli_share.h"
 
 #include <stdarg.h>
@@ -954,11 +953,10 @@ static int run_consumer_show(const struct cli_http *h, const struct share_args *
 	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/consumers/%s", a->pos[0]), NULL, 0);
 }
 
-/* PATCH keeps a name or allowlist not sent but replaces services and cert_fp: those
- * not given are sent back as they are. */
+/* PATCH changes what the body names and keeps the rest. */
 static int run_consumer_change(const struct cli_http *h, const struct share_args *a)
 {
-	json_t *body = NULL, *cur = NULL;
+	json_t *body = NULL;
 	struct gv_buf p;
 	gv_err err;
 	int rc = 2;
@@ -979,22 +977,9 @@ static int run_consumer_change(const struct cli_http *h, const struct share_args
 		rc = path_error(err);
 		goto out;
 	}
-	if ((rc = cli_http_run(h, "GET", p.data, NULL, &cur)) != 0)
-		goto out;
-	if (!a->opt[CONSUMER_SERVICES] && json_is_array(json_object_get(cur, "services")) &&
-	    json_object_set(body, "services", json_object_get(cur, "services")) != 0) {
-		rc = build_error();
-		goto out;
-	}
-	if (!a->opt[CONSUMER_CERT] && json_is_string(json_object_get(cur, "cert_fp")) &&
-	    json_object_set(body, "cert_fp", json_object_get(cur, "cert_fp")) != 0) {
-		rc = build_error();
-		goto out;
-	}
 	rc = send_print(h, "PATCH", &p, GV_OK, body, 1);
 	body = NULL;
 out:
-	json_decref(cur);
 	json_decref(body);
 	buf_release(&p);
 	return rc;

@@ -266,7 +266,8 @@ static gv_err parse_consumer(struct http_req *r, struct store_consumer *c, int c
 	    req_list(r, "ip_allowlist", c->ip_allowlist, sizeof(c->ip_allowlist)) ||
 	    req_list(r, "services", c->services, sizeof(c->services)))
 		return r->err;
-	if ((create && !c->ip_allowlist[0]) || !cidr_list_ok(c->ip_allowlist))
+	if (((create || json_object_get(r->json, "ip_allowlist")) && !c->ip_allowlist[0]) ||
+	    !cidr_list_ok(c->ip_allowlist))
 		return reply_error(r, GV_ERR_INVALID, "ip_allowlist must be a non-empty array of "
 				   "addresses or CIDR ranges");
 	if (fp && *fp && !fp_ok(fp))
@@ -346,7 +347,13 @@ gv_err h_consumers_get(struct http_req *r)
 gv_err h_consumers_change(struct http_req *r)
 {
 	struct store_consumer *with = arena_alloc(&r->arena, sizeof(*with));
+	static const struct {
+		const char *key;
+		unsigned bit;
+	} keys[] = {{"name", CONSUMER_SET_NAME}, {"ip_allowlist", CONSUMER_SET_ALLOWLIST},
+		    {"services", CONSUMER_SET_SERVICES}, {"cert_fp", CONSUMER_SET_CERT}};
 	struct store_consumer *c = arena_alloc(&r->arena, sizeof(*c));
+	unsigned what = 0;
 	char why[256];
 	gv_err err;
 
@@ -355,7 +362,13 @@ gv_err h_consumers_change(struct http_req *r)
 		return GV_ERR_NOMEM;
 	if (parse_consumer(r, with, 0) != GV_OK)
 		return r->err;
-	err = share_consumer_change(r->app, r->params[0], with, c, why, sizeof(why));
+	/* What the body names changes; what it leaves out stays as it is. */
+	for (size_t i = 0; i < GV_ARRAY_LEN(keys); i++)
+		if (json_object_get(r->json, keys[i].key))
+			what |= keys[i].bit;
+	if (what & CONSUMER_SET_NAME && !with->name[0])
+		return reply_error(r, GV_ERR_INVALID, "name must not be empty");
+	err = share_consumer_change(r->app, r->params[0], with, what, c, why, sizeof(why));
 	if (err != GV_OK)
 		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
 	return reply_consumer(r, c, NULL);

@@ -89,8 +89,8 @@ gv_err share_consumer_create(struct gv_app *app, const struct store_account *act
 }
 
 gv_err share_consumer_change(struct gv_app *app, const char *client_id,
-			     const struct store_consumer *with, struct store_consumer *out,
-			     char *why, size_t whylen)
+			     const struct store_consumer *with, unsigned what,
+			     struct store_consumer *out, char *why, size_t whylen)
 {
 	gv_err err = app->st->ops->consumer_get(app->st, client_id, out);
 
@@ -102,12 +102,14 @@ gv_err share_consumer_change(struct gv_app *app, const char *client_id,
 		err = GV_ERR_STATE;
 	}
 	if (err == GV_OK) {
-		if (with->name[0])
+		if (what & CONSUMER_SET_NAME)
 			snprintf(out->name, sizeof(out->name), "%s", with->name);
-		if (with->ip_allowlist[0])
+		if (what & CONSUMER_SET_ALLOWLIST)
 			snprintf(out->ip_allowlist, sizeof(out->ip_allowlist), "%s", with->ip_allowlist);
-		snprintf(out->services, sizeof(out->services), "%s", with->services);
-		snprintf(out->cert_fp, sizeof(out->cert_fp), "%s", with->cert_fp);
+		if (what & CONSUMER_SET_SERVICES)
+			snprintf(out->services, sizeof(out->services), "%s", with->services);
+		if (what & CONSUMER_SET_CERT)
+			snprintf(out->cert_fp, sizeof(out->cert_fp), "%s", with->cert_fp);
 		out->updated_at = util_now_s();
 		err = check_bindings(app, out, why, whylen);
 	}

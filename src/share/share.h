@@ -135,10 +135,12 @@ gv_err share_service_list(struct gv_app *app, const struct store_account *actor,
 gv_err share_consumer_create(struct gv_app *app, const struct store_account *actor,
 			     struct store_consumer *c, char secret[65], char *why,
 			     size_t whylen) GV_MUST_CHECK;
-/* Replaces name, ip_allowlist, services and cert_fp of a consumer. */
+/* Replaces what names (CONSUMER_SET_*) of a consumer with with's values. */
+enum { CONSUMER_SET_NAME = 1, CONSUMER_SET_ALLOWLIST = 2, CONSUMER_SET_SERVICES = 4,
+       CONSUMER_SET_CERT = 8 };
 gv_err share_consumer_change(struct gv_app *app, const char *client_id,
-			     const struct store_consumer *with, struct store_consumer *out,
-			     char *why, size_t whylen) GV_MUST_CHECK;
+			     const struct store_consumer *with, unsigned what,
+			     struct store_consumer *out, char *why, size_t whylen) GV_MUST_CHECK;
 gv_err share_consumer_revoke(struct gv_app *app, const struct store_account *actor,
 			     const char *client_id, struct store_consumer *out) GV_MUST_CHECK;
 /* A new secret (secret, 65 bytes); the old one stops at once. */

@@ -398,6 +398,14 @@ class SharingTest(DaemonTest):
         svc = [x for x in d.req("GET", "/v1/services", token=self.sec)[1]["services"]
                if x["name"] == "s1-revoked"]
         self.assertEqual(svc[0]["state"], "revoked")
+        # A change names what changes; the rest stays.
+        s, c = d.req("PATCH", "/v1/consumers/" + cred[0], {"name": "renamed"}, self.sec)
+        self.assertEqual((s, c["name"], c["services"], c["ip_allowlist"]),
+                         (200, "renamed", ["s1-revoked"], ["127.0.0.1/32"]), c)
+        s, c = d.req("PATCH", "/v1/consumers/" + cred[0], {"ip_allowlist": []}, self.sec)
+        self.assertError((s, c), 400, "invalid_request")
+        s, c = d.req("PATCH", "/v1/consumers/" + cred[0], {"services": []}, self.sec)
+        self.assertEqual((s, c["services"], c["name"]), (200, [], "renamed"), c)
         # A consumer revoked stops at once (s1-calls is test_6's).
         cred2 = self.consumer("Transport", ["s1-calls"])
         self.assertEqual(self.call(cred2, "s1-calls", {"id_no": ID1})[0], 200)
