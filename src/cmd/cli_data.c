@@ -15,6 +15,7 @@
  * then renames it into place - so the file a user finds under the target name is always
  * one whose digest was checked, and a failed check leaves nothing behind. */
 #include "cmd/cli_data.h"
+#include "cmd/cli_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,95 +47,6 @@ struct data_cmd {
 };
 
 /* -- helpers ------------------------------------------------------------------- */
-
-static int path_error(gv_err err)
-{
-	if (err == GV_ERR_INVALID)
-		fprintf(stderr, "govvault: a name or ID on the command line is empty, '.' or '..'\n");
-	else
-		fprintf(stderr, "govvault: a name, ID or value on the command line is too long (%s)\n",
-			gv_strerror(err));
-	return 2;
-}
-
-static int build_error(void)
-{
-	fprintf(stderr, "govvault: cannot build the request (is every argument UTF-8 text?)\n");
-	return 1;
-}
-
-/* Sends body (reference taken over) to the path built in p unless building it failed
- * with perr, prints the answer, and releases p.  body is NULL for no body when
- * !has_body; with has_body, NULL means building it failed (a json_pack refusing a
- * string that is not UTF-8, or no memory). */
-static int send_print(const struct cli_http *h, const char *method, struct gv_buf *p,
-		      gv_err perr, json_t *body, int has_body)
-{
-	json_t *r = NULL;
-	int rc;
-
-	if (perr != GV_OK)
-		rc = path_error(perr);
-	else if (has_body && !body)
-		rc = build_error();
-	else if ((rc = cli_http_run(h, method, p->data, body, &r)) == 0)
-		rc = cli_http_print(r);
-	json_decref(body);
-	buf_release(p);
-	return rc;
-}
-
-/* 0 when s is a decimal number in [0, max] (into *out when out is not NULL); otherwise
- * prints why and returns the usage status 2. */
-static int number_parse(const char *s, const char *what, long long max, long long *out)
-{
-	long long v = 0;
-	const char *p = s;
-
-	for (; *p >= '0' && *p <= '9' && p - s < 18; p++)
-		v = v * 10 + (*p - '0');
-	if (p == s || *p || v > max) {
-		fprintf(stderr, "govvault: %s must be a whole number from 0 to %lld, not '%s'\n",
-			what, max, s);
-		return 2;
-	}
-	if (out)
-		*out = v;
-	return 0;
-}
-
-/* Loads a JSON file (which may hold personal data: wiped after parsing) that must hold an
- * object, or an array too when array_ok.  Prints why and returns 1 otherwise. */
-static int json_file_load(const char *file, int array_ok, json_t **out)
-{
-	json_error_t je;
-	char *text = NULL;
-	size_t len = 0;
-	gv_err err;
-
-	*out = NULL;
-	err = util_file_read(file, JSON_FILE_MAX, &text, &len);
-	if (err != GV_OK) {
-		fprintf(stderr, "govvault: cannot read %s: %s\n", file,
-			err == GV_ERR_NOT_FOUND ? "no such file" :
-			err == GV_ERR_TOO_LARGE ? "larger than 64 MiB" : gv_strerror(err));
-		return 1;
-	}
-	*out = json_loadb(text, len, 0, &je);
-	util_wipe(text, len);
-	free(text);
-	if (!*out) {
-		fprintf(stderr, "govvault: %s:%d:%d: not JSON: %s\n", file, je.line, je.column, je.text);
-		return 1;
-	}
-	if (json_is_object(*out) || (array_ok && json_is_array(*out)))
-		return 0;
-	fprintf(stderr, "govvault: %s must hold a JSON object%s\n", file,
-		array_ok ? " or array" : "");
-	json_decref(*out);
-	*out = NULL;
-	return 1;
-}
 
 /* SM3 (lower-case hex), byte count and line count (a last line without a newline
  * counts) of fd from its offset to the end, read in chunks.  lines may be NULL. */
@@ -191,7 +103,7 @@ static int run_dataset_list(const struct cli_http *h, char **pos, const char **o
 
 	(void)pos, (void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets"), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets"), NULL, 0);
 }
 
 static int run_dataset_show(const struct cli_http *h, char **pos, const char **opt)
@@ -200,7 +112,7 @@ static int run_dataset_show(const struct cli_http *h, char **pos, const char **o
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s", pos[0]), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s", pos[0]), NULL, 0);
 }
 
 static int run_dataset_create(const struct cli_http *h, char **pos, const char **opt)
@@ -209,10 +121,10 @@ static int run_dataset_create(const struct cli_http *h, char **pos, const char *
 	json_t *body;
 
 	(void)opt;
-	if (json_file_load(pos[0], 0, &body))
+	if (cli_json_file_load(pos[0], JSON_FILE_MAX, 0, &body))
 		return 1;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets"), body, 1);
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets"), body, 1);
 }
 
 static int run_dataset_grade(const struct cli_http *h, char **pos, const char **opt)
@@ -221,10 +133,10 @@ static int run_dataset_grade(const struct cli_http *h, char **pos, const char **
 	long long grade;
 
 	(void)opt;
-	if (number_parse(pos[1], "GRADE", 9, &grade))
+	if (cli_number_parse(pos[1], "GRADE", 0, 9, &grade))
 		return 2;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/grade", pos[0]),
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/grade", pos[0]),
 			  json_pack("{s:I,s:s}", "grade", (json_int_t)grade, "reason", pos[2]), 1);
 }
 
@@ -235,12 +147,12 @@ static int run_dataset_rules(const struct cli_http *h, char **pos, const char **
 	json_t *rules;
 
 	(void)opt;
-	if (json_file_load(pos[1], 1, &rules))
+	if (cli_json_file_load(pos[1], JSON_FILE_MAX, 1, &rules))
 		return 1;
 	if (json_is_array(rules))
 		rules = json_pack("{s:o}", "rules", rules);
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "PUT", &p,
+	return cli_send_print(h, "PUT", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/quality-rules", pos[0]), rules, 1);
 }
 
@@ -250,7 +162,7 @@ static int run_dataset_lineage(const struct cli_http *h, char **pos, const char 
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/lineage", pos[0]), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/lineage", pos[0]), NULL, 0);
 }
 
 static int run_dataset_export(const struct cli_http *h, char **pos, const char **opt)
@@ -266,7 +178,7 @@ static int run_dataset_export(const struct cli_http *h, char **pos, const char *
 
 	buf_init(&p, PATH_BYTES);
 	if ((err = cli_http_path(&p, "/v1/datasets/%s/export", pos[0])) != GV_OK) {
-		rc = path_error(err);
+		rc = cli_path_error(err);
 		goto out;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.partXXXXXX", target) >= (int)sizeof(tmp)) {
@@ -332,7 +244,7 @@ static int run_record_put(const struct cli_http *h, char **pos, const char **opt
 	struct gv_buf p;
 	json_t *data, *body;
 
-	if (json_file_load(pos[1], 0, &data))
+	if (cli_json_file_load(pos[1], JSON_FILE_MAX, 0, &data))
 		return 1;
 	body = json_pack("{s:o}", "data", data);
 	if (body && opt[0] && json_object_set_new(body, "id", json_string(opt[0])) != 0) {
@@ -340,7 +252,7 @@ static int run_record_put(const struct cli_http *h, char **pos, const char **opt
 		body = NULL;
 	}
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/records", pos[0]), body, 1);
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/records", pos[0]), body, 1);
 }
 
 static int run_record_get(const struct cli_http *h, char **pos, const char **opt)
@@ -348,13 +260,13 @@ static int run_record_get(const struct cli_http *h, char **pos, const char **opt
 	struct gv_buf p;
 	gv_err err;
 
-	if (opt[0] && number_parse(opt[0], "--version", INT32_MAX, NULL))
+	if (opt[0] && cli_number_parse(opt[0], "--version", 0, INT32_MAX, NULL))
 		return 2;
 	buf_init(&p, PATH_BYTES);
 	err = cli_http_path(&p, "/v1/datasets/%s/records/%s", pos[0], pos[1]);
 	if (err == GV_OK && opt[0])
 		err = cli_http_query(&p, "version", opt[0]);
-	return send_print(h, "GET", &p, err, NULL, 0);
+	return cli_send_print(h, "GET", &p, err, NULL, 0);
 }
 
 static int run_record_history(const struct cli_http *h, char **pos, const char **opt)
@@ -363,7 +275,7 @@ static int run_record_history(const struct cli_http *h, char **pos, const char *
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p,
+	return cli_send_print(h, "GET", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/records/%s/history", pos[0], pos[1]), NULL, 0);
 }
 
@@ -377,7 +289,7 @@ static int run_record_search(const struct cli_http *h, char **pos, const char **
 	if ((err = cli_http_path(&p, "/v1/datasets/%s/search", pos[0])) == GV_OK &&
 	    (err = cli_http_query(&p, "field", pos[1])) == GV_OK)
 		err = cli_http_query(&p, "value", pos[2]);
-	return send_print(h, "GET", &p, err, NULL, 0);
+	return cli_send_print(h, "GET", &p, err, NULL, 0);
 }
 
 static int run_record_source(const struct cli_http *h, char **pos, const char **opt)
@@ -386,7 +298,7 @@ static int run_record_source(const struct cli_http *h, char **pos, const char **
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p,
+	return cli_send_print(h, "GET", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/records/%s/source", pos[0], pos[1]), NULL, 0);
 }
 
@@ -447,7 +359,7 @@ static int run_batch_import(const struct cli_http *h, char **pos, const char **o
 	if ((err = cli_http_path(&p, "/v1/datasets/%s/batches", pos[0])) != GV_OK ||
 	    (err = cli_http_query(&p, "source", opt[0])) != GV_OK ||
 	    (err = cli_http_query(&p, "format", format)) != GV_OK) {
-		rc = path_error(err);
+		rc = cli_path_error(err);
 		goto out;
 	}
 	s.size = (curl_off_t)bytes;
@@ -486,7 +398,7 @@ static int run_batch_list(const struct cli_http *h, char **pos, const char **opt
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/batches", pos[0]), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/batches", pos[0]), NULL, 0);
 }
 
 static int run_batch_show(const struct cli_http *h, char **pos, const char **opt)
@@ -495,7 +407,7 @@ static int run_batch_show(const struct cli_http *h, char **pos, const char **opt
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p,
+	return cli_send_print(h, "GET", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/batches/%s", pos[0], pos[1]), NULL, 0);
 }
 
@@ -505,15 +417,15 @@ static int run_batch_rows(const struct cli_http *h, char **pos, const char **opt
 	struct gv_buf p;
 	gv_err err;
 
-	if ((opt[1] && number_parse(opt[1], "--after", NUMBER_MAX, NULL)) ||
-	    (opt[2] && number_parse(opt[2], "--limit", INT32_MAX, NULL)))
+	if ((opt[1] && cli_number_parse(opt[1], "--after", 0, NUMBER_MAX, NULL)) ||
+	    (opt[2] && cli_number_parse(opt[2], "--limit", 0, INT32_MAX, NULL)))
 		return 2;
 	buf_init(&p, PATH_BYTES);
 	err = cli_http_path(&p, "/v1/datasets/%s/batches/%s/rows", pos[0], pos[1]);
 	for (size_t k = 0; k < GV_ARRAY_LEN(names) && err == GV_OK; k++)
 		if (opt[k])
 			err = cli_http_query(&p, names[k], opt[k]);
-	return send_print(h, "GET", &p, err, NULL, 0);
+	return cli_send_print(h, "GET", &p, err, NULL, 0);
 }
 
 /* FILE holds the corrected row's data object. */
@@ -523,12 +435,12 @@ static int run_batch_correct(const struct cli_http *h, char **pos, const char **
 	json_t *data;
 
 	(void)opt;
-	if (number_parse(pos[2], "ROW", NUMBER_MAX, NULL))
+	if (cli_number_parse(pos[2], "ROW", 0, NUMBER_MAX, NULL))
 		return 2;
-	if (json_file_load(pos[3], 0, &data))
+	if (cli_json_file_load(pos[3], JSON_FILE_MAX, 0, &data))
 		return 1;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p,
+	return cli_send_print(h, "POST", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/batches/%s/rows/%s/correct", pos[0],
 					pos[1], pos[2]),
 			  json_pack("{s:o}", "data", data), 1);
@@ -539,10 +451,10 @@ static int run_batch_discard(const struct cli_http *h, char **pos, const char **
 	struct gv_buf p;
 
 	(void)opt;
-	if (number_parse(pos[2], "ROW", NUMBER_MAX, NULL))
+	if (cli_number_parse(pos[2], "ROW", 0, NUMBER_MAX, NULL))
 		return 2;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p,
+	return cli_send_print(h, "POST", &p,
 			  cli_http_path(&p, "/v1/datasets/%s/batches/%s/rows/%s/discard", pos[0],
 					pos[1], pos[2]),
 			  json_pack("{s:s}", "reason", pos[3]), 1);
@@ -556,7 +468,7 @@ static int run_keys_show(const struct cli_http *h, char **pos, const char **opt)
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/keys", pos[0]), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/datasets/%s/keys", pos[0]), NULL, 0);
 }
 
 static int run_keys_rotate(const struct cli_http *h, char **pos, const char **opt)
@@ -565,7 +477,7 @@ static int run_keys_rotate(const struct cli_http *h, char **pos, const char **op
 
 	(void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/keys/rotate", pos[0]),
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/datasets/%s/keys/rotate", pos[0]),
 			  NULL, 0);
 }
 
@@ -575,7 +487,7 @@ static int run_keys_rotate_master(const struct cli_http *h, char **pos, const ch
 
 	(void)pos, (void)opt;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/system/keys/rotate-master"), NULL, 0);
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/system/keys/rotate-master"), NULL, 0);
 }
 
 /* -- the table ----------------------------------------------------------------- */

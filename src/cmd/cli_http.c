@@ -58,16 +58,25 @@ static gv_err headers_add(struct curl_slist **list, const char *line)
 static gv_err session_open(const struct cli_http *h, const char *path, CURL **out,
 			   struct curl_slist **hdrs)
 {
-	struct gv_buf url;
+	struct gv_buf url, authline;
 	char auth[160];
 	CURL *c = NULL;
 	gv_err err;
 
 	*out = NULL;
 	buf_init(&url, URL_MAX);
+	buf_init(&authline, 4096);
 	if ((err = buf_printf(&url, "%s%s", h->url, path)) != GV_OK)
 		goto out;
-	if (h->token[0]) {
+	if (h->authorization) {
+		err = buf_printf(&authline, "Authorization: %s", h->authorization);
+		if (err == GV_OK)
+			err = headers_add(hdrs, authline.data);
+		if (authline.data)
+			util_wipe(authline.data, authline.len);
+		if (err != GV_OK)
+			goto out;
+	} else if (h->token[0]) {
 		/* token[] is 128 bytes, so the line always fits. */
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", h->token);
 		err = headers_add(hdrs, auth);
@@ -111,6 +120,7 @@ static gv_err session_open(const struct cli_http *h, const char *path, CURL **ou
 out:
 	curl_easy_cleanup(c);
 	buf_release(&url);
+	buf_release(&authline);
 	return err;
 }
 

@@ -16,6 +16,8 @@ struct cli_http {
 	const char *key;
 	char token[128];      /* bearer token, "" when none */
 	const char *purpose;  /* sent as X-Purpose when set (reads of data need one) */
+	const char *authorization; /* sent as the Authorization value instead of the bearer
+				    * token (a consumer's Basic credentials), or NULL */
 };
 
 /* Sends body (may be NULL) and parses the JSON answer into *out (caller decrefs).

@@ -24,6 +24,7 @@
  * would silently widen the request to every field.  `consumer change` sends only what
  * is given; the API keeps the rest. */
 #include "cmd/cli_share.h"
+#include "cmd/cli_common.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -79,76 +80,9 @@ enum { CALL_VERSION, CALL_CLIENT, CALL_SECRET_FILE };
 
 /* -- helpers ------------------------------------------------------------------- */
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints "govvault: " and the message on stderr; returns 2, the status of bad usage. */
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("govvault: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-static int path_error(gv_err err)
-{
-	if (err == GV_ERR_INVALID)
-		return usage_error("a name or ID on the command line is empty, '.' or '..'");
-	return usage_error("a name, ID or value on the command line is too long (%s)",
-			   gv_strerror(err));
-}
-
-static int build_error(void)
-{
-	fprintf(stderr, "govvault: cannot build the request (is every argument UTF-8 text?)\n");
-	return 1;
-}
-
-/* Sends body (reference taken over; NULL for none unless has_body, where NULL means
- * building it failed) to the path in p unless building that failed with perr, prints
- * the answer, and releases p. */
-static int send_print(const struct cli_http *h, const char *method, struct gv_buf *p,
-		      gv_err perr, json_t *body, int has_body)
-{
-	json_t *r = NULL;
-	int rc;
-
-	if (perr != GV_OK)
-		rc = path_error(perr);
-	else if (has_body && !body)
-		rc = build_error();
-	else if ((rc = cli_http_run(h, method, p->data, body, &r)) == 0)
-		rc = cli_http_print(r);
-	json_decref(body);
-	buf_release(p);
-	return rc;
-}
-
-/* 0 when s is a decimal number in [min, max] (into *out when out is not NULL);
- * otherwise prints why and returns 2. */
-static int number_parse(const char *s, const char *what, long long min, long long max,
-			long long *out)
-{
-	long long v = 0;
-	const char *p = s;
-
-	for (; *p >= '0' && *p <= '9' && p - s < 18; p++)
-		v = v * 10 + (*p - '0');
-	if (p == s || *p || v < min || v > max)
-		return usage_error("%s must be a whole number from %lld to %lld, not '%s'", what, min,
-				   max, s);
-	if (out)
-		*out = v;
-	return 0;
-}
-
 static int id_check(const char *s)
 {
-	return number_parse(s, "the request ID", 1, NUMBER_MAX, NULL);
+	return cli_number_parse(s, "the request ID", 1, NUMBER_MAX, NULL);
 }
 
 static int digits_at(const char *s, int n)
@@ -186,7 +120,7 @@ static int date_check(const char *s, const char *what, int day_only)
 	    digits_at(s + 14, 2) <= 59 && digits_at(s + 17, 2) >= 0 && digits_at(s + 17, 2) <= 59)
 		return 0;
 bad:
-	return usage_error("%s must be a date YYYY-MM-DD%s, not '%s'", what,
+	return cli_usage_error("%s must be a date YYYY-MM-DD%s, not '%s'", what,
 			   day_only ? "" : " (or a UTC time YYYY-MM-DDTHH:MM:SSZ)", s);
 }
 
@@ -199,7 +133,7 @@ static int list_parse(const char *s, const char *what, json_t **out)
 
 	*out = NULL;
 	if (!a)
-		return build_error();
+		return cli_build_error();
 	/* Each pass takes one item; a trailing comma leaves an empty last item. */
 	for (const char *p = s; *s; p++) {
 		size_t n = strcspn(p, ",");
@@ -212,12 +146,12 @@ static int list_parse(const char *s, const char *what, json_t **out)
 			e--;
 		if (b == e) {
 			json_decref(a);
-			return usage_error("%s has an empty item: '%s'", what, s);
+			return cli_usage_error("%s has an empty item: '%s'", what, s);
 		}
 		item = json_stringn(b, (size_t)(e - b));
 		if (!item || json_array_append_new(a, item) != 0) {
 			json_decref(a);
-			return usage_error("%s is not UTF-8 text", what);
+			return cli_usage_error("%s is not UTF-8 text", what);
 		}
 		p += n;
 		if (!*p)
@@ -233,36 +167,6 @@ static int set_str(json_t *o, const char *key, const char *v)
 	return json_object_set_new(o, key, json_string(v)) != 0;
 }
 
-/* Loads a JSON file that must hold an object.  Prints why and returns 1 otherwise. */
-static int json_file_load(const char *file, json_t **out)
-{
-	json_error_t je;
-	char *text = NULL;
-	size_t len = 0;
-	gv_err err;
-
-	*out = NULL;
-	err = util_file_read(file, SPEC_FILE_MAX, &text, &len);
-	if (err != GV_OK) {
-		fprintf(stderr, "govvault: cannot read %s: %s\n", file,
-			err == GV_ERR_NOT_FOUND ? "no such file" :
-			err == GV_ERR_TOO_LARGE ? "larger than 1 MiB" : gv_strerror(err));
-		return 1;
-	}
-	*out = json_loadb(text, len, 0, &je);
-	free(text);
-	if (!*out) {
-		fprintf(stderr, "govvault: %s:%d:%d: not JSON: %s\n", file, je.line, je.column, je.text);
-		return 1;
-	}
-	if (json_is_object(*out))
-		return 0;
-	fprintf(stderr, "govvault: %s must hold a JSON object\n", file);
-	json_decref(*out);
-	*out = NULL;
-	return 1;
-}
-
 /* "gvc_" and 16 lower-case hex digits, as the daemon issues them. */
 static int client_id_check(const char *s)
 {
@@ -270,7 +174,7 @@ static int client_id_check(const char *s)
 
 	for (int i = 4; ok && i < 20; i++)
 		ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
-	return ok ? 0 : usage_error("a client ID is gvc_ and 16 hex digits, not '%s'", s);
+	return ok ? 0 : cli_usage_error("a client ID is gvc_ and 16 hex digits, not '%s'", s);
 }
 
 /* A certificate's SHA-256 as the daemon keeps it (64 lower-case hex digits) from hex
@@ -288,13 +192,13 @@ static int cert_fp_parse(const char *s, char out[65])
 		if (c >= 'A' && c <= 'F')
 			c = (char)(c - 'A' + 'a');
 		if (n == 64 || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return usage_error("--cert-fp is the SHA-256 of the client certificate in hex "
+			return cli_usage_error("--cert-fp is the SHA-256 of the client certificate in hex "
 					   "(64 digits, colons allowed)");
 		out[n++] = c;
 	}
 	out[n] = '\0';
 	if (n != 0 && n != 64)
-		return usage_error("--cert-fp is the SHA-256 of the client certificate in hex "
+		return cli_usage_error("--cert-fp is the SHA-256 of the client certificate in hex "
 				   "(64 digits, colons allowed)");
 	return 0;
 }
@@ -341,7 +245,7 @@ static int ask_options(const struct share_args *a, json_t **out)
 
 	*out = NULL;
 	if ((opt[ASK_UNTIL] && date_check(opt[ASK_UNTIL], "--until", 0)) ||
-	    (opt[ASK_ROWS] && number_parse(opt[ASK_ROWS], "--rows-per-day", 1, 1000000000LL, &rows))) {
+	    (opt[ASK_ROWS] && cli_number_parse(opt[ASK_ROWS], "--rows-per-day", 1, 1000000000LL, &rows))) {
 		json_decref(o);
 		return 2;
 	}
@@ -359,7 +263,7 @@ static int ask_options(const struct share_args *a, json_t **out)
 		bad |= set_str(o, "comment", opt[ASK_COMMENT]);
 	if (bad) {
 		json_decref(o);
-		return build_error();
+		return cli_build_error();
 	}
 	if (opt[ASK_FIELDS]) {
 		if ((rc = list_parse(opt[ASK_FIELDS], "--fields", &v)) != 0)
@@ -372,7 +276,7 @@ static int ask_options(const struct share_args *a, json_t **out)
 		json_object_set_new(o, "actions", v);
 	}
 	if (opt[ASK_SERVICE]) {
-		if ((rc = json_file_load(opt[ASK_SERVICE], &v)) != 0)
+		if ((rc = cli_json_file_load(opt[ASK_SERVICE], SPEC_FILE_MAX, 0, &v)) != 0)
 			goto fail;
 		json_object_set_new(o, "service", v);
 	}
@@ -397,7 +301,7 @@ static int run_share_request(const struct cli_http *h, const struct share_args *
 		body = NULL;
 	}
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/share-requests"), body, 1);
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/share-requests"), body, 1);
 }
 
 /* The ask of request q as it stands (what a PUT must repeat), for `share amend`. */
@@ -432,17 +336,17 @@ static int run_share_amend(const struct cli_http *h, const struct share_args *a)
 		return rc;
 	buf_init(&p, PATH_BYTES);
 	if ((err = cli_http_path(&p, "/v1/share-requests/%s", a->pos[0])) != GV_OK) {
-		rc = path_error(err);
+		rc = cli_path_error(err);
 		goto out;
 	}
 	if ((rc = cli_http_run(h, "GET", p.data, NULL, &q)) != 0)
 		goto out;
 	body = ask_of(q);
 	if (!body || json_object_update(body, given) != 0) {
-		rc = build_error();
+		rc = cli_build_error();
 		goto out;
 	}
-	rc = send_print(h, "PUT", &p, GV_OK, body, 1);
+	rc = cli_send_print(h, "PUT", &p, GV_OK, body, 1);
 	body = NULL;
 out:
 	json_decref(given);
@@ -461,7 +365,7 @@ static int run_share_list(const struct cli_http *h, const struct share_args *a)
 	err = cli_http_path(&p, "/v1/share-requests");
 	if (err == GV_OK && a->opt[0])
 		err = cli_http_query(&p, "state", a->opt[0]);
-	return send_print(h, "GET", &p, err, NULL, 0);
+	return cli_send_print(h, "GET", &p, err, NULL, 0);
 }
 
 static int run_share_show(const struct cli_http *h, const struct share_args *a)
@@ -471,7 +375,7 @@ static int run_share_show(const struct cli_http *h, const struct share_args *a)
 	if (id_check(a->pos[0]))
 		return 2;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/share-requests/%s", a->pos[0]),
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/share-requests/%s", a->pos[0]),
 			  NULL, 0);
 }
 
@@ -492,7 +396,7 @@ static int share_step(const struct cli_http *h, const char *id, const char *step
 		body = NULL;
 	}
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/share-requests/%s/%s", id, step),
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/share-requests/%s/%s", id, step),
 			  body, 1);
 }
 
@@ -517,13 +421,13 @@ static int run_share_approve(const struct cli_http *h, const struct share_args *
 		return 2;
 	narrow = json_object();
 	if (!narrow)
-		return build_error();
+		return cli_build_error();
 	for (size_t i = 0; i < GV_ARRAY_LEN(numbers); i++) {
 		long long n = 0;
 
 		if (!opt[numbers[i].opt])
 			continue;
-		if (number_parse(opt[numbers[i].opt], numbers[i].name, 1, numbers[i].max, &n)) {
+		if (cli_number_parse(opt[numbers[i].opt], numbers[i].name, 1, numbers[i].max, &n)) {
 			json_decref(narrow);
 			return 2;
 		}
@@ -585,19 +489,19 @@ static int run_share_departments(const struct cli_http *h, const struct share_ar
 	int rc;
 
 	if (!set && reason)
-		return usage_error("--reason goes with --set");
+		return cli_usage_error("--reason goes with --set");
 	if (set && (!reason || !reason[0]))
-		return usage_error("--set needs --reason (why these departments receive the data)");
+		return cli_usage_error("--set needs --reason (why these departments receive the data)");
 	buf_init(&p, PATH_BYTES);
 	err = cli_http_path(&p, "/v1/datasets/%s/share-departments", a->pos[0]);
 	if (!set)
-		return send_print(h, "GET", &p, err, NULL, 0);
+		return cli_send_print(h, "GET", &p, err, NULL, 0);
 	if ((rc = list_parse(set, "--set", &list)) != 0) {
 		buf_release(&p);
 		return rc;
 	}
 	body = json_pack("{s:o,s:s}", "departments", list, "reason", reason);
-	return send_print(h, "PUT", &p, err, body, 1);
+	return cli_send_print(h, "PUT", &p, err, body, 1);
 }
 
 /* -- service ------------------------------------------------------------------- */
@@ -608,7 +512,7 @@ static int run_service_list(const struct cli_http *h, const struct share_args *a
 
 	(void)a;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/services"), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/services"), NULL, 0);
 }
 
 /* The consumer secret from the first line of file, or from GOVVAULT_CLIENT_SECRET
@@ -638,18 +542,18 @@ static int secret_load(const char *file, char out[SECRET_MAX + 1])
 	} else {
 		src = getenv("GOVVAULT_CLIENT_SECRET");
 		if (!src)
-			return usage_error("the consumer secret is read from --secret-file FILE or "
+			return cli_usage_error("the consumer secret is read from --secret-file FILE or "
 					   "GOVVAULT_CLIENT_SECRET, never from the command line");
 	}
 	n = strcspn(src, "\r\n");
 	if (n == 0 || n > SECRET_MAX || src[n + strspn(src + n, "\r\n")] != '\0') {
-		usage_error("the consumer secret (%s) must be one line of at most %d characters",
+		cli_usage_error("the consumer secret (%s) must be one line of at most %d characters",
 			    file ? file : "GOVVAULT_CLIENT_SECRET", SECRET_MAX);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) {
-			usage_error("the consumer secret (%s) contains control characters",
+			cli_usage_error("the consumer secret (%s) contains control characters",
 				    file ? file : "GOVVAULT_CLIENT_SECRET");
 			goto out;
 		}
@@ -682,85 +586,6 @@ static void base64_encode(const unsigned char *in, size_t len, char *out)
 		out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
 	}
 	out[o] = '\0';
-}
-
-static size_t on_answer(char *ptr, size_t size, size_t n, void *ctx)
-{
-	return buf_append(ctx, ptr, size * n) == GV_OK ? size * n : 0;
-}
-
-/* Wipes every line (one holds the credentials) before freeing the list. */
-static void headers_free(struct curl_slist *list)
-{
-	for (struct curl_slist *p = list; p; p = p->next)
-		util_wipe(p->data, strlen(p->data));
-	curl_slist_free_all(list);
-}
-
-/* GETs path as a consumer: the TLS settings of h (trust, client certificate) but not
- * its bearer token or purpose; auth is the Authorization line, or NULL to present the
- * client certificate only.  The JSON answer (whatever the status) goes to *out (caller
- * decrefs; NULL when the body is not JSON).  GV_ERR_IO with why when the daemon cannot
- * be reached; GV_ERR_INVALID or GV_ERR_TOO_LARGE (why empty) for a URL curl refuses. */
-static gv_err consumer_get(const struct cli_http *h, const char *path, const char *auth,
-			   long *status, json_t **out, char why[CURL_ERROR_SIZE])
-{
-	struct curl_slist *hdrs = NULL, *next;
-	struct gv_buf url, answer;
-	CURL *c = NULL;
-	CURLcode rc;
-	gv_err err;
-
-	*out = NULL;
-	*status = 0;
-	why[0] = '\0';
-	buf_init(&url, PATH_BYTES + 1024);
-	buf_init(&answer, ANSWER_MAX);
-	if ((err = buf_printf(&url, "%s%s", h->url, path)) != GV_OK)
-		goto out;
-	err = GV_ERR_NOMEM;
-	if (!(hdrs = curl_slist_append(NULL, "Accept: application/json")))
-		goto out;
-	if (auth) {
-		if (!(next = curl_slist_append(hdrs, auth)))
-			goto out;
-		hdrs = next;
-	}
-	if (!(c = curl_easy_init()))
-		goto out;
-	/* CURLOPT_URL copies the string. */
-	err = GV_ERR_INVALID;
-	if (curl_easy_setopt(c, CURLOPT_URL, url.data) != CURLE_OK)
-		goto out;
-	err = GV_ERR_IO;
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	if (h->cacert)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
-	if (h->cert) {
-		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		if (!why[0])
-			snprintf(why, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	*out = answer.len ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
-	err = GV_OK;
-out:
-	curl_easy_cleanup(c);
-	headers_free(hdrs);
-	buf_release(&answer);
-	buf_release(&url);
-	return err;
 }
 
 /* Appends "?key=value" (or "&...") with both halves of one KEY=VALUE argument
@@ -796,30 +621,29 @@ static int run_service_call(const struct cli_http *h, const struct share_args *a
 	const char *client = a->opt[CALL_CLIENT];
 	char secret[SECRET_MAX + 1] = "", cred[SECRET_MAX + 32] = "";
 	char b64[4 * ((sizeof(cred) + 2) / 3) + 1] = "", auth[sizeof(b64) + 32] = "";
-	char why[CURL_ERROR_SIZE];
+	struct cli_http as;
 	json_t *r = NULL;
 	struct gv_buf p;
-	long status = 0;
 	gv_err err;
 	int rc = 2;
 
 	buf_init(&p, PATH_BYTES);
 	if (strcmp(version, "latest") != 0 &&
-	    number_parse(version, "--version", 1, 1000000, NULL))
+	    cli_number_parse(version, "--version", 1, 1000000, NULL))
 		goto out;
 	for (int i = 1; i < a->npos; i++) {
 		if (a->pos[i][0] == '=' || !strchr(a->pos[i], '=')) {
-			usage_error("service parameters are KEY=VALUE; argument %d after the service "
+			cli_usage_error("service parameters are KEY=VALUE; argument %d after the service "
 				    "name is not", i);
 			goto out;
 		}
 	}
 	if (!client && a->opt[CALL_SECRET_FILE]) {
-		usage_error("--secret-file goes with --client-id");
+		cli_usage_error("--secret-file goes with --client-id");
 		goto out;
 	}
 	if (!client && !h->cert) {
-		usage_error("--client-id is required (or a client certificate registered for the "
+		cli_usage_error("--client-id is required (or a client certificate registered for the "
 			    "consumer, with --cert and --key)");
 		goto out;
 	}
@@ -828,12 +652,12 @@ static int run_service_call(const struct cli_http *h, const struct share_args *a
 		goto out;
 	rc = 2;
 	if ((err = cli_http_path(&p, "/v1/services/%s/%s/call", a->pos[0], version)) != GV_OK) {
-		rc = path_error(err);
+		rc = cli_path_error(err);
 		goto out;
 	}
 	for (int i = 1; i < a->npos; i++) {
 		if ((err = query_append(&p, a->pos[i])) != GV_OK) {
-			rc = path_error(err);
+			rc = cli_path_error(err);
 			goto out;
 		}
 	}
@@ -842,29 +666,22 @@ static int run_service_call(const struct cli_http *h, const struct share_args *a
 		int n = snprintf(cred, sizeof(cred), "%s:%s", client, secret);
 
 		base64_encode((const unsigned char *)cred, (size_t)n, b64);
-		snprintf(auth, sizeof(auth), "Authorization: Basic %s", b64);
+		snprintf(auth, sizeof(auth), "Basic %s", b64);
 	}
-	rc = 1;
-	if ((err = consumer_get(h, p.data, client ? auth : NULL, &status, &r, why)) != GV_OK) {
-		fprintf(stderr, "govvault: cannot reach %s (%s)\n", h->url,
-			why[0] ? why : gv_strerror(err));
-		goto out;
-	}
-	if (status >= 400) {
-		rc = cli_http_report(status, r);
-		goto out;
-	}
-	if (!r) {
-		fprintf(stderr, "govvault: the answer (HTTP %ld) is not JSON\n", status);
-		goto out;
-	}
-	rc = cli_http_print(r);
+	/* As the consumer: neither the session's token nor its purpose goes along. */
+	as = *h;
+	as.token[0] = '\0';
+	as.purpose = NULL;
+	as.authorization = client ? auth : NULL;
+	if ((rc = cli_http_run(&as, "GET", p.data, NULL, &r)) == 0)
+		rc = cli_http_print(r);
 	r = NULL;
 out:
 	util_wipe(secret, sizeof(secret));
 	util_wipe(cred, sizeof(cred));
 	util_wipe(b64, sizeof(b64));
 	util_wipe(auth, sizeof(auth));
+	util_wipe(&as, sizeof(as));
 	json_decref(r);
 	buf_release(&p);
 	return rc;
@@ -888,7 +705,7 @@ static int consumer_options(const struct share_args *a, json_t *o)
 			return rc;
 		if (!json_array_size(v)) {
 			json_decref(v);
-			return usage_error("--allow needs at least one address or CIDR range");
+			return cli_usage_error("--allow needs at least one address or CIDR range");
 		}
 		json_object_set_new(o, "ip_allowlist", v);
 	}
@@ -899,7 +716,7 @@ static int consumer_options(const struct share_args *a, json_t *o)
 	}
 	if ((opt[CONSUMER_NAME] && set_str(o, "name", opt[CONSUMER_NAME])) ||
 	    (opt[CONSUMER_CERT] && set_str(o, "cert_fp", fp)))
-		return build_error();
+		return cli_build_error();
 	return 0;
 }
 
@@ -911,10 +728,10 @@ static int run_consumer_create(const struct cli_http *h, const struct share_args
 	int rc;
 
 	if (!body)
-		return build_error();
+		return cli_build_error();
 	if (!a->opt[CONSUMER_NAME][0] || !a->opt[CONSUMER_DEPT][0]) {
 		json_decref(body);
-		return usage_error("--name and --department must not be empty");
+		return cli_usage_error("--name and --department must not be empty");
 	}
 	if ((rc = consumer_options(a, body)) != 0) {
 		json_decref(body);
@@ -922,11 +739,11 @@ static int run_consumer_create(const struct cli_http *h, const struct share_args
 	}
 	if (set_str(body, "department", a->opt[CONSUMER_DEPT])) {
 		json_decref(body);
-		return build_error();
+		return cli_build_error();
 	}
 	buf_init(&p, PATH_BYTES);
 	if ((err = cli_http_path(&p, "/v1/consumers")) != GV_OK)
-		rc = path_error(err);
+		rc = cli_path_error(err);
 	else if ((rc = cli_http_run(h, "POST", p.data, body, &r)) == 0)
 		rc = print_secret_answer(r);
 	json_decref(body);
@@ -940,7 +757,7 @@ static int run_consumer_list(const struct cli_http *h, const struct share_args *
 
 	(void)a;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/consumers"), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/consumers"), NULL, 0);
 }
 
 static int run_consumer_show(const struct cli_http *h, const struct share_args *a)
@@ -950,7 +767,7 @@ static int run_consumer_show(const struct cli_http *h, const struct share_args *
 	if (client_id_check(a->pos[0]))
 		return 2;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "GET", &p, cli_http_path(&p, "/v1/consumers/%s", a->pos[0]), NULL, 0);
+	return cli_send_print(h, "GET", &p, cli_http_path(&p, "/v1/consumers/%s", a->pos[0]), NULL, 0);
 }
 
 /* PATCH changes what the body names and keeps the rest. */
@@ -965,19 +782,19 @@ static int run_consumer_change(const struct cli_http *h, const struct share_args
 		return 2;
 	if (!a->opt[CONSUMER_NAME] && !a->opt[CONSUMER_ALLOW] && !a->opt[CONSUMER_SERVICES] &&
 	    !a->opt[CONSUMER_CERT])
-		return usage_error("nothing to change: give --name, --allow, --services or --cert-fp");
+		return cli_usage_error("nothing to change: give --name, --allow, --services or --cert-fp");
 	if (a->opt[CONSUMER_NAME] && !a->opt[CONSUMER_NAME][0])
-		return usage_error("--name must not be empty");
+		return cli_usage_error("--name must not be empty");
 	if (!(body = json_object()))
-		return build_error();
+		return cli_build_error();
 	buf_init(&p, PATH_BYTES);
 	if ((rc = consumer_options(a, body)) != 0)
 		goto out;
 	if ((err = cli_http_path(&p, "/v1/consumers/%s", a->pos[0])) != GV_OK) {
-		rc = path_error(err);
+		rc = cli_path_error(err);
 		goto out;
 	}
-	rc = send_print(h, "PATCH", &p, GV_OK, body, 1);
+	rc = cli_send_print(h, "PATCH", &p, GV_OK, body, 1);
 	body = NULL;
 out:
 	json_decref(body);
@@ -992,7 +809,7 @@ static int run_consumer_revoke(const struct cli_http *h, const struct share_args
 	if (client_id_check(a->pos[0]))
 		return 2;
 	buf_init(&p, PATH_BYTES);
-	return send_print(h, "POST", &p, cli_http_path(&p, "/v1/consumers/%s/revoke", a->pos[0]),
+	return cli_send_print(h, "POST", &p, cli_http_path(&p, "/v1/consumers/%s/revoke", a->pos[0]),
 			  json_object(), 1);
 }
 
@@ -1007,7 +824,7 @@ static int run_consumer_rotate(const struct cli_http *h, const struct share_args
 		return 2;
 	buf_init(&p, PATH_BYTES);
 	if ((err = cli_http_path(&p, "/v1/consumers/%s/rotate-secret", a->pos[0])) != GV_OK)
-		rc = path_error(err);
+		rc = cli_path_error(err);
 	else if ((rc = cli_http_run(h, "POST", p.data, NULL, &r)) == 0)
 		rc = print_secret_answer(r);
 	buf_release(&p);
@@ -1026,13 +843,13 @@ static int run_report_calls(const struct cli_http *h, const struct share_args *a
 	    (a->opt[1] && date_check(a->opt[1], "--to", 1)))
 		return 2;
 	if (a->opt[0] && a->opt[1] && strcmp(a->opt[0], a->opt[1]) > 0)
-		return usage_error("--from %s is after --to %s", a->opt[0], a->opt[1]);
+		return cli_usage_error("--from %s is after --to %s", a->opt[0], a->opt[1]);
 	buf_init(&p, PATH_BYTES);
 	err = cli_http_path(&p, "/v1/reports/service-calls");
 	for (size_t k = 0; k < GV_ARRAY_LEN(names) && err == GV_OK; k++)
 		if (a->opt[k])
 			err = cli_http_query(&p, names[k], a->opt[k]);
-	return send_print(h, "GET", &p, err, NULL, 0);
+	return cli_send_print(h, "GET", &p, err, NULL, 0);
 }
 
 /* Public: sent without the session's token or purpose. */
@@ -1043,7 +860,7 @@ static int run_catalogue(const struct cli_http *h, const struct share_args *a)
 
 	(void)a;
 	buf_init(&p, PATH_BYTES);
-	return send_print(&anon, "GET", &p, cli_http_path(&p, "/v1/open/catalogue"), NULL, 0);
+	return cli_send_print(&anon, "GET", &p, cli_http_path(&p, "/v1/open/catalogue"), NULL, 0);
 }
 
 /* -- the table ----------------------------------------------------------------- */
@@ -1184,7 +1001,7 @@ static int args_parse(const struct share_cmd *c, int argc, char **argv, struct s
 			options = 0;
 		} else if (k >= 0) {
 			if (a->opt[k]) {
-				usage_error("%s is given twice", argv[i]);
+				cli_usage_error("%s is given twice", argv[i]);
 				return usage_command(c);
 			}
 			if (c->switches & (1u << k)) {
@@ -1192,18 +1009,18 @@ static int args_parse(const struct share_cmd *c, int argc, char **argv, struct s
 				continue;
 			}
 			if (i + 1 >= argc) {
-				usage_error("%s needs a value", argv[i]);
+				cli_usage_error("%s needs a value", argv[i]);
 				return usage_command(c);
 			}
 			a->opt[k] = argv[++i];
 		} else if (options && !strncmp(argv[i], "--", 2)) {
 			/* The name only: a mistyped option may be followed by a secret. */
-			usage_error("unknown option '%s'", argv[i]);
+			cli_usage_error("unknown option '%s'", argv[i]);
 			return usage_command(c);
 		} else if (a->npos < c->npos_max) {
 			a->pos[a->npos++] = argv[i];
 		} else {
-			usage_error("unexpected argument '%s'", argv[i]);
+			cli_usage_error("unexpected argument '%s'", argv[i]);
 			return usage_command(c);
 		}
 	}
@@ -1211,7 +1028,7 @@ static int args_parse(const struct share_cmd *c, int argc, char **argv, struct s
 		return usage_command(c);
 	for (int k = 0; c->opts[k]; k++) {
 		if ((c->required & (1u << k)) && !a->opt[k]) {
-			usage_error("%s is required", c->opts[k]);
+			cli_usage_error("%s is required", c->opts[k]);
 			return usage_command(c);
 		}
 	}
@@ -1243,7 +1060,7 @@ int cli_share_run(const struct cli_http *h, const char *cmd, int argc, char **ar
 		return c->run(h, &a);
 	}
 	if (argc >= 1)
-		usage_error("unknown command '%s %s'", cmd, argv[0]);
+		cli_usage_error("unknown command '%s %s'", cmd, argv[0]);
 	return usage_group(cmd);
 }
 
