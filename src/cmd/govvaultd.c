@@ -17,6 +17,8 @@
 #include "data/rekey.h"
 #include "http/http.h"
 #include "policy/policy.h"
+#include "share/ratelimit.h"
+#include "share/share.h"
 
 #define DEFAULT_CONFIG "govvault-data/govvault.conf"
 
@@ -308,6 +310,8 @@ out:
 	}
 	app_free(app);
 	records_cache_flush();
+	share_cache_flush();
+	ratelimit_clear();
 	log_close();
 	return rc;
 }

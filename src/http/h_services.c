@@ -98,8 +98,21 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 	return err == GV_OK ? GV_OK : reply_error(r, err, NULL);
 }
 
+/* A service name as approvals make them: 2-63 of a-z, 0-9 and '-'. */
+static int service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /* name=keyed digest of each argument: the trail can match a value an auditor holds,
- * and never holds the value. */
+ * and never holds the value.  What does not fit is marked, not dropped in silence. */
 static const char *params_digest(struct http_req *r, const struct params_spec *s,
 				 const struct params_call *call)
 {
@@ -113,8 +126,10 @@ static const char *params_digest(struct http_req *r, const struct params_spec *s
 		if (!call->vals[i] || crypto_hmac_sm3_hex(r->app->keys.audit, sizeof(r->app->keys.audit),
 							 call->vals[i], d) != GV_OK)
 			continue;
-		if (used + strlen(s->p[i].name) + 67 >= sizeof(out))
+		if (used + strlen(s->p[i].name) + 67 + 8 >= sizeof(out)) {
+			snprintf(out + used, sizeof(out) - used, ",...(cut)");
 			break;
+		}
 		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s=%s", used ? "," : "",
 					 s->p[i].name, d);
 	}
@@ -149,14 +164,23 @@ gv_err h_service_call(struct http_req *r)
 
 	if (!c)
 		return GV_ERR_NOMEM;
-	r->object = arena_printf(&r->arena, "service:%.63s/v%.8s", r->params[0], r->params[1]);
 	if (strcmp(r->params[1], "latest") != 0) {
 		version = strtoll(r->params[1], &end, 10);
 		if (*end || version < 1 || version > 1000000)
-			return reply_error(r, GV_ERR_NOT_FOUND, "no such service version");
+			version = -1;
 	}
+	/* Until the version is resolved the record names what was asked for; a name or
+	 * version that cannot be one is not echoed. */
+	r->object = arena_printf(&r->arena, "service:%s/%s%s",
+				 service_name_ok(r->params[0]) ? r->params[0] : "(invalid)",
+				 version > 0 ? "v" : "", version > 0 ? r->params[1]
+								     : version ? "(invalid)" : "latest");
 	if (consumer_authenticate(r, c) != GV_OK)
 		return r->err;
+	if (version < 0) {
+		r->reason = "no such service version";
+		return reply_error(r, GV_ERR_NOT_FOUND, "no such service version");
+	}
 	err = share_service_get(r->app, c, r->params[0], (int)version, util_now_s(), &s, &why);
 	if (err != GV_OK) {
 		r->reason = why;
@@ -305,7 +329,7 @@ gv_err h_consumers_create(struct http_req *r)
 		return r->err;
 	err = share_consumer_create(r->app, &r->account, c, secret, why, sizeof(why));
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	r->status = 201;
 	r->reason = arena_printf(&r->arena, "consumer for %.64s", c->department);
 	return reply_consumer(r, c, secret);
@@ -370,7 +394,7 @@ gv_err h_consumers_change(struct http_req *r)
 		return reply_error(r, GV_ERR_INVALID, "name must not be empty");
 	err = share_consumer_change(r->app, r->params[0], with, what, c, why, sizeof(why));
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	return reply_consumer(r, c, NULL);
 }
 

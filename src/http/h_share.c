@@ -91,7 +91,7 @@ gv_err h_share_create(struct http_req *r)
 	r->audit_purpose = a.purpose;
 	err = share_request_create(r->app, &r->account, &a, q, why, sizeof(why));
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	r->reason = arena_printf(&r->arena, "%s request for dataset %s",
 				 a.kind == SHARE_KIND_OPEN ? "opening" : "sharing", a.dataset);
 	r->status = 201;
@@ -113,7 +113,7 @@ gv_err h_share_amend(struct http_req *r)
 	err = id ? share_request_amend(r->app, &r->account, id, &a, q, why, sizeof(why))
 		 : (snprintf(why, sizeof(why), "no such request"), GV_ERR_NOT_FOUND);
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	return reply_request(r, q);
 }
 
@@ -247,7 +247,7 @@ static gv_err review(struct http_req *r, int step)
 					q, why, sizeof(why))
 		 : (snprintf(why, sizeof(why), "no such request"), GV_ERR_NOT_FOUND);
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	r->reason = arena_printf(&r->arena, "request now %s", share_state_name(q, util_now_s()));
 	return reply_request(r, q);
 }
@@ -286,7 +286,7 @@ static gv_err end(struct http_req *r,
 	err = id ? fn(r->app, &r->account, id, comment, q, why, sizeof(why))
 		 : (snprintf(why, sizeof(why), "no such request"), GV_ERR_NOT_FOUND);
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	return reply_request(r, q);
 }
 
@@ -340,7 +340,7 @@ gv_err h_share_depts_put(struct http_req *r)
 		return reply_error(r, GV_ERR_INVALID, "departments (an array) and a reason are required");
 	err = share_depts_set(r->app, r->params[0], list, why, sizeof(why));
 	if (err != GV_OK)
-		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);
+		return reply_refuse(r, err, why);
 	r->reason = arena_printf(&r->arena, "authorised departments set: %.200s", reason);
 	return h_share_depts_get(r);
 }

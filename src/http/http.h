@@ -95,6 +95,9 @@ int router_is_stream(const char *method, const char *path);
 int reply_status_for(gv_err err);
 /* Sets an error with a public message (static or arena string). */
 gv_err reply_error(struct http_req *r, gv_err err, const char *message);
+/* reply_error with a message that is also the audit record's reason: for refusals whose
+ * why (a buffer of the caller's, copied) names rules and names, never values. */
+gv_err reply_refuse(struct http_req *r, gv_err err, const char *why);
 /* Writes the audit row, then queues the response; returns the MHD result.  With
  * r->can_suspend it suspends the connection until the row is durable and finishes when
  * libmicrohttpd calls the handler again (server.c). */

@@ -45,6 +45,15 @@ gv_err reply_error(struct http_req *r, gv_err err, const char *message)
 	return err;
 }
 
+gv_err reply_refuse(struct http_req *r, gv_err err, const char *why)
+{
+	const char *msg = why && *why ? arena_strdup(&r->arena, why) : NULL;
+
+	if (msg)
+		r->reason = msg;
+	return reply_error(r, err, msg);
+}
+
 static json_t *error_body(struct http_req *r)
 {
 	const char *msg = r->message ? r->message : gv_strerror(r->err);

@@ -93,9 +93,13 @@ gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d, in
 gv_err policy_usage_flush(struct gv_app *app)
 {
 	struct usage *batch = NULL;
+	struct gv_config cfg;
 	size_t n = 0;
-	int64_t today = util_now_s() / 86400;
+	int64_t today;
 	gv_err err = GV_OK;
+
+	app_policy(app, &cfg);
+	today = (util_now_s() + (int64_t)cfg.utc_offset_min * 60) / 86400;   /* as counted */
 
 	pthread_mutex_lock(&lock);
 	if (ntab && (batch = malloc(ntab * sizeof(*batch))) != NULL) {

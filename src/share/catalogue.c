@@ -23,7 +23,8 @@ static int collect_open(const struct store_share_request *r, void *arg)
 {
 	struct opened *o = arg;
 
-	if (r->kind != SHARE_KIND_OPEN || r->state != SHARE_APPROVED || o->now >= r->valid_until)
+	if (r->kind != SHARE_KIND_OPEN || r->state != SHARE_APPROVED || o->now >= r->valid_until ||
+	    o->now < r->valid_from)
 		return 0;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 8;

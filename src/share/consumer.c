@@ -70,6 +70,10 @@ gv_err share_consumer_create(struct gv_app *app, const struct store_account *act
 	err = check_bindings(app, c, why, whylen);
 	if (err != GV_OK)
 		return err;
+	if (c->cert_fp[0] && share_cert_taken(app, c->cert_fp, NULL)) {
+		snprintf(why, whylen, "another consumer presents that certificate");
+		return GV_ERR_EXISTS;
+	}
 	util_random_bytes(id, sizeof(id));
 	memcpy(c->client_id, "gvc_", 4);
 	util_hex_encode(id, sizeof(id), c->client_id + 4);
@@ -112,6 +116,10 @@ gv_err share_consumer_change(struct gv_app *app, const char *client_id,
 			snprintf(out->cert_fp, sizeof(out->cert_fp), "%s", with->cert_fp);
 		out->updated_at = util_now_s();
 		err = check_bindings(app, out, why, whylen);
+	}
+	if (err == GV_OK && out->cert_fp[0] && share_cert_taken(app, out->cert_fp, out->client_id)) {
+		snprintf(why, whylen, "another consumer presents that certificate");
+		err = GV_ERR_EXISTS;
 	}
 	if (err == GV_OK)
 		err = app->st->ops->consumer_update(app->st, out);

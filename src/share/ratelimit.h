@@ -13,7 +13,8 @@
  * one; 0 if not, with *retry_after_s (>= 1) the seconds until there will be. */
 int ratelimit_take(int64_t consumer_id, int64_t service_id, int per_minute, int64_t now_us,
 		   int *retry_after_s);
-/* Forgets every bucket (a revoked consumer's are dropped with it; tests). */
+/* Forgets every bucket (at exit; tests).  Buckets are small and one per consumer and
+ * service called, so they are kept until then. */
 void ratelimit_clear(void);
 
 #endif

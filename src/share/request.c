@@ -260,15 +260,21 @@ gv_err share_request_amend(struct gv_app *app, const struct store_account *actor
 
 /* Narrows r's scope as asked; only narrower is accepted.  scope describes what
  * changed (no values of data, only names and limits). */
-static gv_err apply_narrow(const struct share_narrow *n, struct store_share_request *r,
-			   char *scope, size_t scopelen, char *why, size_t whylen)
+static gv_err apply_narrow(const struct share_narrow *n, const struct catalog_schema *schema,
+			   struct store_share_request *r, char *scope, size_t scopelen, char *why,
+			   size_t whylen)
 {
+	char bad[CATALOG_NAME_LEN];
 	size_t used = 0;
 
 	scope[0] = '\0';
 #define NOTE(...) (used += (size_t)snprintf(scope + used, used < scopelen ? scopelen - used : 0, \
 					     __VA_ARGS__), used = used < scopelen ? used : scopelen)
 	if (n->fields && n->fields[0]) {
+		if (!policy_fields_known(schema, n->fields, bad, sizeof(bad))) {
+			snprintf(why, whylen, "narrowing: '%s' is not a field of the dataset", bad);
+			return GV_ERR_INVALID;
+		}
 		if (!share_list_subset(n->fields, r->fields)) {
 			snprintf(why, whylen, "narrowing: fields must be a subset of those asked for");
 			return GV_ERR_INVALID;
@@ -415,7 +421,7 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 			goto out;
 		}
 		if (narrow) {
-			err = apply_narrow(narrow, out, ev.scope, sizeof(ev.scope), why, whylen);
+			err = apply_narrow(narrow, &x->schema, out, ev.scope, sizeof(ev.scope), why, whylen);
 			if (err != GV_OK)
 				goto out;
 			if (ev.scope[0])
@@ -461,8 +467,6 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 		snprintf(why, whylen, "service name '%s' belongs to another dataset or department",
 			 svc->name);
 	if (err == GV_OK && (g || svc)) {
-		if (svc)
-			svc->grant_id = out->grant_id;
 		policy_invalidate();
 		share_invalidate();
 	}

@@ -405,6 +405,7 @@ static gv_err entry_new(struct gv_app *app, const struct store_service *s,
 		err = app->st->ops->share_request_get(app->st, s->request_id, r);
 		if (err == GV_OK) {
 			e->max_rows_day = r->kind == SHARE_KIND_SHARE ? r->expected_rows_day : 0;
+			e->valid_from = r->valid_from;
 			snprintf(e->purpose, sizeof(e->purpose), "%s", r->purpose);
 		}
 	}
@@ -474,16 +475,23 @@ static gv_err cache_acquire(struct gv_app *app)
 	return GV_OK;
 }
 
-/* The entry of name (version 0 = highest), read lock held. */
+/* The entry of name and version; version 0 = the highest active one (or, when none is
+ * active, the highest, so the caller learns it was revoked).  Read lock held. */
 static struct share_service *find_service(const char *name, int version)
 {
 	struct share_service *best = NULL;
 
-	for (size_t i = 0; i < nsvcs; i++)
-		if (strcmp(svcs[i]->s.name, name) == 0 &&
-		    (version ? svcs[i]->s.version == version
-			     : !best || svcs[i]->s.version > best->s.version))
-			best = svcs[i];
+	for (size_t i = 0; i < nsvcs; i++) {
+		struct share_service *e = svcs[i];
+
+		if (strcmp(e->s.name, name) != 0)
+			continue;
+		if (version ? e->s.version == version
+			    : !best || (e->s.state == SERVICE_ACTIVE && best->s.state != SERVICE_ACTIVE) ||
+			      (e->s.version > best->s.version &&
+			       (e->s.state == SERVICE_ACTIVE) == (best->s.state == SERVICE_ACTIVE)))
+			best = e;
+	}
 	return best;
 }
 
@@ -518,6 +526,19 @@ gv_err share_service_latest(struct gv_app *app, const char *name, struct store_s
 	return e ? GV_OK : GV_ERR_NOT_FOUND;
 }
 
+int share_cert_taken(struct gv_app *app, const char *fp, const char *except)
+{
+	int taken = 0;
+
+	if (cache_acquire(app) != GV_OK)
+		return 1;   /* cannot tell: refuse */
+	for (size_t i = 0; i < ncons && !taken; i++)
+		taken = cons[i].state == CONSUMER_ACTIVE && strcmp(cons[i].cert_fp, fp) == 0 &&
+			(!except || strcmp(cons[i].client_id, except) != 0);
+	pthread_rwlock_unlock(&cache_lock);
+	return taken;
+}
+
 gv_err share_consumer_auth(struct gv_app *app, const char *client_id, const char *secret,
 			   const char *cert_fp, const char *ip, struct store_consumer *out)
 {
@@ -541,7 +562,8 @@ gv_err share_consumer_auth(struct gv_app *app, const char *client_id, const char
 		}
 	} else if (cert_fp && cert_fp[0]) {
 		for (size_t i = 0; i < ncons && !found; i++)
-			if (cons[i].cert_fp[0] && util_ct_streq(cons[i].cert_fp, cert_fp)) {
+			if (cons[i].state == CONSUMER_ACTIVE && cons[i].cert_fp[0] &&
+			    util_ct_streq(cons[i].cert_fp, cert_fp)) {
 				*out = cons[i];
 				found = 1;
 			}
@@ -591,6 +613,10 @@ gv_err share_service_get(struct gv_app *app, const struct store_consumer *c, con
 		*why = "the service was revoked";
 	else if (now >= e->s.valid_until)
 		*why = "the service has expired with its approval";
+	else if (now < e->valid_from)
+		*why = "the service's approval is not yet valid";
+	else if (e->s.open && e->d->grade > 1)
+		*why = "the dataset is no longer grade 1: it is not open any more";
 	else
 		err = GV_OK;
 	/* The grant may have been revoked or have expired on its own. */
@@ -749,7 +775,8 @@ gv_err share_service_list_open(struct gv_app *app, json_t **out)
 		const struct store_service *s = &svcs[i]->s;
 		json_t *o;
 
-		if (!s->open || s->state != SERVICE_ACTIVE || now >= s->valid_until)
+		if (!s->open || s->state != SERVICE_ACTIVE || now >= s->valid_until ||
+		    now < svcs[i]->valid_from || svcs[i]->d->grade > 1)
 			continue;
 		o = json_pack("{s:s,s:i,s:o,s:o,s:i,s:i,s:I}", "name", s->name, "version", s->version,
 			      "params", json_loads(s->params, 0, NULL), "fields",

@@ -101,6 +101,7 @@ struct share_service {
 	struct store_dataset *d;      /* the dataset as it was when the table was built */
 	unsigned indexed;             /* bit i: parameter i is on an indexed field */
 	int64_t max_rows_day;         /* the grant's cap; 0 = none */
+	int64_t valid_from;           /* the approval's period starts */
 	char purpose[128];            /* the approval's purpose, for the audit record */
 	int refs;
 };

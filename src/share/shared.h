@@ -34,6 +34,9 @@ gv_err share_service_latest(struct gv_app *app, const char *name, struct store_s
 gv_err share_service_list_open(struct gv_app *app, json_t **out) GV_MUST_CHECK;
 /* The approval's rows per day of a service's latest version; 0 = none or unknown. */
 int64_t share_service_rows_day(struct gv_app *app, const char *name);
+/* 1 if an active consumer other than except (a client id, or NULL) is registered with
+ * the certificate fingerprint fp. */
+int share_cert_taken(struct gv_app *app, const char *fp, const char *except);
 /* A service version by its id. */
 gv_err share_service_by_id(struct gv_app *app, int64_t id, struct store_service *out) GV_MUST_CHECK;
 

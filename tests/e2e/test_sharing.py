@@ -429,6 +429,68 @@ class SharingTest(DaemonTest):
                       self.sec)
         self.assertNotEqual(rs["grant"], r["grant"])
 
+    def test_9b_versions_and_edges(self):
+        d = self.d
+        # A second approval of the same service name for the same department: version 2.
+        r1 = self.approved("analyst_c", "s1", ["owner_a"], service=self.service("s1-v"))
+        r2 = self.approved("analyst_c", "s1", ["owner_a"], service=self.service("s1-v", max_rows_per_call=1))
+        self.assertEqual((r1["data_service"]["version"], r2["data_service"]["version"]), (1, 2))
+        # Another department cannot take the name.
+        self.authorise("s2", "Education", "Transport")
+        s, r = self.ask("analyst_c", "s2", service=self.service("s1-v"))
+        s, r = self.step("owner_a", r["id"], "approve")
+        self.assertError((s, r), 409, "conflict")
+        cred = self.consumer("Transport", ["s1-v"])
+        self.assertEqual(self.call(cred, "s1-v", {"id_no": ID1})[1]["version"], 2)
+        # latest is the highest version still active.
+        self.assertEqual(self.step(self.sec, r2["id"], "revoke", comment="superseded")[0], 200)
+        s, r, _ = self.call(cred, "s1-v", {"id_no": ID1})
+        self.assertEqual((s, r["version"]), (200, 1), r)
+        self.assertEqual(self.call(cred, "s1-v", {"id_no": ID1}, version="2")[0], 403)
+        self.assertEqual(self.call(cred, "s1-v", {"id_no": ID1}, version="x")[0], 404)
+        recs, _ = d.audit(self.aud, action="service.call", actor="consumer:" + cred[0])
+        self.assertEqual(recs[-1]["object"], "service:s1-v/(invalid)")
+        # Narrowing to a field the dataset does not have is refused, even when all were asked.
+        s, r = self.ask("analyst_c", "s1")
+        self.assertError(self.step("owner_a", r["id"], "approve", narrow={"fields": ["salary"]}), 400,
+                         "invalid_request")
+        # A period that has not begun: the service waits.
+        later = (datetime.datetime.utcnow() + datetime.timedelta(days=2)).strftime("%Y-%m-%d")
+        self.approved("analyst_c", "s1", ["owner_a"], service=self.service("s1-later"), valid_from=later)
+        s, r, _ = self.call(self.consumer("Transport", ["s1-later"]), "s1-later", {"id_no": ID1})
+        self.assertEqual(s, 403, r)
+        self.assertIn("not yet valid", r["error"]["message"])
+        # One certificate, one consumer.
+        fp = "ab" * 32
+        body = {"name": "c", "department": "Transport", "ip_allowlist": ["127.0.0.1"], "services": [],
+                "cert_fp": fp}
+        self.assertEqual(d.req("POST", "/v1/consumers", body, self.sec)[0], 201)
+        self.assertError(d.req("POST", "/v1/consumers", body, self.sec), 409, "conflict")
+
+    def test_9c_open_service_ends_when_grade_rises(self):
+        d = self.d
+        d.purpose = "service"
+        s, r = d.req("POST", "/v1/datasets", {
+            "name": "s4", "title": "Roads", "category": "transport", "legal_basis": "x",
+            "retention_days": 365, "expected_rows": 2, "schema": SCHEMA}, self.tok["owner_a"])
+        self.assertEqual(s, 201, r)
+        self.assertEqual(d.req("POST", "/v1/datasets/s4/grade", {"grade": 1, "reason": "x"}, self.sec)[0], 200)
+        self.assertEqual(d.req("POST", "/v1/datasets/s4/records", {"id": "r1", "data": ROWS["r1"]},
+                               self.tok["owner_a"])[0], 201)
+        d.purpose = None
+        s, r = self.ask("owner_a", "s4", kind="open",
+                        service=self.service("s4-open", params=[{"name": "district", "required": True}]))
+        self.assertEqual(self.step(self.sec, r["id"], "approve")[0], 200)
+        cred = self.consumer("Education", ["s4-open"])
+        self.assertEqual(self.call(cred, "s4-open", {"district": "east"})[0], 200)
+        self.assertIn("s4", [x["dataset"] for x in d.req("GET", "/v1/open/catalogue")[1]["datasets"]])
+        self.assertEqual(d.req("POST", "/v1/datasets/s4/grade", {"grade": 2, "reason": "ids"}, self.sec)[0],
+                         200)
+        s, r, _ = self.call(cred, "s4-open", {"district": "east"})
+        self.assertEqual(s, 403, r)
+        self.assertIn("no longer grade 1", r["error"]["message"])
+        self.assertNotIn("s4", [x["dataset"] for x in d.req("GET", "/v1/open/catalogue")[1]["datasets"]])
+
     def test_zz_report(self):
         cred = self.consumer("Transport", ["s1-calls"])   # test_6's service
         self.assertEqual(self.call(cred, "s1-calls", {"id_no": ID1})[0], 200)
