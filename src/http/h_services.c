@@ -71,8 +71,9 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 		id = user;
 		secret = pass ? pass : "";
 	}
-	r->audit_actor = client_id_ok(id) ? arena_printf(&r->arena, "consumer:%s", id)
-					  : "consumer:(unknown)";
+	/* Until the credentials hold, the caller is nobody: a claimed client id goes into
+	 * the reason, so a stranger cannot fill a real consumer's rows of the report. */
+	r->audit_actor = "consumer:(unauthenticated)";
 	if (!id && !secret && r->device_fp[0])
 		err = share_consumer_auth(r->app, NULL, NULL, r->device_fp, r->ip, c);
 	else if (client_id_ok(id))
@@ -85,10 +86,13 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 		util_wipe(pass, strlen(pass));
 		MHD_free(pass);
 	}
-	if (err == GV_OK)
+	/* Credentials that hold make the call the consumer's, even from a wrong address. */
+	if (err == GV_OK || err == GV_ERR_RESTRICTED)
 		r->audit_actor = arena_printf(&r->arena, "consumer:%s", c->client_id);
 	if (err == GV_ERR_AUTH) {
-		r->reason = "unknown client or wrong credentials";
+		r->reason = client_id_ok(id) ? arena_printf(&r->arena, "unknown client or wrong "
+							    "credentials (claimed %s)", id)
+					     : "unknown client or wrong credentials";
 		return reply_error(r, err, "unknown client or wrong credentials");
 	}
 	if (err == GV_ERR_RESTRICTED) {

@@ -263,7 +263,7 @@ gv_err policy_decide(struct gv_app *app, const struct policy_request *rq,
 }
 
 int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_id, int grade,
-			  int64_t now)
+			  int action, int64_t now)
 {
 	size_t lo = 0, hi;
 	int ok = 0;
@@ -284,6 +284,7 @@ int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_
 			const struct store_grant *g = &table[i];
 
 			ok = g->state == GRANT_ACTIVE && (grade < 3 || g->approved_by[0]) &&
+			     (g->actions & (1u << action)) &&
 			     now >= g->valid_from && (!g->valid_until || now < g->valid_until);
 			break;
 		}

@@ -35,8 +35,9 @@ int policy_fields_known(const struct catalog_schema *schema, const char *list, c
 		char name[CATALOG_NAME_LEN];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) - 1 ? n : sizeof(name) - 1), p);
-		if (!catalog_field_find(schema, name)) {
-			snprintf(bad, len, "%s", name);
+		if (n >= sizeof(name) || !catalog_field_find(schema, name)) {
+			/* A cut name may end inside a character: not echoed. */
+			snprintf(bad, len, "%s", n >= sizeof(name) ? "(too long)" : name);
 			return 0;
 		}
 		p += n + (p[n] == ',');

@@ -114,10 +114,11 @@ gv_err policy_grant_revoke(struct gv_app *app, const struct store_account *actor
 			   const char *reason, struct store_grant *out, const char **why) GV_MUST_CHECK;
 /* API JSON of a grant (new reference). */
 json_t *policy_grant_json(struct gv_app *app, const struct store_grant *g);
-/* 1 if grant_id is active, approved where grade 3 needs it, and within its period at
- * now: a data service made with a grant serves only while the grant would. */
+/* 1 if grant_id is active, approved where grade 3 needs it, gives action, and is within
+ * its period at now: a data service made with a grant serves only while the grant
+ * would. */
 int policy_grant_in_force(struct gv_app *app, int64_t dataset_id, int64_t grant_id, int grade,
-			  int64_t now);
+			  int action, int64_t now);
 /* Comma lists and catalog checks shared with the layers above. */
 int policy_list_has(const char *list, const char *item);
 json_t *policy_list_json(const char *list);

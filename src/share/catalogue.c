@@ -82,9 +82,10 @@ gv_err share_catalogue(struct gv_app *app, json_t **out)
 		err = app->st->ops->dataset_get_id(app->st, r->dataset_id, d);
 		if (err == GV_OK)
 			err = records_describe(app, d->name, d, schema);
-		if (err == GV_ERR_NOT_FOUND || (err == GV_OK && d->grade != 1)) {
-			err = GV_OK;   /* raised since: it is no longer open (share.h) */
+		if (err != GV_OK || d->grade != 1) {
 			json_decref(mine);
+			if (err == GV_ERR_NOT_FOUND || err == GV_OK)
+				err = GV_OK;   /* raised since: it is no longer open (share.h) */
 			continue;
 		}
 		json_array_foreach(services, k, s)

@@ -58,6 +58,9 @@ static int add_record(const struct audit_rec *r, void *arg)
 	struct agg *a = arg;
 	const char *consumer = strncmp(r->actor, "consumer:", 9) == 0 ? r->actor + 9 : r->actor;
 	const char *service = strncmp(r->object, "service:", 8) == 0 ? r->object + 8 : r->object;
+	/* Callers that never authenticated are one row a day, whatever they named. */
+	if (strcmp(consumer, "(unauthenticated)") == 0)
+		service = "(any)";
 	int64_t local = r->ts_us / 1000000 + a->offset_s, hour = (local % 86400) / 3600;
 	long long rows = 0;
 	struct cell *c;

@@ -70,6 +70,61 @@ static void required_approvals(const struct store_share_request *r, int grade, i
 	*sec = r->kind == SHARE_KIND_OPEN || grade >= 3;
 }
 
+/* Grade 2 and 3 go only to departments authorised on the dataset. */
+static gv_err department_authorised(struct gv_app *app, const struct store_dataset *d,
+				    const char *department, char *why, size_t whylen)
+{
+	char depts[STORE_LIST_LEN];
+	gv_err err;
+
+	if (d->grade < 2)
+		return GV_OK;
+	err = app->st->ops->share_depts_get(app->st, d->id, depts, sizeof(depts));
+	if (err != GV_OK)
+		return err;
+	if (!policy_list_has(depts, department)) {
+		snprintf(why, whylen, "grade-%d data is shared only with departments authorised on "
+			 "the dataset; '%s' is not", d->grade, department);
+		return GV_ERR_FORBIDDEN;
+	}
+	return GV_OK;
+}
+
+/* What an approval checks again against the dataset as it is now: the grade or the
+ * authorised departments may have changed since the request was made, and the
+ * service must fit the current grade's rules. */
+static gv_err approval_rules(struct gv_app *app, const struct share_ds *x,
+			     struct store_share_request *r, char *why, size_t whylen)
+{
+	gv_err err = GV_OK;
+
+	if (!x->d.grade_confirmed) {
+		snprintf(why, whylen, "the dataset's grade must be confirmed before it is shared");
+		return GV_ERR_STATE;
+	}
+	if (r->kind == SHARE_KIND_OPEN && x->d.grade > 1) {
+		snprintf(why, whylen, "the dataset is grade %d now: never opened", x->d.grade);
+		return GV_ERR_FORBIDDEN;
+	}
+	if (r->kind == SHARE_KIND_SHARE)
+		err = department_authorised(app, &x->d, r->department, why, whylen);
+	if (err == GV_OK && r->service[0] && r->kind == SHARE_KIND_SHARE &&
+	    !(r->actions & (1u << PA_SEARCH))) {
+		snprintf(why, whylen, "a data service looks records up: the share must keep the "
+			 "search action");
+		return GV_ERR_INVALID;
+	}
+	if (err == GV_OK && r->service[0]) {
+		json_t *spec = json_loads(r->service, 0, NULL);
+
+		err = spec ? share_service_spec_check(&x->d, &x->schema, r->fields, spec, r->service,
+						      sizeof(r->service), why, whylen)
+			   : GV_ERR_STORE;
+		json_decref(spec);
+	}
+	return err;
+}
+
 /* The grade rules and the scope of ask against the dataset as it is now. */
 static gv_err check_scope(struct gv_app *app, const struct store_account *actor,
 			  const struct share_ds *x, const struct share_ask *ask, int64_t now,
@@ -103,19 +158,10 @@ static gv_err check_scope(struct gv_app *app, const struct store_account *actor,
 				 "department is granted by secadmin, not shared");
 			return GV_ERR_INVALID;
 		}
-		if (d->grade >= 2) {
-			char depts[STORE_LIST_LEN];
-			gv_err err = app->st->ops->share_depts_get(app->st, d->id, depts, sizeof(depts));
+		gv_err err = department_authorised(app, d, actor->department, why, whylen);
 
-			if (err != GV_OK)
-				return err;
-			if (!policy_list_has(depts, actor->department)) {
-				snprintf(why, whylen, "grade-%d data is shared only with departments "
-					 "authorised on the dataset; '%s' is not", d->grade,
-					 actor->department);
-				return GV_ERR_FORBIDDEN;
-			}
-		}
+		if (err != GV_OK)
+			return err;
 		if (ask->actions & ~SHARE_ACTIONS) {
 			snprintf(why, whylen, "a share gives read, search or export only");
 			return GV_ERR_INVALID;
@@ -169,6 +215,11 @@ static gv_err scope_from_ask(struct gv_app *app, const struct store_account *act
 					       sizeof(r->service), why, whylen);
 		if (err != GV_OK)
 			return err;
+		if (r->kind == SHARE_KIND_SHARE && !(r->actions & (1u << PA_SEARCH))) {
+			snprintf(why, whylen, "a data service looks records up: ask for the search "
+				 "action too");
+			return GV_ERR_INVALID;
+		}
 	}
 	required_approvals(r, x->d.grade, &r->needs_owner, &r->needs_secadmin);
 	r->owner_by[0] = r->secadmin_by[0] = '\0';
@@ -203,23 +254,39 @@ gv_err share_request_create(struct gv_app *app, const struct store_account *acto
 		out->state = SHARE_PENDING;
 		out->created_at = out->updated_at = util_now_s();
 		event_init(&ev, actor, "created", ask->comment);
-		err = app->st->ops->share_commit(app->st, out, &ev, NULL, NULL);
+		err = app->st->ops->share_commit(app->st, out, NULL, &ev, NULL, NULL);
 	}
 	free(x);
 	return err;
 }
 
-/* Loads request id and its dataset. */
+/* Loads request id into r and into *was (the state the step's update must still find;
+ * caller frees), and its dataset into *x (caller frees; NULL when x is NULL). */
 static gv_err load(struct gv_app *app, int64_t id, struct store_share_request *r,
-		   struct share_ds **x, char *why, size_t whylen)
+		   struct store_share_request **was, struct share_ds **x, char *why, size_t whylen)
 {
 	gv_err err = app->st->ops->share_request_get(app->st, id, r);
 
-	*x = NULL;
-	if (err == GV_OK)
-		err = ds_load(app, NULL, r->dataset_id, x, why, whylen);
+	*was = NULL;
+	if (x)
+		*x = NULL;
+	if (err == GV_OK && !(*was = malloc(sizeof(**was))))
+		err = GV_ERR_NOMEM;
+	if (err == GV_OK) {
+		**was = *r;
+		if (x)
+			err = ds_load(app, NULL, r->dataset_id, x, why, whylen);
+	}
 	if (err == GV_ERR_NOT_FOUND)
 		snprintf(why, whylen, "no such request");
+	return err;
+}
+
+/* The store's refusal of a step that another one overtook, in words. */
+static gv_err raced(gv_err err, char *why, size_t whylen)
+{
+	if (err == GV_ERR_STATE)
+		snprintf(why, whylen, "the request changed meanwhile; read it again");
 	return err;
 }
 
@@ -227,12 +294,13 @@ gv_err share_request_amend(struct gv_app *app, const struct store_account *actor
 			   const struct share_ask *ask, struct store_share_request *out,
 			   char *why, size_t whylen)
 {
+	struct store_share_request *was = NULL;
 	struct share_ds *x = NULL;
 	struct store_share_event ev;
 	gv_err err;
 
 	why[0] = '\0';
-	err = load(app, id, out, &x, why, whylen);
+	err = load(app, id, out, &was, &x, why, whylen);
 	if (err == GV_OK && strcmp(out->requester, actor->username) != 0) {
 		snprintf(why, whylen, "only the requester amends a request");
 		err = GV_ERR_FORBIDDEN;
@@ -252,8 +320,9 @@ gv_err share_request_amend(struct gv_app *app, const struct store_account *actor
 		out->state = SHARE_PENDING;
 		out->updated_at = util_now_s();
 		event_init(&ev, actor, "amended", ask->comment);
-		err = app->st->ops->share_commit(app->st, out, &ev, NULL, NULL);
+		err = raced(app->st->ops->share_commit(app->st, out, was, &ev, NULL, NULL), why, whylen);
 	}
+	free(was);
 	free(x);
 	return err;
 }
@@ -363,6 +432,7 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 			    struct store_share_request *out, char *why, size_t whylen)
 {
 	static const char *const steps[] = {"approved", "returned", "rejected"};
+	struct store_share_request *was = NULL;
 	struct share_ds *x = NULL;
 	struct store_share_event ev;
 	struct store_grant *g = NULL;
@@ -372,7 +442,7 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 	gv_err err;
 
 	why[0] = '\0';
-	err = load(app, id, out, &x, why, whylen);
+	err = load(app, id, out, &was, &x, why, whylen);
 	if (err != GV_OK)
 		goto out;
 	if (!share_request_visible(app, actor, out)) {
@@ -415,11 +485,6 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 		out->owner_by[0] = out->secadmin_by[0] = '\0';   /* a resubmission is reviewed anew */
 		out->owner_at = out->secadmin_at = 0;
 	} else {
-		if (out->kind == SHARE_KIND_OPEN && x->d.grade > 1) {
-			snprintf(why, whylen, "the dataset is grade %d now: never opened", x->d.grade);
-			err = GV_ERR_FORBIDDEN;
-			goto out;
-		}
 		if (narrow) {
 			err = apply_narrow(narrow, &x->schema, out, ev.scope, sizeof(ev.scope), why, whylen);
 			if (err != GV_OK)
@@ -427,6 +492,9 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 			if (ev.scope[0])
 				snprintf(ev.step, sizeof(ev.step), "narrowed");
 		}
+		err = approval_rules(app, x, out, why, whylen);
+		if (err != GV_OK)
+			goto out;
 		if (out->valid_until <= now) {
 			snprintf(why, whylen, "the requested period has ended");
 			err = GV_ERR_STATE;
@@ -462,7 +530,7 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 		}
 	}
 	out->updated_at = now;
-	err = app->st->ops->share_commit(app->st, out, &ev, g, svc);
+	err = raced(app->st->ops->share_commit(app->st, out, was, &ev, g, svc), why, whylen);
 	if (err == GV_ERR_EXISTS && svc)
 		snprintf(why, whylen, "service name '%s' belongs to another dataset or department",
 			 svc->name);
@@ -473,6 +541,7 @@ gv_err share_request_review(struct gv_app *app, const struct store_account *acto
 out:
 	free(g);
 	free(svc);
+	free(was);
 	free(x);
 	return err;
 }
@@ -481,10 +550,12 @@ gv_err share_request_withdraw(struct gv_app *app, const struct store_account *ac
 			      const char *comment, struct store_share_request *out, char *why,
 			      size_t whylen)
 {
+	struct store_share_request *was = NULL;
 	struct store_share_event ev;
-	gv_err err = app->st->ops->share_request_get(app->st, id, out);
+	gv_err err;
 
 	why[0] = '\0';
+	err = load(app, id, out, &was, NULL, why, whylen);
 	if (err == GV_OK && strcmp(out->requester, actor->username) != 0)
 		err = share_request_visible(app, actor, out) ? GV_ERR_FORBIDDEN : GV_ERR_NOT_FOUND;
 	if (err == GV_ERR_NOT_FOUND)
@@ -500,8 +571,9 @@ gv_err share_request_withdraw(struct gv_app *app, const struct store_account *ac
 		out->state = SHARE_WITHDRAWN;
 		out->updated_at = util_now_s();
 		event_init(&ev, actor, "withdrawn", comment);
-		err = app->st->ops->share_commit(app->st, out, &ev, NULL, NULL);
+		err = raced(app->st->ops->share_commit(app->st, out, was, &ev, NULL, NULL), why, whylen);
 	}
+	free(was);
 	return err;
 }
 
@@ -509,6 +581,7 @@ gv_err share_request_revoke(struct gv_app *app, const struct store_account *acto
 			    const char *comment, struct store_share_request *out, char *why,
 			    size_t whylen)
 {
+	struct store_share_request *was = NULL;
 	struct share_ds *x = NULL;
 	struct store_share_event ev;
 	struct store_grant *g = NULL;
@@ -517,7 +590,7 @@ gv_err share_request_revoke(struct gv_app *app, const struct store_account *acto
 	gv_err err;
 
 	why[0] = '\0';
-	err = load(app, id, out, &x, why, whylen);
+	err = load(app, id, out, &was, &x, why, whylen);
 	if (err == GV_OK && !(actor->roles & ROLE_BIT(ROLE_SECADMIN)) && !is_owner_of(actor, &x->d)) {
 		snprintf(why, whylen, share_request_visible(app, actor, out)
 			 ? "secadmin or the dataset's data owner revokes a share" : "no such request");
@@ -555,7 +628,7 @@ gv_err share_request_revoke(struct gv_app *app, const struct store_account *acto
 		out->updated_at = now;
 		event_init(&ev, actor, "revoked", comment);
 		/* The grant, the service and the request end in one transaction. */
-		err = app->st->ops->share_commit(app->st, out, &ev, g, svc);
+		err = raced(app->st->ops->share_commit(app->st, out, was, &ev, g, svc), why, whylen);
 	}
 	if (err == GV_OK) {
 		policy_invalidate();
@@ -563,6 +636,7 @@ gv_err share_request_revoke(struct gv_app *app, const struct store_account *acto
 	}
 	free(g);
 	free(svc);
+	free(was);
 	free(x);
 	return err;
 }
@@ -586,21 +660,74 @@ int share_request_visible(struct gv_app *app, const struct store_account *actor,
 	return ok;
 }
 
+/* Approved, unexpired shares of a dataset, for share_depts_set (copied out of the store
+ * callback, which must not call the store). */
+struct live_shares {
+	int64_t dataset_id, now;
+	const char *keep;             /* departments that stay authorised */
+	char ids[200];                /* the requests of the others */
+	size_t used;
+};
+
+static int live_share(const struct store_share_request *r, void *arg)
+{
+	struct live_shares *l = arg;
+
+	if (r->dataset_id == l->dataset_id && r->kind == SHARE_KIND_SHARE &&
+	    r->state == SHARE_APPROVED && l->now < r->valid_until &&
+	    !policy_list_has(l->keep, r->department) && l->used + 24 < sizeof(l->ids))
+		l->used += (size_t)snprintf(l->ids + l->used, sizeof(l->ids) - l->used, "%s%lld",
+					    l->used ? ", " : "", (long long)r->id);
+	return 0;
+}
+
 gv_err share_depts_set(struct gv_app *app, const char *dataset, const char *list, char *why,
 		       size_t whylen)
 {
 	struct store_dataset *d = malloc(sizeof(*d));
+	struct live_shares l;
+	char clean[STORE_LIST_LEN];
+	size_t used = 0;
 	gv_err err = d ? app->st->ops->dataset_get(app->st, dataset, d) : GV_ERR_NOMEM;
 
-	why[0] = '\0';
+	why[0] = clean[0] = '\0';
+	/* The names as they are kept: blanks around them and empty ones dropped. */
+	for (const char *p = list; err == GV_OK && *p;) {
+		size_t n = strcspn(p, ",");
+		const char *a = p, *b = p + n;
+
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		if (b > a && used + (size_t)(b - a) + 2 < sizeof(clean))
+			used += (size_t)snprintf(clean + used, sizeof(clean) - used, "%s%.*s",
+						 used ? "," : "", (int)(b - a), a);
+		p += n + (p[n] == ',');
+	}
 	if (err == GV_ERR_NOT_FOUND)
 		snprintf(why, whylen, "no such dataset");
-	if (err == GV_OK && policy_list_has(list, d->department)) {
+	if (err == GV_OK && policy_list_has(clean, d->department)) {
 		snprintf(why, whylen, "the owning department is not shared with; it holds the data");
 		err = GV_ERR_INVALID;
 	}
+	if (err == GV_OK && d->grade >= 2) {
+		/* Taking a department off the list does not end its shares silently. */
+		memset(&l, 0, sizeof(l));
+		l.dataset_id = d->id;
+		l.now = util_now_s();
+		l.keep = clean;
+		err = app->st->ops->share_request_list(app->st, live_share, &l);
+		if (err == GV_OK && l.used) {
+			snprintf(why, whylen, "departments taken off the list still hold approved shares; "
+				 "revoke them first (requests %s)", l.ids);
+			err = GV_ERR_STATE;
+		}
+	}
 	if (err == GV_OK)
-		err = app->st->ops->share_depts_put(app->st, d->id, list);
+		err = app->st->ops->share_depts_put(app->st, d->id, clean);
+	if (err == GV_OK)
+		share_invalidate();
 	free(d);
 	return err;
 }

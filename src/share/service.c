@@ -74,7 +74,7 @@ gv_err share_service_spec_check(const struct store_dataset *d, const struct cata
 	struct params_spec *ps = NULL;
 	const json_t *name = json_object_get(spec, "name"), *maxrows, *rate;
 	char fields[STORE_LIST_LEN], bad[CATALOG_NAME_LEN];
-	int indexed = 0, required_indexed = 0;
+	int indexed = 0, required_indexed = 0, personal = 0;
 	json_t *canon = NULL, *v;
 	const char *key;
 	char *text = NULL;
@@ -147,7 +147,15 @@ gv_err share_service_spec_check(const struct store_dataset *d, const struct cata
 			snprintf(why, whylen, "parameter '%s': field '%s' is not among the fields "
 				 "asked for", p->name, f->name);
 			err = GV_ERR_INVALID;
-		} else if (f->indexed) {
+		} else if ((f->sensitive || catalog_kind_personal(f->kind)) && (!f->indexed || personal++)) {
+			/* A filter on such a field would let a caller test guesses of a value the
+			 * answer masks: only one, and it must be the exact-match key. */
+			snprintf(why, whylen, "parameter '%s': a service takes at most one parameter on "
+				 "personal or sensitive data, and only as an exact-match key (an indexed "
+				 "field)", p->name);
+			err = GV_ERR_INVALID;
+		}
+		if (err == GV_OK && f && f->indexed) {
 			indexed++;
 			required_indexed += p->required;
 		}
@@ -211,6 +219,14 @@ gv_err share_service_spec_narrow(char *spec, size_t len, const char *req_fields,
 				json_array_append_new(kept, json_string(f));
 			p += n + (p[n] == ',');
 		}
+		if (kept && !json_array_size(kept) && (fields[0] || req_fields[0])) {
+			/* An empty list would read as "every field". */
+			json_decref(kept);
+			snprintf(why, whylen, "narrowing: the service would return none of the "
+				 "narrowed fields; narrow its fields too or leave them");
+			err = GV_ERR_INVALID;
+			goto out;
+		}
 		json_object_set_new(j, "fields", kept);
 		if (max_rows)
 			json_object_set_new(j, "max_rows_per_call", json_integer(max_rows));
@@ -233,6 +249,7 @@ gv_err share_service_spec_narrow(char *spec, size_t len, const char *req_fields,
 	}
 	if (err == GV_OK)
 		snprintf(spec, len, "%s", text);
+out:
 	free(text);
 	json_decref(j);
 	return err;
@@ -302,6 +319,8 @@ static void cache_drop(void)
 	free(svcs);
 	svcs = NULL;
 	nsvcs = 0;
+	if (cons)
+		util_wipe(cons, ncons * sizeof(*cons));   /* secret hashes */
 	free(cons);
 	cons = NULL;
 	ncons = 0;
@@ -329,16 +348,23 @@ struct collect {
 	gv_err err;
 };
 
+/* Room for one more; the old array is wiped before it is freed (consumers hold the
+ * keyed hashes of their secrets). */
 static int grow(struct collect *c, size_t size, void **arr)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
-		void *t = realloc(*arr, cap * size);
+		void *t = malloc(cap * size);
 
 		if (!t) {
 			c->err = GV_ERR_NOMEM;
 			return 0;
 		}
+		if (*arr) {
+			memcpy(t, *arr, c->n * size);
+			util_wipe(*arr, c->n * size);
+		}
+		free(*arr);
 		*arr = t;
 		c->cap = cap;
 	}
@@ -369,6 +395,35 @@ static int by_client(const void *a, const void *b)
 {
 	return strcmp(((const struct store_consumer *)a)->client_id,
 		      ((const struct store_consumer *)b)->client_id);
+}
+
+/* The service's fields within the approval's (each "" = every field) into e: what a
+ * call may return, however the two were made. */
+static void fields_within(const char *svc, const char *approved, struct share_service *e)
+{
+	size_t used = 0;
+
+	e->fields[0] = '\0';
+	e->no_fields = 0;
+	if (!approved[0]) {
+		snprintf(e->fields, sizeof(e->fields), "%s", svc);
+		return;
+	}
+	if (!svc[0]) {
+		snprintf(e->fields, sizeof(e->fields), "%s", approved);
+		return;
+	}
+	for (const char *p = svc; *p;) {
+		size_t n = strcspn(p, ",");
+		char f[CATALOG_NAME_LEN];
+
+		snprintf(f, sizeof(f), "%.*s", (int)(n < sizeof(f) - 1 ? n : sizeof(f) - 1), p);
+		if (policy_list_has(approved, f) && used + strlen(f) + 2 < sizeof(e->fields))
+			used += (size_t)snprintf(e->fields + used, sizeof(e->fields) - used, "%s%s",
+						 used ? "," : "", f);
+		p += n + (p[n] == ',');
+	}
+	e->no_fields = used == 0;
 }
 
 /* One compiled entry: the parsed parameters and, from the request, its purpose and
@@ -409,6 +464,8 @@ static gv_err entry_new(struct gv_app *app, const struct store_service *s,
 			snprintf(e->purpose, sizeof(e->purpose), "%s", r->purpose);
 		}
 	}
+	if (err == GV_OK)
+		fields_within(s->fields, s->request_id ? r->fields : "", e);
 	if (err == GV_OK) {
 		e->s = *s;
 		e->refs = 1;
@@ -468,6 +525,8 @@ static gv_err cache_acquire(struct gv_app *app)
 	}
 	pthread_rwlock_unlock(&cache_lock);
 	free(sc.s);
+	if (cc.c)
+		util_wipe(cc.c, cc.n * sizeof(*cc.c));
 	free(cc.c);
 	if (err != GV_OK)
 		return err;
@@ -621,7 +680,7 @@ gv_err share_service_get(struct gv_app *app, const struct store_consumer *c, con
 		err = GV_OK;
 	/* The grant may have been revoked or have expired on its own. */
 	if (err == GV_OK && e->s.grant_id &&
-	    !policy_grant_in_force(app, e->d->id, e->s.grant_id, e->d->grade, now)) {
+	    !policy_grant_in_force(app, e->d->id, e->s.grant_id, e->d->grade, PA_SEARCH, now)) {
 		*why = "the grant the service serves under is no longer in force";
 		err = GV_ERR_FORBIDDEN;
 	}
@@ -668,6 +727,10 @@ gv_err share_service_fetch(struct gv_app *app, const struct share_service *s,
 		*why = "give at least one exact-match key parameter";
 		return GV_ERR_INVALID;
 	}
+	if (s->no_fields) {
+		*why = "the service returns no field its approval covers";
+		return GV_ERR_FORBIDDEN;
+	}
 	err = records_search(app, NULL, s->d->name, ps->p[key].field, call->vals[key], &res, why);
 	if (err != GV_OK)
 		return err;
@@ -693,7 +756,7 @@ gv_err share_service_fetch(struct gv_app *app, const struct share_service *s,
 	dec.grant_id = s->s.grant_id;
 	snprintf(dec.reason, sizeof(dec.reason), "service %s v%d", s->s.name, s->s.version);
 	snprintf(dec.profile, sizeof(dec.profile), "%s", s->s.mask_profile);
-	snprintf(dec.fields, sizeof(dec.fields), "%s", s->s.fields);
+	snprintf(dec.fields, sizeof(dec.fields), "%s", s->fields);
 	dec.max_rows_request = s->s.max_rows;
 	dec.max_rows_day = s->max_rows_day;
 	err = policy_view_apply(app, &dec, s->d, list, masklog, loglen, &kept);

@@ -102,6 +102,9 @@ struct share_service {
 	unsigned indexed;             /* bit i: parameter i is on an indexed field */
 	int64_t max_rows_day;         /* the grant's cap; 0 = none */
 	int64_t valid_from;           /* the approval's period starts */
+	char fields[STORE_LIST_LEN];  /* returned: the service's fields within the approval's
+				       * ("" = every field, only when both say so) */
+	int no_fields;                /* they have none in common: the service returns nothing */
 	char purpose[128];            /* the approval's purpose, for the audit record */
 	int refs;
 };

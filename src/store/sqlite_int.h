@@ -213,8 +213,8 @@ void sqp_finalize(struct sqlite_store *s);
 /* sqlite_share.c: sharing requests and their events, share departments, data services
  * and consumers. */
 gv_err sqs_share_commit(struct gv_store *st, struct store_share_request *req,
-			struct store_share_event *ev, struct store_grant *grant,
-			struct store_service *svc);
+			const struct store_share_request *was, struct store_share_event *ev,
+			struct store_grant *grant, struct store_service *svc);
 gv_err sqs_share_request_get(struct gv_store *st, int64_t id, struct store_share_request *out);
 gv_err sqs_share_request_list(struct gv_store *st, store_share_request_cb cb, void *ctx);
 gv_err sqs_share_event_list(struct gv_store *st, int64_t request_id, store_share_event_cb cb,

@@ -55,7 +55,8 @@ static const char *const share_sql[QS__COUNT] = {
 		"fields=?6, actions=?7, purpose=?8, legal_basis=?9, valid_from=?10, valid_until=?11, "
 		"expected_rows_day=?12, mask_profile=?13, service=?14, state=?15, needs_owner=?16, "
 		"needs_secadmin=?17, owner_by=?18, owner_at=?19, secadmin_by=?20, secadmin_at=?21, "
-		"grant_id=?22, service_id=?23, created_at=?24, updated_at=?25 WHERE id=?1",
+		"grant_id=?22, service_id=?23, created_at=?24, updated_at=?25 WHERE id=?1 AND "
+		"state=?26 AND owner_by=?27 AND secadmin_by=?28",
 	[QS_REQ_GET] = "SELECT " REQ_COLS " FROM share_requests WHERE id = ?1",
 	[QS_REQ_LIST] = "SELECT " REQ_COLS " FROM share_requests ORDER BY id DESC",
 	[QS_EVENT_INSERT] = "INSERT INTO share_events (" EVENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6)",
@@ -388,8 +389,8 @@ static void ids_restore(const struct share_ids *k, struct store_share_request *r
  * in the same step as a new grant or a new request could not know their ids: when it
  * leaves grant_id or request_id 0 it gets the grant's and the request's here. */
 static gv_err share_steps(struct sqlite_store *s, struct store_share_request *req,
-			  struct store_share_event *ev, struct store_grant *grant,
-			  struct store_service *svc)
+			  const struct store_share_request *was, struct store_share_event *ev,
+			  struct store_grant *grant, struct store_service *svc)
 {
 	int grant_new = 0, svc_new = 0;
 	gv_err err;
@@ -419,7 +420,20 @@ static gv_err share_steps(struct sqlite_store *s, struct store_share_request *re
 	if (err != GV_OK)
 		return err;
 	if (req->id) {
-		err = share_write(s, QS_REQ_UPDATE, req_bind, req, 1, NULL);
+		/* Only over the row as the caller read it: of two steps racing on one request,
+		 * the second finds it changed (every step changes one of these three). */
+		sqlite3_stmt *q = share_stmt(s, QS_REQ_UPDATE);
+
+		err = GV_ERR_STORE;
+		if (q && was) {
+			req_bind(q, req, 1);
+			sqlite3_bind_int(q, 26, was->state);
+			bind_text(q, 27, was->owner_by);
+			bind_text(q, 28, was->secadmin_by);
+			err = exec_simple(s, q);
+			if (err == GV_OK && sqlite3_changes(s->db) == 0)
+				err = GV_ERR_STATE;
+		}
 	} else {
 		err = share_write(s, QS_REQ_INSERT, req_bind, req, 0, &req->id);
 		if (err == GV_OK && svc_new && !svc->request_id) {
@@ -442,8 +456,8 @@ static gv_err share_steps(struct sqlite_store *s, struct store_share_request *re
 }
 
 gv_err sqs_share_commit(struct gv_store *st, struct store_share_request *req,
-			struct store_share_event *ev, struct store_grant *grant,
-			struct store_service *svc)
+			const struct store_share_request *was, struct store_share_event *ev,
+			struct store_grant *grant, struct store_service *svc)
 {
 	struct sqlite_store *s = impl(st);
 	struct share_ids saved;
@@ -454,7 +468,7 @@ gv_err sqs_share_commit(struct gv_store *st, struct store_share_request *req,
 	err = sqd_begin(s);
 	if (err != GV_OK)
 		goto out;
-	err = share_steps(s, req, ev, grant, svc);
+	err = share_steps(s, req, was, ev, grant, svc);
 	if (err == GV_OK)
 		err = sqd_commit(s);   /* rolls back itself when it fails */
 	else

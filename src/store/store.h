@@ -479,11 +479,14 @@ struct store_ops {
 	 * NULL it is inserted (id 0, setting g->id and req->grant_id) or updated; the
 	 * same for svc (an insert takes the next version of svc->name, which it sets,
 	 * and sets req->service_id; a service inserted with grant_id or request_id 0 gets
-	 * the ids of the grant and request of the same call); then req is inserted (id 0, setting req->id) or
-	 * updated, and ev (may be NULL) is added with ev->request_id = req->id.  A
-	 * service insert is GV_ERR_EXISTS when svc->name is used by another dataset or
-	 * department. */
+	 * the ids of the grant and request of the same call); then req is inserted (id 0,
+	 * setting req->id) or updated - only if its stored state, owner_by and secadmin_by
+	 * are still was's (GV_ERR_STATE otherwise: another step came first) - and ev (may
+	 * be NULL) is added with ev->request_id = req->id.  A service insert is
+	 * GV_ERR_EXISTS when svc->name is used by another dataset or department.  On any
+	 * error nothing is written and the ids are as they were. */
 	gv_err (*share_commit)(struct gv_store *st, struct store_share_request *req,
+			       const struct store_share_request *was,
 			       struct store_share_event *ev, struct store_grant *grant,
 			       struct store_service *svc);
 	gv_err (*share_request_get)(struct gv_store *st, int64_t id,

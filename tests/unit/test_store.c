@@ -495,7 +495,7 @@ static int svc_names(const struct store_service *v, void *ctx)
 static void test_share_commit(void **state)
 {
 	struct gv_store *st = *state;
-	static struct store_share_request r1, r2, r3, got;
+	static struct store_share_request r1, r2, r3, got, was;
 	static struct store_share_event ev;
 	static struct store_grant g, g3, gg;
 	static struct store_service v, v2, v3, gv;
@@ -508,7 +508,7 @@ static void test_share_commit(void **state)
 	make_event(&ev, "created", 100);
 	make_grant(&g, ds, "Health");
 	make_service(&v, "pop_by_age", ds, "Health");
-	assert_int_equal(st->ops->share_commit(st, &r1, &ev, &g, &v), GV_OK);
+	assert_int_equal(st->ops->share_commit(st, &r1, NULL, &ev, &g, &v), GV_OK);
 	assert_true(r1.id > 0);
 	assert_true(g.id > 0);
 	assert_true(v.id > 0);
@@ -531,7 +531,7 @@ static void test_share_commit(void **state)
 	make_event(&ev, "created", 200);
 	make_service(&v2, "pop_by_age", ds, "Health");
 	v2.max_rows = 7;
-	assert_int_equal(st->ops->share_commit(st, &r2, &ev, NULL, &v2), GV_OK);
+	assert_int_equal(st->ops->share_commit(st, &r2, NULL, &ev, NULL, &v2), GV_OK);
 	assert_int_equal(v2.version, 2);
 	assert_int_equal(r2.service_id, v2.id);
 	assert_int_equal(r2.grant_id, 0);
@@ -552,7 +552,7 @@ static void test_share_commit(void **state)
 	make_grant(&g3, ds, "Finance");
 	make_service(&v3, "pop_by_age", ds, "Finance");
 	v3.version = 9;
-	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_ERR_EXISTS);
+	assert_int_equal(st->ops->share_commit(st, &r3, NULL, &ev, &g3, &v3), GV_ERR_EXISTS);
 	assert_int_equal(r3.id, 0);
 	assert_int_equal(r3.grant_id, 0);
 	assert_int_equal(r3.service_id, 0);
@@ -563,7 +563,7 @@ static void test_share_commit(void **state)
 	assert_int_equal(v3.request_id, 0);
 	assert_int_equal(ev.request_id, 77);
 	make_service(&v3, "pop_by_age", ds2, "Health");
-	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_ERR_EXISTS);
+	assert_int_equal(st->ops->share_commit(st, &r3, NULL, &ev, &g3, &v3), GV_ERR_EXISTS);
 	assert_int_equal(r3.id, 0);
 	assert_int_equal(g3.id, 0);
 	assert_int_equal(st->ops->grant_list(st, ds, grant_count, &n), GV_OK);
@@ -572,11 +572,12 @@ static void test_share_commit(void **state)
 	assert_int_equal(x.n, 2);
 	/* ... and a retry with a free name goes through. */
 	make_service(&v3, "pop_finance", ds, "Finance");
-	assert_int_equal(st->ops->share_commit(st, &r3, &ev, &g3, &v3), GV_OK);
+	assert_int_equal(st->ops->share_commit(st, &r3, NULL, &ev, &g3, &v3), GV_OK);
 	assert_true(r3.id > r2.id);
 	assert_int_equal(v3.version, 1);
 
 	/* Updates: the request, its grant and its service in one step. */
+	was = r1;
 	r1.state = SHARE_APPROVED;
 	snprintf(r1.owner_by, sizeof(r1.owner_by), "olga");
 	r1.owner_at = 400;
@@ -584,7 +585,7 @@ static void test_share_commit(void **state)
 	v.state = SERVICE_REVOKED;
 	snprintf(v.revoked_by, sizeof(v.revoked_by), "sam");
 	make_event(&ev, "approved", 400);
-	assert_int_equal(st->ops->share_commit(st, &r1, &ev, &g, &v), GV_OK);
+	assert_int_equal(st->ops->share_commit(st, &r1, &was, &ev, &g, &v), GV_OK);
 	assert_int_equal(v.version, 1);
 	assert_int_equal(st->ops->share_request_get(st, r1.id, &got), GV_OK);
 	assert_int_equal(got.state, SHARE_APPROVED);
@@ -595,11 +596,20 @@ static void test_share_commit(void **state)
 	assert_int_equal(st->ops->service_get(st, "pop_by_age", 1, &gv), GV_OK);
 	assert_int_equal(gv.state, SERVICE_REVOKED);
 	assert_string_equal(gv.revoked_by, "sam");
+	/* A second step over the request as it was before the first (a race) is refused
+	 * whole: its grant is not left behind. */
+	got = r1;
+	got.state = SHARE_REJECTED;
+	make_grant(&g3, ds, "Racer");
+	assert_int_equal(st->ops->share_commit(st, &got, &was, NULL, &g3, NULL), GV_ERR_STATE);
+	assert_int_equal(g3.id, 0);
+	assert_int_equal(st->ops->share_request_get(st, r1.id, &was), GV_OK);
+	assert_int_equal(was.state, SHARE_APPROVED);
 	/* An update of a request that is not there undoes the rest of the step. */
 	got = r1;
 	got.id = 99999;
 	make_grant(&g3, ds, "Nobody");
-	assert_int_equal(st->ops->share_commit(st, &got, NULL, &g3, NULL), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->share_commit(st, &got, &r1, NULL, &g3, NULL), GV_ERR_STATE);
 	assert_int_equal(got.id, 99999);
 	assert_int_equal(g3.id, 0);
 	assert_int_equal(got.grant_id, g.id);
@@ -632,7 +642,7 @@ static void test_share_commit(void **state)
 	make_request(&r2, ds, "Health");
 	make_service(&v, "alpha", ds, "");
 	v.open = 1;
-	assert_int_equal(st->ops->share_commit(st, &r2, NULL, NULL, &v), GV_OK);
+	assert_int_equal(st->ops->share_commit(st, &r2, NULL, NULL, NULL, &v), GV_OK);
 	assert_int_equal(st->ops->service_list(st, svc_names, &x), GV_OK);
 	assert_int_equal(x.n, 4);
 	assert_string_equal(x.text[0], "alpha");
