@@ -33,6 +33,10 @@ class RolesTest(DaemonTest):
             ("GET", "/v1/system/config"): {"sysadmin"},
             ("POST", "/v1/system/reload"): {"sysadmin"},
             ("GET", "/v1/auth/me"): set(who),
+            ("GET", "/v1/consumers"): {"secadmin"},
+            ("GET", "/v1/reports/service-calls"): {"secadmin", "auditadmin"},
+            ("GET", "/v1/share-requests"): {"secadmin", "analyst"},
+            ("GET", "/v1/services"): {"secadmin", "analyst"},
         }
         for (method, path), roles in allowed.items():
             for role, token in who.items():
