@@ -64,6 +64,7 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 	char *user = NULL, *pass = NULL;
 	const char *id = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Client-Id");
 	const char *secret = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Client-Secret");
+	const char *claimed;
 	gv_err err;
 
 	user = MHD_basic_auth_get_username_password(r->conn, &pass);
@@ -74,10 +75,11 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 	/* Until the credentials hold, the caller is nobody: a claimed client id goes into
 	 * the reason, so a stranger cannot fill a real consumer's rows of the report. */
 	r->audit_actor = "consumer:(unauthenticated)";
+	claimed = client_id_ok(id) ? arena_strdup(&r->arena, id) : NULL;   /* id may be freed below */
 	if (!id && !secret && r->device_fp[0])
 		err = share_consumer_auth(r->app, NULL, NULL, r->device_fp, r->ip, c);
-	else if (client_id_ok(id))
-		err = share_consumer_auth(r->app, id, secret, r->device_fp, r->ip, c);
+	else if (claimed)
+		err = share_consumer_auth(r->app, claimed, secret, r->device_fp, r->ip, c);
 	else
 		err = GV_ERR_AUTH;
 	if (user)
@@ -86,13 +88,14 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 		util_wipe(pass, strlen(pass));
 		MHD_free(pass);
 	}
+	id = secret = user = pass = NULL;
 	/* Credentials that hold make the call the consumer's, even from a wrong address. */
 	if (err == GV_OK || err == GV_ERR_RESTRICTED)
 		r->audit_actor = arena_printf(&r->arena, "consumer:%s", c->client_id);
 	if (err == GV_ERR_AUTH) {
-		r->reason = client_id_ok(id) ? arena_printf(&r->arena, "unknown client or wrong "
-							    "credentials (claimed %s)", id)
-					     : "unknown client or wrong credentials";
+		r->reason = claimed ? arena_printf(&r->arena, "unknown client or wrong credentials "
+						   "(claimed %s)", claimed)
+				    : "unknown client or wrong credentials";
 		return reply_error(r, err, "unknown client or wrong credentials");
 	}
 	if (err == GV_ERR_RESTRICTED) {
