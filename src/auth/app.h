@@ -15,7 +15,7 @@
 #include "crypto/crypto.h"
 #include "store/store.h"
 
-struct rekey_worker;
+struct gv_worker;
 
 struct gv_app {
 	char config_path[GV_PATH_MAX];
@@ -34,7 +34,7 @@ struct gv_app {
 	/* Checks of settings owned by higher layers (data kinds), run on a configuration
 	 * before a reload applies it; set by govvaultd, may be NULL. */
 	gv_err (*config_check)(const struct gv_config *cfg, char *why, size_t whylen);
-	struct rekey_worker *rekey;      /* key re-sealing (data/rekey.h); set by govvaultd */
+	struct gv_worker *rekey;         /* key re-sealing (data/rekey.h); set by govvaultd */
 	int rotation_completed;          /* start-up finished an interrupted master rotation */
 };
 

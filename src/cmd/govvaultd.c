@@ -12,6 +12,7 @@
 #include "auth/account.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/worker.h"
 #include "data/dataset.h"
 #include "data/records.h"
 #include "data/rekey.h"
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 {
 	const char *config = getenv("GOVVAULT_CONFIG");
 	struct http_server *srv = NULL;
-	struct policy_usage_writer *counts = NULL;
+	struct gv_worker *counts = NULL;
 	struct gv_app *app = NULL;
 	char errmsg[1024] = "", what[160];
 	int64_t last_verify = 0, last_retain = 0;
@@ -297,9 +298,11 @@ out:
 	report_ready(ready_fd, 0);
 	http_server_stop(srv);
 	if (app) {
-		rekey_worker_stop(app->rekey);
+		worker_stop(app->rekey);
 		app->rekey = NULL;
-		policy_usage_stop(counts);   /* after the server: no read counts any more */
+		worker_stop(counts);   /* after the server: no read counts any more */
+		if (counts && policy_usage_flush(app) != GV_OK)
+			log_error("policy: the last daily row counts could not be written");
 		if (rc == 0)
 		{
 			describe_process(app->config_path, what, sizeof(what));

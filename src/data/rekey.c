@@ -12,6 +12,7 @@
 #include "auth/role.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/worker.h"
 #include "crypto/datakey.h"
 #include "data/dataset.h"
 #include "data/records.h"
@@ -353,82 +354,21 @@ gv_err rekey_pass(struct gv_app *app, int limit, int *work)
 	return err;
 }
 
-struct rekey_worker {
-	struct gv_app *app;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop, kicked;
-};
-
-static void *worker_main(void *arg)
+/* One worker run: a pass, and more at once when it found work. */
+static int rekey_run(void *arg)
 {
-	struct rekey_worker *w = arg;
 	int work = 0;
 
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		pthread_mutex_unlock(&w->lock);
-		if (rekey_pass(w->app, PASS_LIMIT, &work) != GV_OK) {
-			log_error("key rotation: a re-sealing pass failed; retrying later");
-			work = 0;
-		}
-		pthread_mutex_lock(&w->lock);
-		if (!work && !w->kicked && !w->stop) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += PASS_IDLE_S;
-			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-		}
-		w->kicked = 0;
+	if (rekey_pass(arg, PASS_LIMIT, &work) != GV_OK) {
+		log_error("key rotation: a re-sealing pass failed; retrying later");
+		work = 0;
 	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	return work > 0;
 }
 
-gv_err rekey_worker_start(struct gv_app *app, struct rekey_worker **out)
+gv_err rekey_worker_start(struct gv_app *app, struct gv_worker **out)
 {
-	struct rekey_worker *w = calloc(1, sizeof(*w));
-
-	*out = NULL;
-	if (!w)
-		return GV_ERR_NOMEM;
-	w->app = app;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
-		free(w);
-		return GV_ERR_NOMEM;
-	}
-	*out = w;
-	return GV_OK;
-}
-
-void rekey_worker_kick(struct rekey_worker *w)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->kicked = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-}
-
-void rekey_worker_stop(struct rekey_worker *w)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	free(w);
+	return worker_start(rekey_run, app, PASS_IDLE_S, out);
 }
 
 /* Master-key rotation. */

@@ -32,11 +32,10 @@ gv_err rekey_status_json(struct gv_app *app, const char *dataset, json_t **out,
 gv_err rekey_pass(struct gv_app *app, int limit, int *work) GV_MUST_CHECK;
 
 /* The background worker running rekey_pass. */
-struct rekey_worker;
-gv_err rekey_worker_start(struct gv_app *app, struct rekey_worker **out) GV_MUST_CHECK;
-/* Asks for a pass now (after a rotation). */
-void rekey_worker_kick(struct rekey_worker *w);
-void rekey_worker_stop(struct rekey_worker *w);
+/* The background re-sealing worker (common/worker.h): kick it after a rotation, stop
+ * it with worker_stop. */
+struct gv_worker;
+gv_err rekey_worker_start(struct gv_app *app, struct gv_worker **out) GV_MUST_CHECK;
 
 /* secadmin: rotates the master key; *n gets the number of dataset keys rewrapped. */
 gv_err rekey_rotate_master(struct gv_app *app, const struct store_account *actor, int *n,

@@ -2,6 +2,7 @@
  * rotation of the master key (secadmin; data/rekey.h). */
 #include "http/http.h"
 
+#include "common/worker.h"
 #include "data/rekey.h"
 
 gv_err h_keys_show(struct http_req *r)
@@ -24,7 +25,7 @@ gv_err h_keys_rotate(struct http_req *r)
 	err = rekey_rotate_dataset(r->app, &r->account, r->params[0], &version, &why);
 	if (err != GV_OK)
 		return reply_error(r, err, why);
-	rekey_worker_kick(r->app->rekey);
+	worker_kick(r->app->rekey);
 	r->status = 202;
 	r->resp = json_pack("{s:s,s:i}", "dataset", r->params[0], "version", version);
 	return r->resp ? GV_OK : GV_ERR_NOMEM;

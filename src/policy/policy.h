@@ -66,10 +66,10 @@ gv_err policy_count_rows(struct gv_app *app, const struct policy_decision *d,
 gv_err policy_usage_flush(struct gv_app *app) GV_MUST_CHECK;
 /* Drops the counts held in memory (tests: what a restart does). */
 void policy_usage_forget(void);
-/* A thread that flushes every second; stop flushes a last time and forgets. */
-struct policy_usage_writer;
-gv_err policy_usage_start(struct gv_app *app, struct policy_usage_writer **out) GV_MUST_CHECK;
-void policy_usage_stop(struct policy_usage_writer *w);
+/* A worker (common/worker.h) that flushes every second; after worker_stop, flush once
+ * more. */
+struct gv_worker;
+gv_err policy_usage_start(struct gv_app *app, struct gv_worker **out) GV_MUST_CHECK;
 /* 1 if field may be returned under d. */
 int policy_field_allowed(const struct policy_decision *d, const char *field);
 /* 1 if a record's data meets d's row condition. */

@@ -14,10 +14,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/worker.h"
 
 #define FLUSH_EVERY_S 1
 
@@ -146,67 +146,15 @@ void policy_usage_forget(void)
 	pthread_mutex_unlock(&lock);
 }
 
-struct policy_usage_writer {
-	struct gv_app *app;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
-};
-
-static void *writer_main(void *arg)
+/* One worker run: the counts since the last. */
+static int usage_run(void *arg)
 {
-	struct policy_usage_writer *w = arg;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += FLUSH_EVERY_S;
-		pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-		pthread_mutex_unlock(&w->lock);
-		if (policy_usage_flush(w->app) != GV_OK)
-			log_error("policy: writing daily row counts failed; retrying");
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	if (policy_usage_flush(arg) != GV_OK)
+		log_error("policy: writing daily row counts failed; retrying");
+	return 0;
 }
 
-gv_err policy_usage_start(struct gv_app *app, struct policy_usage_writer **out)
+gv_err policy_usage_start(struct gv_app *app, struct gv_worker **out)
 {
-	struct policy_usage_writer *w = calloc(1, sizeof(*w));
-
-	*out = NULL;
-	if (!w)
-		return GV_ERR_NOMEM;
-	w->app = app;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
-		free(w);
-		return GV_ERR_NOMEM;
-	}
-	*out = w;
-	return GV_OK;
-}
-
-void policy_usage_stop(struct policy_usage_writer *w)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	if (policy_usage_flush(w->app) != GV_OK)
-		log_error("policy: the last daily row counts could not be written");
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	free(w);
-	policy_usage_forget();
+	return worker_start(usage_run, app, FLUSH_EVERY_S, out);
 }
