@@ -48,7 +48,7 @@ static struct cell *cell_for(struct agg *a, const char *consumer, const char *se
 	}
 	memset(&a->c[a->n], 0, sizeof(a->c[a->n]));
 	snprintf(a->c[a->n].consumer, sizeof(a->c[a->n].consumer), "%s", consumer);
-	snprintf(a->c[a->n].service, sizeof(a->c[a->n].service), "%s", service);
+	snprintf(a->c[a->n].service, sizeof(a->c[a->n].service), "%.79s", service);
 	a->c[a->n].day = day;
 	return &a->c[a->n++];
 }
