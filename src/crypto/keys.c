@@ -122,15 +122,99 @@ void crypto_hmac_free(struct crypto_hmac *m)
 	free(m);
 }
 
+/* Per thread, the keyed handles of the last few keys crypto_hmac_sm3 was given: opening
+ * and keying a handle (secure memory behind libgcrypt's global lock, then the key
+ * schedule) costs more than the MAC of a short text, and a request uses the same few
+ * service keys again and again.  The copies of the keys are wiped with the handles
+ * when the thread ends. */
+#define HMAC_CACHE 4
+#define HMAC_CACHE_KEY 64
+
+struct hmac_slot {
+	unsigned char key[HMAC_CACHE_KEY];
+	size_t keylen;
+	struct crypto_hmac *m;
+	unsigned used;
+};
+
+struct hmac_cache {
+	struct hmac_slot slot[HMAC_CACHE];
+	unsigned clock;
+};
+
+static pthread_key_t hmac_cache_key;
+static pthread_once_t hmac_cache_once = PTHREAD_ONCE_INIT;
+static int hmac_cache_ok;
+
+static void hmac_cache_free(void *p)
+{
+	struct hmac_cache *c = p;
+
+	for (int i = 0; c && i < HMAC_CACHE; i++)
+		crypto_hmac_free(c->slot[i].m);
+	if (c)
+		util_wipe(c, sizeof(*c));
+	free(c);
+}
+
+static void hmac_cache_init(void)
+{
+	hmac_cache_ok = pthread_key_create(&hmac_cache_key, hmac_cache_free) == 0;
+}
+
+/* The thread's handle for key, made on first use; NULL when it cannot be cached (the
+ * caller then makes one of its own). */
+static struct crypto_hmac *hmac_cached(const void *key, size_t keylen)
+{
+	struct hmac_cache *c;
+	struct hmac_slot *victim;
+
+	if (keylen > HMAC_CACHE_KEY || pthread_once(&hmac_cache_once, hmac_cache_init) != 0 ||
+	    !hmac_cache_ok)
+		return NULL;
+	c = pthread_getspecific(hmac_cache_key);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || pthread_setspecific(hmac_cache_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	victim = &c->slot[0];
+	for (int i = 0; i < HMAC_CACHE; i++) {
+		struct hmac_slot *s = &c->slot[i];
+
+		if (s->m && s->keylen == keylen && util_ct_equal(s->key, key, keylen)) {
+			s->used = ++c->clock;
+			return s->m;
+		}
+		if (!s->m || s->used < victim->used)
+			victim = s;
+	}
+	crypto_hmac_free(victim->m);
+	util_wipe(victim->key, sizeof(victim->key));
+	victim->m = NULL;
+	if (crypto_hmac_new(key, keylen, &victim->m) != GV_OK)
+		return NULL;
+	memcpy(victim->key, key, keylen);
+	victim->keylen = keylen;
+	victim->used = ++c->clock;
+	return victim->m;
+}
+
 gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
 		       unsigned char out[CRYPTO_SM3_LEN])
 {
-	struct crypto_hmac *m;
-	gv_err err = crypto_hmac_new(key, keylen, &m);
+	struct crypto_hmac *m = hmac_cached(key, keylen), *own = NULL;
+	gv_err err = GV_OK;
 
+	if (!m) {
+		err = crypto_hmac_new(key, keylen, &own);
+		m = own;
+	}
 	if (err == GV_OK)
 		err = crypto_hmac_parts(m, &data, &len, 1, out);
-	crypto_hmac_free(m);
+	crypto_hmac_free(own);
 	return err;
 }
 
