@@ -26,10 +26,30 @@
  * '#' is not allowed in record ids. */
 #define RAW_FIELD "raw"
 
-struct records_ds {
-	struct gv_app *app;
+/* A dataset's row and parsed schema, shared read-only by the cache and every handle
+ * opened from it (a copy is 50 KB: a read paid two of them before). */
+struct ds_meta {
+	int refs;                             /* atomic */
 	struct store_dataset d;
 	struct catalog_schema schema;
+};
+
+static void meta_unref(struct ds_meta *m)
+{
+	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(m);
+}
+
+static struct ds_meta *meta_ref(struct ds_meta *m)
+{
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_ACQ_REL);
+	return m;
+}
+
+struct records_ds {
+	struct gv_app *app;
+	struct ds_meta *m;                    /* shared; never written once loaded */
 	int kv;                               /* current data-key version: writes use it */
 	unsigned char key[DATAKEY_LEN];
 	/* Older versions still stored, loaded up front: reads run inside store callbacks,
@@ -52,6 +72,7 @@ void records_close(struct records_ds *c)
 	for (int i = 0; i < RECORDS_OLD_KEYS; i++)
 		crypto_gcm_free(c->gcm_old[i]);
 	crypto_hmac_free(c->mac);
+	meta_unref(c->m);
 	util_wipe(c->key, sizeof(c->key));
 	util_wipe(c->old_keys, sizeof(c->old_keys));
 	util_wipe(c->ikey, sizeof(c->ikey));
@@ -139,7 +160,7 @@ static gv_err load_old_keys(struct records_ds *c)
 	int slot = 0;
 
 	for (int v = c->kv - 1; v >= 1 && slot < RECORDS_OLD_KEYS; v--) {
-		gv_err err = load_key(c->app, c->d.id, 0, v, 0, c->old_keys[slot]);
+		gv_err err = load_key(c->app, c->m->d.id, 0, v, 0, c->old_keys[slot]);
 
 		if (err == GV_ERR_NOT_FOUND)
 			continue;
@@ -168,8 +189,8 @@ static int64_t ds_clock;
 /* The fields of a handle that a template carries (not its keyed contexts). */
 static void ds_copy(struct records_ds *to, const struct records_ds *from)
 {
-	to->d = from->d;
-	to->schema = from->schema;
+	meta_unref(to->m);
+	to->m = meta_ref(from->m);
 	to->kv = from->kv;
 	memcpy(to->key, from->key, sizeof(to->key));
 	memcpy(to->old_keys, from->old_keys, sizeof(to->old_keys));
@@ -184,7 +205,7 @@ static int ds_cache_get(struct gv_app *app, const char *name, uint64_t gen, stru
 	pthread_mutex_lock(&ds_cache_lock);
 	for (int i = 0; i < DS_CACHE && !hit; i++)
 		if (ds_cache[i].c && ds_cache[i].app == app && ds_cache[i].gen == gen &&
-		    strcmp(ds_cache[i].c->d.name, name) == 0) {
+		    strcmp(ds_cache[i].c->m->d.name, name) == 0) {
 			ds_copy(c, ds_cache[i].c);
 			ds_cache[i].used = ++ds_clock;
 			hit = 1;
@@ -204,7 +225,7 @@ static void ds_cache_put(struct gv_app *app, uint64_t gen, const struct records_
 	pthread_mutex_lock(&ds_cache_lock);
 	for (int i = 0; i < DS_CACHE; i++) {
 		/* The same dataset's older entry, a free slot, or the least recently used. */
-		if (ds_cache[i].c && ds_cache[i].app == app && strcmp(ds_cache[i].c->d.name, c->d.name) == 0) {
+		if (ds_cache[i].c && ds_cache[i].app == app && strcmp(ds_cache[i].c->m->d.name, c->m->d.name) == 0) {
 			slot = i;
 			break;
 		}
@@ -234,28 +255,34 @@ static gv_err ds_load(struct gv_app *app, const char *name, int writer, struct r
 {
 	char buf[256];
 	json_t *j;
-	gv_err err = app->st->ops->dataset_get(app->st, name, &c->d);
+	struct ds_meta *m = calloc(1, sizeof(*m));
+	gv_err err = m ? app->st->ops->dataset_get(app->st, name, &m->d) : GV_ERR_NOMEM;
 
+	/* A fresh row: the handle's old one may be shared with the cache and others. */
+	if (m)
+		m->refs = 1;
+	meta_unref(c->m);
+	c->m = m;
 	if (err != GV_OK)
 		return err;
-	j = json_loads(c->d.schema, 0, NULL);
-	err = j ? catalog_schema_parse(j, &c->schema, buf, sizeof(buf)) : GV_ERR_STORE;
+	j = json_loads(c->m->d.schema, 0, NULL);
+	err = j ? catalog_schema_parse(j, &c->m->schema, buf, sizeof(buf)) : GV_ERR_STORE;
 	json_decref(j);
 	if (err != GV_OK)
 		return err == GV_ERR_NOT_FOUND ? GV_ERR_STORE : err;
 	/* Keys are made only for a writer whose grade is confirmed (checked by the caller
 	 * before: see records_open). */
-	if (writer && !c->d.grade_confirmed)
+	if (writer && !c->m->d.grade_confirmed)
 		writer = 0;
-	err = app->st->ops->datakey_latest(app->st, c->d.id, 0, &c->kv);
+	err = app->st->ops->datakey_latest(app->st, c->m->d.id, 0, &c->kv);
 	if (err == GV_ERR_NOT_FOUND) {
 		c->kv = 1;
 		err = GV_OK;
 	}
 	if (err == GV_OK)
-		err = load_key(app, c->d.id, 0, c->kv, writer, c->key);
+		err = load_key(app, c->m->d.id, 0, c->kv, writer, c->key);
 	if (err == GV_OK)
-		err = load_key(app, c->d.id, 1, 0, writer, c->ikey);
+		err = load_key(app, c->m->d.id, 1, 0, writer, c->ikey);
 	if (err == GV_OK)
 		err = load_old_keys(c);
 	if (err == GV_ERR_NOT_FOUND) {
@@ -284,7 +311,7 @@ gv_err records_open(struct gv_app *app, const struct store_account *actor, const
 		if (err == GV_OK && c->kv && app->st->ops->generation(app->st) == gen)
 			ds_cache_put(app, gen, c);
 	}
-	if (err == GV_OK && actor && !dataset_visible(actor, &c->d))
+	if (err == GV_OK && actor && !dataset_visible(actor, &c->m->d))
 		err = GV_ERR_NOT_FOUND;
 	if (err == GV_ERR_NOT_FOUND)
 		*why = "no such dataset";
@@ -299,12 +326,12 @@ gv_err records_open(struct gv_app *app, const struct store_account *actor, const
 		*why = "only the department's data owner writes records";
 		goto out;
 	}
-	if (writer && !c->d.grade_confirmed) {
+	if (writer && !c->m->d.grade_confirmed) {
 		*why = "the security administrator must confirm the dataset's grade first";
 		err = GV_ERR_STATE;
 		goto out;
 	}
-	if (actor && !writer && actor->clearance < c->d.grade) {
+	if (actor && !writer && actor->clearance < c->m->d.grade) {
 		*why = "the account's clearance is below the dataset's grade";
 		goto out;
 	}
@@ -329,9 +356,10 @@ gv_err records_describe(struct gv_app *app, const char *name, struct store_datas
 	gv_err err = records_open(app, NULL, name, 0, &c, &why);
 
 	if (err == GV_OK) {
-		*d = c->d;
+		if (d)
+			*d = c->m->d;
 		if (schema)
-			*schema = c->schema;
+			*schema = c->m->schema;
 	}
 	records_close(c);
 	return err;
@@ -339,12 +367,12 @@ gv_err records_describe(struct gv_app *app, const char *name, struct store_datas
 
 const struct store_dataset *records_dataset(const struct records_ds *c)
 {
-	return &c->d;
+	return &c->m->d;
 }
 
 const struct catalog_schema *records_schema(const struct records_ds *c)
 {
-	return &c->schema;
+	return &c->m->schema;
 }
 
 int records_key_version(const struct records_ds *c)
@@ -359,12 +387,12 @@ gv_err records_refresh_keys(struct records_ds *c)
 
 	if (!c->kv)
 		return GV_OK;
-	err = c->app->st->ops->datakey_latest(c->app->st, c->d.id, 0, &latest);
+	err = c->app->st->ops->datakey_latest(c->app->st, c->m->d.id, 0, &latest);
 	while (err == GV_OK && c->kv < latest) {
 		/* The current key becomes the newest old one, as in records_add_key. */
 		unsigned char key[DATAKEY_LEN];
 
-		err = load_key(c->app, c->d.id, 0, c->kv + 1, 0, key);
+		err = load_key(c->app, c->m->d.id, 0, c->kv + 1, 0, key);
 		if (err != GV_OK)
 			break;
 		crypto_gcm_free(c->gcm_old[RECORDS_OLD_KEYS - 1]);
@@ -392,9 +420,9 @@ gv_err records_add_key(struct records_ds *c, int *version)
 	if (!c->kv)
 		return GV_ERR_STATE;
 	pthread_rwlock_rdlock(&c->app->keys_lock);
-	err = datakey_new(c->app->keys.data_kek, DATAKEY_DATA, c->d.id, v, key, wrapped);
+	err = datakey_new(c->app->keys.data_kek, DATAKEY_DATA, c->m->d.id, v, key, wrapped);
 	if (err == GV_OK)
-		err = c->app->st->ops->datakey_put(c->app->st, c->d.id, 0, v, wrapped, sizeof(wrapped));
+		err = c->app->st->ops->datakey_put(c->app->st, c->m->d.id, 0, v, wrapped, sizeof(wrapped));
 	pthread_rwlock_unlock(&c->app->keys_lock);
 	if (err == GV_OK) {
 		/* The handle keeps reading what the previous key sealed. */
@@ -468,7 +496,7 @@ static gv_err seal_field(struct records_ds *c, struct crypto_gcm *g, const char 
 	buf_init(&plain, BODY_MAX);
 	err = jsonw_append(&plain, v);
 	if (err == GV_OK)
-		err = datakey_seal_gcm(g, c->d.id, rid, field, version, plain.data, plain.len, &sealed);
+		err = datakey_seal_gcm(g, c->m->d.id, rid, field, version, plain.data, plain.len, &sealed);
 	if (err == GV_OK) {
 		h = malloc(2 * sealed.len + 1);
 		if (h)
@@ -500,7 +528,7 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
 	struct gv_buf text;
 	struct crypto_gcm *g = NULL;
 	gv_err err = GV_OK;
-	char fmt = c->d.grade >= 3 ? FMT_RECORD : c->d.grade == 2 ? FMT_FIELDS : FMT_PLAIN;
+	char fmt = c->m->d.grade >= 3 ? FMT_RECORD : c->m->d.grade == 2 ? FMT_FIELDS : FMT_PLAIN;
 
 	if (fmt_strength(floor) > fmt_strength(fmt))
 		fmt = floor;
@@ -515,7 +543,7 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
 		if (!stored)
 			return GV_ERR_NOMEM;
 		json_object_foreach((json_t *)data, k, v) {
-			const struct catalog_field *f = catalog_field_find(&c->schema, k);
+			const struct catalog_field *f = catalog_field_find(&c->m->schema, k);
 
 			if (!f || !f->sensitive || json_is_null(v)) {
 				json_object_set(stored, k, v);
@@ -534,7 +562,7 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
 	if (err == GV_OK)
 		err = buf_append(body, &fmt, 1);
 	if (err == GV_OK && fmt == FMT_RECORD)
-		err = datakey_seal_gcm(g, c->d.id, rid, "", version, text.data, text.len, body);
+		err = datakey_seal_gcm(g, c->m->d.id, rid, "", version, text.data, text.len, body);
 	else if (err == GV_OK)
 		err = buf_append(body, text.data, text.len);
 	if (text.data)
@@ -561,7 +589,7 @@ static gv_err open_body(struct records_ds *c, const struct store_record *r, json
 	}
 	buf_init(&plain, BODY_MAX);
 	if (r->body[0] == FMT_RECORD)
-		err = datakey_open_gcm(key, c->d.id, r->record_id, "", r->version, r->body + 1,
+		err = datakey_open_gcm(key, c->m->d.id, r->record_id, "", r->version, r->body + 1,
 				   r->body_len - 1, &plain);
 	else
 		err = buf_append(&plain, r->body + 1, r->body_len - 1);
@@ -586,7 +614,7 @@ static gv_err open_body(struct records_ds *c, const struct store_record *r, json
 			buf_init(&field, BODY_MAX);
 			err = sealed && util_hex_decode(hex, sealed, n) == GV_OK ? GV_OK : GV_ERR_STORE;
 			if (err == GV_OK)
-				err = datakey_open_gcm(key, c->d.id, r->record_id, k, r->version, sealed, n,
+				err = datakey_open_gcm(key, c->m->d.id, r->record_id, k, r->version, sealed, n,
 						   &field);
 			if (err == GV_OK) {
 				json_t *val = json_loadb(field.data, field.len, JSON_DECODE_ANY, NULL);
@@ -617,8 +645,8 @@ gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, cons
 	gv_err err = GV_OK;
 
 	*nidx = 0;
-	for (int i = 0; err == GV_OK && i < c->schema.nfields; i++) {
-		const struct catalog_field *f = &c->schema.fields[i];
+	for (int i = 0; err == GV_OK && i < c->m->schema.nfields; i++) {
+		const struct catalog_field *f = &c->m->schema.fields[i];
 		json_t *v = json_object_get(data, f->name);
 
 		if (!f->indexed || !v || json_is_null(v))
@@ -648,7 +676,7 @@ gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, 
 	gv_err err = key_for(c, c->kv, &g);
 
 	raw_place(batch_id, rid);
-	return err == GV_OK ? datakey_seal_gcm(g, c->d.id, rid, RAW_FIELD, row_no, raw, len, out) : err;
+	return err == GV_OK ? datakey_seal_gcm(g, c->m->d.id, rid, RAW_FIELD, row_no, raw, len, out) : err;
 }
 
 gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
@@ -659,7 +687,7 @@ gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, str
 
 	raw_place(w->batch_id, rid);
 	if (err == GV_OK)
-		err = datakey_open_gcm(key, c->d.id, rid, RAW_FIELD, w->row_no, w->sealed, w->sealed_len,
+		err = datakey_open_gcm(key, c->m->d.id, rid, RAW_FIELD, w->row_no, w->sealed, w->sealed_len,
 				       out);
 	return err == GV_ERR_CRYPTO ? GV_ERR_STORE : err;
 }
@@ -692,7 +720,7 @@ gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w, st
 
 gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf, size_t whylen)
 {
-	return catalog_record_check(&c->schema, data, whybuf, whylen);
+	return catalog_record_check(&c->m->schema, data, whybuf, whylen);
 }
 
 static gv_err put_record(struct gv_app *app, const struct store_account *actor, const char *by,
@@ -720,7 +748,7 @@ static gv_err put_record(struct gv_app *app, const struct store_account *actor, 
 		err = GV_ERR_INVALID;
 		goto out;
 	}
-	err = catalog_record_check(&c->schema, data, whybuf, whylen);
+	err = catalog_record_check(&c->m->schema, data, whybuf, whylen);
 	if (err != GV_OK) {
 		*why = whybuf;
 		goto out;
@@ -730,7 +758,7 @@ static gv_err put_record(struct gv_app *app, const struct store_account *actor, 
 	else
 		records_new_id(id_out);
 	memset(&r, 0, sizeof(r));
-	r.dataset_id = c->d.id;
+	r.dataset_id = c->m->d.id;
 	snprintf(r.record_id, sizeof(r.record_id), "%s", id_out);
 	r.version = expect_version + 1;
 	r.key_version = c->kv;
@@ -873,22 +901,22 @@ static gv_err read_records(struct gv_app *app, const struct store_account *actor
 		return GV_ERR_NOMEM;
 	err = records_open(app, actor, dataset, 0, &c, why);
 	if (err == GV_OK && q->kind == READ_SEARCH) {
-		f = catalog_field_find(&c->schema, q->field);
+		f = catalog_field_find(&c->m->schema, q->field);
 		if (!f || !f->indexed) {
 			*why = "search works on indexed fields only";
 			err = GV_ERR_INVALID;
 		} else if (c->kv) {   /* a dataset nothing was written to has no keys yet */
 			err = records_token_text(c, q->field, q->value, token);
 			if (err == GV_OK)
-				err = app->st->ops->record_find(app->st, c->d.id, q->field, token,
+				err = app->st->ops->record_find(app->st, c->m->d.id, q->field, token,
 								RECORDS_SEARCH_MAX, read_one, &x);
 		}
 	} else if (err == GV_OK && !c->kv) {
 		err = GV_ERR_NOT_FOUND;
 	} else if (err == GV_OK && q->kind == READ_ONE) {
-		err = app->st->ops->record_get(app->st, c->d.id, q->record_id, q->version, read_one, &x);
+		err = app->st->ops->record_get(app->st, c->m->d.id, q->record_id, q->version, read_one, &x);
 	} else if (err == GV_OK) {
-		err = app->st->ops->record_history(app->st, c->d.id, q->record_id, read_one, &x);
+		err = app->st->ops->record_history(app->st, c->m->d.id, q->record_id, read_one, &x);
 	}
 	if (err == GV_OK)
 		err = x.err;

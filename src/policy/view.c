@@ -129,7 +129,8 @@ static void log_report(const struct mask_report *rep, char *log, size_t loglen)
 
 struct policy_view {
 	const struct policy_decision *d;
-	struct catalog_schema schema;
+	struct records_ds *rds;               /* holds the schema below; NULL: no masking */
+	const struct catalog_schema *schema;
 	struct mask_field mf[CATALOG_MAX_FIELDS];
 	const struct mask_profile *profile;   /* NULL: no masking */
 	struct mask_profile *owned;           /* profile compiled for this view alone */
@@ -143,7 +144,7 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 			struct policy_view **out)
 {
 	struct policy_view *v = calloc(1, sizeof(*v));
-	struct store_dataset *row = NULL;
+	const char *why;
 	gv_err err = v ? GV_OK : GV_ERR_NOMEM;
 
 	*out = NULL;
@@ -154,9 +155,9 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 	/* Only masking needs the field kinds: the parsed schema comes from memory (the
 	 * records cache), and not at all for a view that masks nothing (the custodian). */
 	if (err == GV_OK && v->profile) {
-		row = malloc(sizeof(*row));
-		err = row ? records_describe(app, ds->name, row, &v->schema) : GV_ERR_NOMEM;
-		free(row);
+		err = records_open(app, NULL, ds->name, 0, &v->rds, &why);
+		if (err == GV_OK)
+			v->schema = records_schema(v->rds);
 	}
 	if (err == GV_OK && v->profile) {
 		/* The pseudonym key of a profile: stable across requests, distinct per profile
@@ -171,9 +172,9 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 		else
 			err = crypto_hmac_sm3(app->keys.audit, sizeof(app->keys.audit), msg, strlen(msg),
 					      v->key);
-		for (int f = 0; f < v->schema.nfields; f++) {
-			v->mf[f].name = v->schema.fields[f].name;
-			v->mf[f].kind = catalog_kind_name(v->schema.fields[f].kind);
+		for (int f = 0; f < v->schema->nfields; f++) {
+			v->mf[f].name = v->schema->fields[f].name;
+			v->mf[f].kind = catalog_kind_name(v->schema->fields[f].kind);
 		}
 	}
 	if (err != GV_OK) {
@@ -190,6 +191,7 @@ void policy_view_close(struct policy_view *v)
 		return;
 	util_wipe(v->key, sizeof(v->key));
 	mask_profile_free(v->owned);
+	records_close(v->rds);
 	free(v);
 }
 
@@ -217,7 +219,7 @@ gv_err policy_view_run(struct policy_view *v, json_t *records, char *log, size_t
 		if (v->profile) {
 			struct mask_report rep;
 
-			err = mask_apply(v->profile, v->mf, (size_t)v->schema.nfields, v->key, data, &rep);
+			err = mask_apply(v->profile, v->mf, (size_t)v->schema->nfields, v->key, data, &rep);
 			if (err == GV_OK)
 				log_report(&rep, v->fields_log, sizeof(v->fields_log));
 		}
