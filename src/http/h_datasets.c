@@ -155,21 +155,19 @@ gv_err h_datasets_grade(struct http_req *r)
 }
 
 /* Records: /v1/datasets/{name}/records[/{id}[/history]] and /search. */
-static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
+static gv_err decide(struct http_req *r, int action, const struct store_dataset **d,
 		     struct policy_decision *dec);
 
 /* The decision for writing the path's dataset; *custodian says whether the whole
  * record is the caller's to write. */
 static gv_err write_decision(struct http_req *r, int *custodian)
 {
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct policy_decision dec;
 	gv_err err;
 
 	*custodian = 0;
-	if (!d)
-		return GV_ERR_NOMEM;
-	err = decide(r, PA_UPDATE, d, &dec);
+	err = decide(r, PA_UPDATE, &d, &dec);
 	*custodian = err == GV_OK && dec.custodian;
 	return err;
 }
@@ -212,16 +210,14 @@ gv_err h_records_create(struct http_req *r)
 static gv_err update_granted(struct http_req *r, int64_t expect, const json_t *data,
 			     int64_t *version)
 {
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct policy_decision dec;
 	const char *why = NULL, *k;
 	char whybuf[256];
 	json_t *cur = NULL, *merged = NULL, *v;
 	gv_err err;
 
-	if (!d)
-		return GV_ERR_NOMEM;
-	err = decide(r, PA_UPDATE, d, &dec);
+	err = decide(r, PA_UPDATE, &d, &dec);
 	if (err != GV_OK)
 		return err;
 	json_object_foreach((json_t *)data, k, v)
@@ -296,26 +292,33 @@ gv_err h_records_update(struct http_req *r)
 }
 
 /* The access decision for action on the path's dataset; replies 404 or 403 itself.
- * The decision and the declared purpose go into the audit record. */
-static gv_err decide(struct http_req *r, int action, struct store_dataset *d,
+ * The decision and the declared purpose go into the audit record.  *d points into the
+ * dataset the request holds open (r->rds, closed with the request): no copy. */
+static gv_err decide(struct http_req *r, int action, const struct store_dataset **d,
 		     struct policy_decision *dec)
 {
 	const char *purpose = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Purpose");
 	struct policy_request rq;
+	const char *why;
 	gv_err err;
 
+	*d = NULL;
 	if (!purpose)
 		purpose = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "purpose");
 	if (purpose && (strlen(purpose) > POLICY_PURPOSE_MAX || !util_utf8_printable(purpose)))
 		return reply_error(r, GV_ERR_INVALID, "the purpose is up to 127 printable bytes");
-	err = records_describe(r->app, r->params[0], d, NULL);
+	if (!r->rds)
+		err = records_open(r->app, NULL, r->params[0], 0, &r->rds, &why);
+	else
+		err = GV_OK;
 	if (err == GV_ERR_NOT_FOUND)
 		return reply_error(r, err, "no such dataset");
 	if (err != GV_OK)
 		return err;
+	*d = records_dataset(r->rds);
 	memset(&rq, 0, sizeof(rq));
 	rq.account = &r->account;
-	rq.dataset = d;
+	rq.dataset = *d;
 	rq.action = action;
 	rq.purpose = purpose;
 	rq.ip = r->ip;
@@ -399,16 +402,14 @@ static gv_err read_with_policy(struct http_req *r, int action, const struct read
 			       json_t **out, int *truncated,
 			       gv_err (*read)(struct http_req *r, json_t **list, const char **why))
 {
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct policy_decision dec;
 	const char *why = NULL;
 	json_t *list = NULL;
 	gv_err err;
 
 	*out = NULL;
-	if (!d)
-		return GV_ERR_NOMEM;
-	err = decide(r, action, d, &dec);
+	err = decide(r, action, &d, &dec);
 	if (err != GV_OK)
 		return err;
 	/* Searching a field the grant does not cover would confirm its values. */
@@ -624,7 +625,7 @@ static int export_keep(void *arg, json_t *rec)
 
 gv_err h_datasets_export(struct http_req *r)
 {
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct export_ctx *c = arena_alloc(&r->arena, sizeof(*c));
 	struct policy_decision dec;
 	const char *why = NULL;
@@ -632,9 +633,9 @@ gv_err h_datasets_export(struct http_req *r)
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
-	if (!d || !c)
+	if (!c)
 		return GV_ERR_NOMEM;
-	err = decide(r, PA_EXPORT, d, &dec);
+	err = decide(r, PA_EXPORT, &d, &dec);
 	if (err != GV_OK)
 		return err;
 	memset(c, 0, sizeof(*c));
@@ -676,7 +677,7 @@ static int profile_exists(const char *name, int version, const char *json, const
 gv_err h_datasets_masked_copy(struct http_req *r)
 {
 	static const char *const fields[] = {"profile", NULL};
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct export_ctx *c = arena_alloc(&r->arena, sizeof(*c));
 	unsigned char key[32];
 	struct policy_decision dec;
@@ -689,13 +690,13 @@ gv_err h_datasets_masked_copy(struct http_req *r)
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s", r->params[0]);
-	if (!d || !c)
+	if (!c)
 		return GV_ERR_NOMEM;
 	if (!r->json)
 		return reply_error(r, GV_ERR_INVALID, "a JSON body is required");
 	if (req_only_fields(r, fields) || req_string(r, "profile", 1, 64, &profile))
 		return r->err;
-	err = decide(r, PA_EXPORT, d, &dec);
+	err = decide(r, PA_EXPORT, &d, &dec);
 	if (err != GV_OK)
 		return err;
 	err = r->app->st->ops->profile_get(r->app->st, profile, 0, profile_exists, NULL);
@@ -760,15 +761,13 @@ gv_err h_datasets_masked_copy(struct http_req *r)
 
 gv_err h_records_source(struct http_req *r)
 {
-	struct store_dataset *d = arena_alloc(&r->arena, sizeof(*d));
+	const struct store_dataset *d = NULL;
 	struct policy_decision dec;
 	const char *why = NULL;
 	gv_err err;
 
 	r->object = arena_printf(&r->arena, "dataset:%.64s/record:%.64s", r->params[0], r->params[1]);
-	if (!d)
-		return GV_ERR_NOMEM;
-	err = decide(r, PA_READ, d, &dec);
+	err = decide(r, PA_READ, &d, &dec);
 	if (err != GV_OK)
 		return err;
 	if (!dec.custodian && !current_row_ok(r, &dec))

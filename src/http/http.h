@@ -37,6 +37,7 @@ struct http_req {
 	int has_session;
 	struct store_session session;
 	struct store_account account; /* the caller, when has_session */
+	struct records_ds *rds;       /* the path's dataset held open (data/records.h), or NULL */
 	/* audit */
 	const char *action;
 	const char *object;

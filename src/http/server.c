@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "data/records.h"
 #include "common/util.h"
 
 /* Room above the configured header limit, see memlimit in http_server_start. */
@@ -140,6 +141,7 @@ static void req_free(struct http_req *r)
 		json_decref(r->resp);
 	buf_release(&r->body);
 	buf_release(&r->raw);
+	records_close(r->rds);
 	arena_release(&r->arena);
 	util_wipe(&r->session, sizeof(r->session));
 	util_wipe(&r->account, sizeof(r->account));
