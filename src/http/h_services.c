@@ -105,19 +105,6 @@ static gv_err consumer_authenticate(struct http_req *r, struct store_consumer *c
 	return err == GV_OK ? GV_OK : reply_error(r, err, NULL);
 }
 
-/* A service name as approvals make them: 2-63 of a-z, 0-9 and '-'. */
-static int service_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 2 || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* name=keyed digest of each argument: the trail can match a value an auditor holds,
  * and never holds the value.  What does not fit is marked, not dropped in silence. */
 static const char *params_digest(struct http_req *r, const struct params_spec *s,
@@ -179,7 +166,7 @@ gv_err h_service_call(struct http_req *r)
 	/* Until the version is resolved the record names what was asked for; a name or
 	 * version that cannot be one is not echoed. */
 	r->object = arena_printf(&r->arena, "service:%s/%s%s",
-				 service_name_ok(r->params[0]) ? r->params[0] : "(invalid)",
+				 share_service_name_ok(r->params[0]) ? r->params[0] : "(invalid)",
 				 version > 0 ? "v" : "", version > 0 ? r->params[1]
 								     : version ? "(invalid)" : "latest");
 	if (consumer_authenticate(r, c) != GV_OK)

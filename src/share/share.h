@@ -91,7 +91,10 @@ const char *share_state_name(const struct store_share_request *r, int64_t now);
 gv_err share_depts_set(struct gv_app *app, const char *dataset, const char *list,
 		       char *why, size_t whylen) GV_MUST_CHECK;
 
-/* ---- services and consumers (service.c, consumer.c) ---- */
+/* ---- services and consumers (spec.c, service.c, consumer.c) ---- */
+
+/* A service name as approvals make them: 2-63 of a-z, 0-9 and '-', from a letter. */
+int share_service_name_ok(const char *s);
 
 /* A compiled service version, shared by the calls using it; share_service_put
  * releases it. */
