@@ -89,7 +89,8 @@ struct audit_log {
 /* Group commit under load: a flush costs the same for one record or for many (and, in
  * a virtual machine, a trip to the host), so when the last batch showed concurrent
  * appenders the writer waits up to GATHER_US for GATHER_TARGET records before it
- * writes.  A lone appender is never kept waiting. */
+ * writes.  After a batch of one the writer does not wait, so a lone appender waits at
+ * most once, right after a burst. */
 #define GATHER_TARGET 32
 #define GATHER_US 1000
 
