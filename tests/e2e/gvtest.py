@@ -330,6 +330,17 @@ class Daemon:
         """A ready business account (no TOTP): (token, password)."""
         return self.activate_user(name, self.new_user(sec_token, name, **fields), ctx=ctx)
 
+    def member(self, sec_token, name, role, department, clearance):
+        """A ready business account of a department with a clearance: its token.  A
+        clearance of 3 needs a second factor, so that account enrols TOTP."""
+        otp = self.new_user(sec_token, name, roles=(role,), department=department,
+                            clearance=clearance)
+        if clearance < 3:
+            return self.activate_user(name, otp)[0]
+        token, _ = self.activate_user(name, otp, expect_stage="totp_enroll")
+        self.enroll(token)
+        return token
+
     def account(self, sec_token, name):
         s, r = self.req("GET", "/v1/accounts/" + name, token=sec_token)
         assert s == 200, (s, r)

@@ -68,13 +68,7 @@ class AccessPolicyTest(DaemonTest):
 
     @classmethod
     def account(cls, name, role, dept, clearance):
-        d = cls.d
-        otp = d.new_user(cls.sec, name, roles=(role,), department=dept, clearance=clearance)
-        if clearance < 3:
-            return d.activate_user(name, otp)[0]
-        token, _ = d.activate_user(name, otp, expect_stage="totp_enroll")
-        d.enroll(token)   # clearance 3 needs a second factor
-        return token
+        return cls.d.member(cls.sec, name, role, dept, clearance)
 
     def call(self, who, action, ds, purpose=PURPOSE, rid="r1"):
         path = {"read": "/v1/datasets/%s/records/%s" % (ds, rid),

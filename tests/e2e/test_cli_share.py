@@ -43,13 +43,7 @@ class CliShareTest(DaemonTest):
         cls.tok = {}
         for name, role, dept, clearance in (("owner_a", "data_owner", "Statistics", 3),
                                             ("analyst_c", "analyst", "Transport", 2)):
-            otp = d.new_user(cls.sec, name, roles=(role,), department=dept, clearance=clearance)
-            if clearance < 3:
-                cls.tok[name] = d.activate_user(name, otp)[0]
-            else:
-                token, _ = d.activate_user(name, otp, expect_stage="totp_enroll")
-                d.enroll(token)
-                cls.tok[name] = token
+            cls.tok[name] = d.member(cls.sec, name, role, dept, clearance)
         cls.tok["sec"], cls.tok["aud"] = cls.sec, cls.aud
         d.purpose = "service"
         for grade in (1, 2):

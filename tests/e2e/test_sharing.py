@@ -46,13 +46,7 @@ class SharingTest(DaemonTest):
                 ("owner_a", "data_owner", "Statistics", 3), ("analyst_a", "analyst", "Statistics", 2),
                 ("analyst_b", "analyst", "Health", 3), ("owner_b", "data_owner", "Health", 2),
                 ("analyst_c", "analyst", "Transport", 2), ("analyst_e", "analyst", "Education", 2)):
-            otp = d.new_user(cls.sec, name, roles=(role,), department=dept, clearance=clearance)
-            if clearance < 3:
-                cls.tok[name] = d.activate_user(name, otp)[0]
-            else:
-                token, _ = d.activate_user(name, otp, expect_stage="totp_enroll")
-                d.enroll(token)
-                cls.tok[name] = token
+            cls.tok[name] = d.member(cls.sec, name, role, dept, clearance)
         d.purpose = "service"
         for grade in (1, 2, 3):
             ds = "s%d" % grade
@@ -475,9 +469,7 @@ class SharingTest(DaemonTest):
     def test_9b2_review_rules(self):
         d = self.d
         # Two reviewers at once: one step wins, the other is told the request changed.
-        otp = d.new_user(self.sec, "owner_a2", roles=("data_owner",), department="Statistics",
-                         clearance=2)
-        self.tok["owner_a2"] = d.activate_user("owner_a2", otp)[0]
+        self.tok["owner_a2"] = d.member(self.sec, "owner_a2", "data_owner", "Statistics", 2)
         s, r = self.ask("analyst_c", "s1", service=self.service("s1-race"))
         rid, results = r["id"], []
         threads = [threading.Thread(target=lambda who: results.append(self.step(who, rid, "approve")[0]),
