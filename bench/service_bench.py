@@ -29,15 +29,13 @@ usage: service_bench.py BUILD_DIR TOOLS_DIR
     BENCH_SERVER_THREADS, default 4,16 - 4 is the server.threads default;
     BENCH_CONSUMERS, default 64; BENCH_SERVICE_RECORDS, default 5000;
     BENCH_SERVICE_RATE, default 60000 calls/min per consumer - lower it to see the 429 check fail)"""
-import base64, datetime, os, re, subprocess, sys, tempfile, time, urllib.parse
+import base64, datetime, os, sys, tempfile, time, urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
 import gvtest  # noqa: E402
+from httpbench import CONNS, POOLS, SECONDS, baseline, print_table, resident_id, wrk  # noqa: E402
 
 BUILD, TOOLS = sys.argv[1], sys.argv[2]
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-CONNS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64,256").split(",")]
-POOLS = [int(t) for t in os.environ.get("BENCH_SERVER_THREADS", "4,16").split(",")]
 NCONS = int(os.environ.get("BENCH_CONSUMERS", "64"))
 NREC = int(os.environ.get("BENCH_SERVICE_RECORDS", "5000"))
 RATE = int(os.environ.get("BENCH_SERVICE_RATE", "60000"))   # per consumer; 60000 is the most allowed
@@ -59,14 +57,6 @@ PARAMS = [{"name": "id_no", "required": True, "max_length": 18, "pattern": "[0-9
 def check(cond, what):
     if not cond:
         raise SystemExit("service_bench: FAILED: " + what)
-
-
-def resident_id(i):
-    """A valid 18-character resident identity number (GB 11643 check character); distinct
-    for i < 21000."""
-    body = "110101%04d%02d%02d%03d" % (1950 + i % 50, 1 + i % 12, 1 + i % 28, i % 1000)
-    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w)) % 11]
 
 
 def csv_rows():
@@ -94,18 +84,6 @@ def lua_script(creds):
             '  return wrk.format("GET", "/v1/services/%s/latest/call?id_no=" .. ids[math.random(#ids)],\n'
             '                    {["Authorization"] = auth[math.random(#auth)]})\n'
             'end\n' % (ids, auth, SERVICE))
-
-
-def wrk(port, conns, script):
-    """wrk against port: (req/s, completed requests, non-2xx count, socket errors text)."""
-    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % SECONDS, "-s", script,
-                          "https://127.0.0.1:%d" % port], capture_output=True, text=True,
-                         check=True).stdout
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors:.*", out)
-    return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            int(re.search(r"(\d+) requests in", out).group(1)), int(bad.group(1)) if bad else 0,
-            sock.group(0) if sock else "")
 
 
 def audit_calls(d, aud, after):
@@ -200,9 +178,7 @@ def main():
             d.append_config("[server]\nthreads = %d" % pool)
             d.start()
             base_port = gvtest.free_port()
-            base = subprocess.Popen([os.path.join(TOOLS, "baseline_mhd"), str(base_port),
-                                     os.path.join(d.data, "tls/cert.pem"),
-                                     os.path.join(d.data, "tls/key.pem"), str(pool)])
+            base = baseline(TOOLS, d, base_port, pool)
             for conns in CONNS:
                 gv, n, bad, sock = wrk(d.port, conns, script)
                 check(bad == 0, "%d non-2xx answers (429 included) at %d connections, threads=%d"
@@ -218,10 +194,7 @@ def main():
             base.wait()
             base = None
 
-        print("\n%-64s %12s %12s %7s" % ("service calls over HTTPS (this run, %d s each)" % SECONDS,
-                                          "govvault", "bare MHD", "ratio"))
-        for name, a, b in rows:
-            print("%-64s %12.1f %12.1f %6.2fx" % (name, a, b, a / b))
+        print_table("service calls over HTTPS (this run, %d s each)" % SECONDS, rows)
         print("\n%-40s %14s %22s" % ("audit check (govvault runs)", "wrk requests",
                                      "service.call permits"))
         for pool, conns, n, permit, sock in audited:

@@ -341,6 +341,24 @@ class Daemon:
         self.enroll(token)
         return token
 
+    def dataset(self, owner_token, sec_token, name, grade, schema, rows, **fields):
+        """A dataset registered by owner_token, its grade confirmed by secadmin, and rows
+        ({id: data}) written as records."""
+        saved, self.purpose = self.purpose, "service"
+        body = {"name": name, "title": name, "category": "census", "legal_basis": "Statistics Law",
+                "retention_days": 3650, "expected_rows": len(rows), "schema": schema}
+        body.update(fields)
+        s, r = self.req("POST", "/v1/datasets", body, owner_token)
+        assert s == 201, (s, r)
+        s, r = self.req("POST", "/v1/datasets/%s/grade" % name, {"grade": grade, "reason": "x"},
+                        sec_token)
+        assert s == 200, (s, r)
+        for rid, data in rows.items():
+            s, r = self.req("POST", "/v1/datasets/%s/records" % name, {"id": rid, "data": data},
+                            owner_token)
+            assert s == 201, (s, r)
+        self.purpose = saved
+
     def account(self, sec_token, name):
         s, r = self.req("GET", "/v1/accounts/" + name, token=sec_token)
         assert s == 200, (s, r)

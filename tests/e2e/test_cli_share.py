@@ -45,21 +45,9 @@ class CliShareTest(DaemonTest):
                                             ("analyst_c", "analyst", "Transport", 2)):
             cls.tok[name] = d.member(cls.sec, name, role, dept, clearance)
         cls.tok["sec"], cls.tok["aud"] = cls.sec, cls.aud
-        d.purpose = "service"
         for grade in (1, 2):
-            ds = "s%d" % grade
-            s, r = d.req("POST", "/v1/datasets", {
-                "name": ds, "title": "Residents %d" % grade, "category": "census",
-                "description": "residents of the city", "legal_basis": "Statistics Law",
-                "retention_days": 3650, "expected_rows": 2, "schema": SCHEMA}, cls.tok["owner_a"])
-            assert s == 201, (s, r)
-            s, r = d.req("POST", "/v1/datasets/%s/grade" % ds, {"grade": grade, "reason": "x"}, cls.sec)
-            assert s == 200, (s, r)
-            for rid, data in ROWS.items():
-                s, r = d.req("POST", "/v1/datasets/%s/records" % ds, {"id": rid, "data": data},
-                             cls.tok["owner_a"])
-                assert s == 201, (s, r)
-        d.purpose = None
+            d.dataset(cls.tok["owner_a"], cls.sec, "s%d" % grade, grade, SCHEMA, ROWS,
+                      title="Residents %d" % grade, description="residents of the city")
         cls.work = os.path.join(d.dir, "work")
         os.mkdir(cls.work)
         cls.printed = []       # everything the CLI wrote, checked for secrets at the end

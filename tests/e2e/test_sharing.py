@@ -47,21 +47,9 @@ class SharingTest(DaemonTest):
                 ("analyst_b", "analyst", "Health", 3), ("owner_b", "data_owner", "Health", 2),
                 ("analyst_c", "analyst", "Transport", 2), ("analyst_e", "analyst", "Education", 2)):
             cls.tok[name] = d.member(cls.sec, name, role, dept, clearance)
-        d.purpose = "service"
         for grade in (1, 2, 3):
-            ds = "s%d" % grade
-            s, r = d.req("POST", "/v1/datasets", {
-                "name": ds, "title": "Residents %d" % grade, "category": "census",
-                "description": "residents of the city", "legal_basis": "Statistics Law",
-                "retention_days": 3650, "expected_rows": 2, "schema": SCHEMA}, cls.tok["owner_a"])
-            assert s == 201, (s, r)
-            s, r = d.req("POST", "/v1/datasets/%s/grade" % ds, {"grade": grade, "reason": "x"}, cls.sec)
-            assert s == 200, (s, r)
-            for rid, data in ROWS.items():
-                s, r = d.req("POST", "/v1/datasets/%s/records" % ds, {"id": rid, "data": data},
-                             cls.tok["owner_a"])
-                assert s == 201, (s, r)
-        d.purpose = None
+            d.dataset(cls.tok["owner_a"], cls.sec, "s%d" % grade, grade, SCHEMA, ROWS,
+                      title="Residents %d" % grade, description="residents of the city")
 
     # -- helpers ------------------------------------------------------------------
     def ask(self, who, dataset, kind="share", service=None, **kw):
