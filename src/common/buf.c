@@ -26,7 +26,7 @@ void buf_release(struct gv_buf *b)
 	b->len = b->cap = 0;
 }
 
-static gv_err buf_reserve(struct gv_buf *b, size_t extra)
+gv_err buf_reserve(struct gv_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -51,6 +51,12 @@ static gv_err buf_reserve(struct gv_buf *b, size_t extra)
 	b->data = p;
 	b->cap = cap;
 	return GV_OK;
+}
+
+void buf_advance(struct gv_buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
 }
 
 gv_err buf_append(struct gv_buf *b, const void *data, size_t len)

@@ -21,6 +21,10 @@ void buf_init(struct gv_buf *b, size_t max);
 /* Wipes the contents (a body may hold a password) and frees the storage. */
 void buf_release(struct gv_buf *b);
 gv_err buf_append(struct gv_buf *b, const void *data, size_t len) GV_MUST_CHECK;
+/* For producers that write in place (a decompressor): room for extra more bytes at
+ * data + len, then buf_advance by what was written (at most extra). */
+gv_err buf_reserve(struct gv_buf *b, size_t extra) GV_MUST_CHECK;
+void buf_advance(struct gv_buf *b, size_t n);
 gv_err buf_printf(struct gv_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) GV_MUST_CHECK;
 

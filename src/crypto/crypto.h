@@ -46,6 +46,12 @@ gv_err crypto_hmac_sm3(const void *key, size_t keylen, const void *data, size_t 
 /* HMAC-SM3 rendered as 64 hex chars + NUL. */
 gv_err crypto_hmac_sm3_hex(const void *key, size_t keylen, const char *text, char out[65]) GV_MUST_CHECK;
 
+/* len unique, unpredictable (not secret) bytes: GCM nonces, the random half of ids.
+ * Drawn from a per-thread pool (nonce.c); crypto_init arranges that a forked child
+ * refills its own. */
+void crypto_nonce(void *out, size_t len);
+void crypto_nonce_fork_guard(void);
+
 /* out (len + CRYPTO_SEAL_OVERHEAD bytes) = nonce || ciphertext || tag; aad is bound in. */
 gv_err crypto_sm4gcm_seal(const unsigned char key[16], const void *aad, size_t aadlen,
 			  const void *plain, size_t len, unsigned char *out) GV_MUST_CHECK;

@@ -21,6 +21,7 @@ static void crypto_init_once(void)
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	if (gcry_md_test_algo(GCRY_MD_SM3) || gcry_cipher_test_algo(GCRY_CIPHER_SM4))
 		return;
+	crypto_nonce_fork_guard();
 	init_result = GV_OK;
 }
 
@@ -274,7 +275,7 @@ gv_err crypto_gcm_seal(struct crypto_gcm *g, const void *aad, size_t aadlen, con
 {
 	/* A GCM nonce must never repeat under a key but need not be secret: libgcrypt's
 	 * nonce generator is made for that and far cheaper than strong random bytes. */
-	gcry_create_nonce(out, CRYPTO_GCM_NONCE);
+	crypto_nonce(out, CRYPTO_GCM_NONCE);
 	if (gcm_start(g, out, aad, aadlen) != GV_OK ||
 	    gcry_cipher_encrypt(g->h, out + CRYPTO_GCM_NONCE, len, plain, len) ||
 	    gcry_cipher_gettag(g->h, out + CRYPTO_GCM_NONCE + len, CRYPTO_GCM_TAG))

@@ -245,6 +245,17 @@ static gv_err content_run(struct csv_reader *r, const unsigned char *p, size_t n
 		k++;
 	if (r->status == CSV_OK) {
 		for (size_t j = 0; j < k && r->status == CSV_OK; j++) {
+			uint64_t w;
+
+			/* ASCII needs no UTF-8 step: skip it 8 bytes at a time. */
+			while (!r->u8_need && j + 8 <= k) {
+				memcpy(&w, p + j, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				j += 8;
+			}
+			if (j == k)
+				break;
 			if (p[j] >= 0x80 || r->u8_need)
 				u8_step(r, p[j], at + j);
 		}

@@ -13,31 +13,45 @@
 #include "data/dataset.h"
 #include "data/jsonlread.h"
 #include "data/quality.h"
+#include "data/rawblock.h"
 #include "data/records.h"
 
-#define CHUNK_ROWS 512                 /* rows per store transaction, */
+#define CHUNK_ROWS 4096                /* rows per store transaction, */
+#define FIRST_CHUNK_ROWS 512           /* doubling up to CHUNK_ROWS, */
 #define CHUNK_BYTES ((size_t)8 << 20)   /* or fewer when they are large */
 #define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
+#define SEALED_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
 
-/* A row waiting for the next write. */
+/* A row waiting for the next write; its bytes as received are in a block. */
 struct pending {
 	struct store_import_row row;
 	struct store_record rec;
-	struct gv_buf raw;
 	struct gv_buf body;
 	struct store_index_entry idx[CATALOG_MAX_FIELDS];
 	char tokens[CATALOG_MAX_FIELDS][65];
 	char *reasons;
 };
 
-/* The rows of one transaction. */
+/* A sealed block of the chunk: where in chunk.sealed. */
+struct chunk_block {
+	int64_t first_row;
+	int rows;
+	size_t at, len;
+};
+
+/* The rows of one transaction, and the sealed blocks that hold them as received (a
+ * block never spans two chunks). */
 struct chunk {
 	struct pending pend[CHUNK_ROWS];
 	struct store_import_row rows[CHUNK_ROWS];
 	size_t n;
 	size_t bytes;
+	struct chunk_block blocks[CHUNK_ROWS];
+	struct store_raw_block sblocks[CHUNK_ROWS];
+	size_t nblocks;
+	struct gv_buf sealed;
 };
 
 struct uniq_entry {
@@ -56,6 +70,8 @@ struct import_job {
 	struct crypto_sm3_stream *sm3;
 	struct csv_reader *csv;
 	struct jsonl_reader *jsonl;
+	struct rawblock_builder *rb;       /* rows as received, not yet sealed */
+	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	int header_done;
 	size_t ncols;
 	const struct catalog_field *cols[CATALOG_MAX_FIELDS];
@@ -179,7 +195,6 @@ static void chunk_release(struct chunk *c)
 	for (size_t i = 0; i < c->n; i++) {
 		struct pending *p = &c->pend[i];
 
-		buf_release(&p->raw);
 		if (p->body.data)
 			util_wipe(p->body.data, p->body.len);   /* grade-1 bodies are clear text */
 		buf_release(&p->body);
@@ -188,6 +203,8 @@ static void chunk_release(struct chunk *c)
 	}
 	c->n = 0;
 	c->bytes = 0;
+	c->nblocks = 0;
+	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
 }
 
 static void *writer_main(void *arg)
@@ -207,7 +224,12 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		for (size_t i = 0; i < c->n; i++)
 			c->rows[i] = c->pend[i].row;
-		err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n);
+		for (size_t i = 0; i < c->nblocks; i++)
+			c->sblocks[i] = (struct store_raw_block){
+				j->b->id, c->blocks[i].first_row, c->blocks[i].rows, records_key_version(j->ds),
+				(const unsigned char *)c->sealed.data + c->blocks[i].at, c->blocks[i].len};
+		err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n, c->sblocks,
+						   c->nblocks);
 		chunk_release(c);
 		pthread_mutex_lock(&j->lock);
 		if (err != GV_OK && j->write_err == GV_OK)
@@ -232,11 +254,42 @@ static gv_err writer_wait(struct import_job *j)
 	return err;
 }
 
+/* Seals the rows gathered as received into a block of the chunk being filled. */
+static gv_err block_close(struct import_job *j)
+{
+	struct chunk *c = j->fill;
+	struct chunk_block *k = &c->blocks[c->nblocks];
+	const void *data;
+	size_t len, at = c->sealed.len;
+	gv_err err;
+
+	if (!rawblock_rows(j->rb))
+		return GV_OK;
+	k->first_row = rawblock_first_row(j->rb);
+	k->rows = (int)rawblock_rows(j->rb);
+	err = rawblock_compress(j->rb, &data, &len);
+	if (err == GV_OK)
+		err = records_seal_raw_block(j->ds, j->b->id, k->first_row, data, len, &c->sealed);
+	if (err != GV_OK)
+		return err;
+	k->at = at;
+	k->len = c->sealed.len - at;
+	c->bytes += k->len;
+	c->nblocks++;
+	return GV_OK;
+}
+
 /* Hands the filled chunk to the writer (after the previous one is committed). */
 static gv_err flush(struct import_job *j)
 {
 	struct chunk *c = j->fill;
-	gv_err err = writer_wait(j);
+	gv_err err = block_close(j);
+
+	if (err != GV_OK) {
+		j->store_err = err;
+		return err;
+	}
+	err = writer_wait(j);
 
 	/* The chunk before is in the store now: its unique values are found there. */
 	if (j->nuniq > j->uniq_mark)
@@ -297,11 +350,13 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	gv_err err;
 
 	memset(p, 0, sizeof(*p));
-	buf_init(&p->raw, ROW_BYTES_MAX + 64);
 	buf_init(&p->body, 4 * ROW_BYTES_MAX);
 	if (!reasons)
 		return GV_ERR_NOMEM;
-	err = records_seal_raw(j->ds, j->b->id, (int64_t)row_no, raw, rawlen, &p->raw);
+	err = rawblock_needs_close(j->rb, rawlen) ? block_close(j) : GV_OK;
+	if (err == GV_OK)
+		err = rawblock_add(j->rb, (int64_t)row_no, raw, rawlen);
+	p->row.raw.block_row = rawblock_first_row(j->rb);
 	j->nstash = 0;
 	if (err != GV_OK || header) {
 		/* kept as received below */
@@ -342,8 +397,11 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
-		err = records_seal(j->ds, r->record_id, 1, obj, &p->body, p->idx, p->tokens,
-				   &p->row.nidx);
+		/* One allocation for the body, not one per doubling. */
+		err = buf_reserve(&p->body, 2 * rawlen + 512);
+		if (err == GV_OK)
+			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, p->idx, p->tokens,
+					   &p->row.nidx);
 		r->body = (unsigned char *)p->body.data;
 		r->body_len = p->body.len;
 		p->row.rec = r;
@@ -351,12 +409,12 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		if (err == GV_OK)
 			err = stash_keep(j);
 	}
-	p->reasons = json_dumps(reasons, JSON_COMPACT);
-	json_decref(reasons);
-	if (err == GV_OK && !p->reasons)
+	/* No reasons (most rows) are stored as [] without writing them. */
+	p->reasons = json_array_size(reasons) ? json_dumps(reasons, JSON_COMPACT) : NULL;
+	if (err == GV_OK && json_array_size(reasons) && !p->reasons)
 		err = GV_ERR_NOMEM;
+	json_decref(reasons);
 	if (err != GV_OK) {
-		buf_release(&p->raw);
 		buf_release(&p->body);
 		free(p->reasons);
 		p->reasons = NULL;
@@ -367,13 +425,11 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	p->row.raw.row_no = (int64_t)row_no;
 	p->row.raw.line_no = (int64_t)line_no;
 	p->row.raw.key_version = records_key_version(j->ds);
-	p->row.raw.sealed = (unsigned char *)p->raw.data;
-	p->row.raw.sealed_len = p->raw.len;
 	p->row.raw.status = status;
 	p->row.raw.reasons = p->reasons;
 	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
 	j->fill->n++;
-	j->fill->bytes += p->raw.len + p->body.len;
+	j->fill->bytes += rawlen + p->body.len;
 	if (!header) {
 		j->b->rows++;
 		if (status == RAW_QUARANTINED)
@@ -383,7 +439,14 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
-	return j->fill->n == CHUNK_ROWS || j->fill->bytes >= CHUNK_BYTES ? flush(j) : GV_OK;
+	/* Small chunks first, so that the writer starts early; then large ones, since each
+	 * transaction rewrites the blind index's pages it touches, which are random. */
+	if (j->fill->n >= j->chunk_rows || j->fill->bytes >= CHUNK_BYTES) {
+		if (j->chunk_rows < CHUNK_ROWS)
+			j->chunk_rows *= 2;
+		return flush(j);
+	}
+	return GV_OK;
 }
 
 /* A CSV cell as the JSON value its field's type asks for; text that is no such
@@ -577,6 +640,9 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	err = j->actor && j->b && j->fill && j->spare ? GV_OK : GV_ERR_NOMEM;
 	if (err != GV_OK)
 		goto out;
+	buf_init(&j->fill->sealed, SEALED_MAX);
+	j->chunk_rows = FIRST_CHUNK_ROWS;
+	buf_init(&j->spare->sealed, SEALED_MAX);
 	*j->actor = *actor;
 	err = GV_ERR_INVALID;
 	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
@@ -614,6 +680,8 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			goto out;
 	}
 	err = crypto_sm3_stream_new(&j->sm3);
+	if (err == GV_OK)
+		err = rawblock_builder_new(&j->rb);
 	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
 		struct csv_limits lim = {FIELD_BYTES_MAX, CATALOG_MAX_FIELDS, ROW_BYTES_MAX};
 
@@ -773,8 +841,13 @@ void import_free(struct import_job *j)
 		chunk_release(j->fill);
 	if (j->spare)
 		chunk_release(j->spare);
+	if (j->fill)
+		buf_release(&j->fill->sealed);
+	if (j->spare)
+		buf_release(&j->spare->sealed);
 	free(j->fill);
 	free(j->spare);
+	rawblock_builder_free(j->rb);
 	csv_reader_free(j->csv);
 	jsonl_reader_free(j->jsonl);
 	crypto_sm3_stream_free(j->sm3);

@@ -13,6 +13,7 @@
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/jsonw.h"
+#include "data/rawblock.h"
 
 #define BODY_MAX ((size_t)1 << 20)
 #define RECORDS_OLD_KEYS 8   /* older data-key versions a handle opens */
@@ -25,6 +26,8 @@
 /* Raw rows of imports are sealed under the data key in a place no record can have:
  * '#' is not allowed in record ids. */
 #define RAW_FIELD "raw"
+#define BLOCK_FIELD "rawblock"
+#define BLOCK_ZSTD 'z'   /* a block's first byte: how the rest is compressed */
 
 /* A dataset's row and parsed schema, shared read-only by the cache and every handle
  * opened from it (a copy is 50 KB: a read paid two of them before). */
@@ -62,6 +65,11 @@ struct records_ds {
 	struct crypto_gcm *gcm;
 	struct crypto_gcm *gcm_old[RECORDS_OLD_KEYS];
 	struct crypto_hmac *mac;
+	/* The last block of raw rows opened, decompressed: a listing of a batch's rows
+	 * reads each block once, not once per row.  Wiped on close. */
+	struct gv_buf block;
+	int64_t block_batch, block_first;
+	int block_kv;
 };
 
 void records_close(struct records_ds *c)
@@ -72,6 +80,7 @@ void records_close(struct records_ds *c)
 	for (int i = 0; i < RECORDS_OLD_KEYS; i++)
 		crypto_gcm_free(c->gcm_old[i]);
 	crypto_hmac_free(c->mac);
+	buf_release(&c->block);
 	meta_unref(c->m);
 	util_wipe(c->key, sizeof(c->key));
 	util_wipe(c->old_keys, sizeof(c->old_keys));
@@ -453,7 +462,7 @@ void records_new_id(char out[RECORDS_ID_LEN + 1])
 	 * the cost of strong random bytes. */
 	for (int i = 0; i < 8; i++)
 		raw[i] = (unsigned char)(ms >> (56 - 8 * i));
-	gcry_create_nonce(raw + 8, 8);
+	crypto_nonce(raw + 8, 8);
 	util_hex_encode(raw, sizeof(raw), out);
 }
 
@@ -484,31 +493,44 @@ gv_err records_token_text(struct records_ds *c, const char *field, const char *t
 }
 
 /* A sealed value as the hex string stored in a FMT_FIELDS body. */
-static gv_err seal_field(struct records_ds *c, struct crypto_gcm *g, const char *rid,
-			 const char *field, int64_t version, const json_t *v, json_t **out)
+/* What seal_member needs to seal a record's sensitive fields as it is written. */
+struct seal_ctx {
+	struct records_ds *c;
+	struct crypto_gcm *g;
+	const char *rid;
+	int64_t version;
+	struct gv_buf plain, sealed;   /* scratch, reused from field to field */
+};
+
+/* Writes a sensitive field's value as {"$sm4": hex(nonce || ciphertext || tag)}, with
+ * the dataset, record, field and version bound in; other values are left to the writer. */
+static gv_err seal_member(void *arg, const char *field, const json_t *v, struct gv_buf *out,
+			  int *taken)
 {
-	struct gv_buf sealed, plain;
-	char *h = NULL;
+	static const char head[] = "{\"$sm4\":\"", tail[] = "\"}";
+	struct seal_ctx *x = arg;
+	const struct catalog_field *f = catalog_field_find(&x->c->m->schema, field);
 	gv_err err;
 
-	*out = NULL;
-	buf_init(&sealed, BODY_MAX);
-	buf_init(&plain, BODY_MAX);
-	err = jsonw_append(&plain, v);
+	if (!f || !f->sensitive || json_is_null(v))
+		return GV_OK;
+	*taken = 1;
+	x->plain.len = x->sealed.len = 0;
+	err = jsonw_append(&x->plain, v);
 	if (err == GV_OK)
-		err = datakey_seal_gcm(g, c->m->d.id, rid, field, version, plain.data, plain.len, &sealed);
+		err = datakey_seal_gcm(x->g, x->c->m->d.id, x->rid, field, x->version, x->plain.data,
+				       x->plain.len, &x->sealed);
+	if (x->plain.data)
+		util_wipe(x->plain.data, x->plain.len);
+	if (err == GV_OK)
+		err = buf_reserve(out, sizeof(head) - 1 + 2 * x->sealed.len + sizeof(tail) - 1);
 	if (err == GV_OK) {
-		h = malloc(2 * sealed.len + 1);
-		if (h)
-			util_hex_encode((unsigned char *)sealed.data, sealed.len, h);
-		*out = h ? json_pack("{s:s}", "$sm4", h) : NULL;
-		err = *out ? GV_OK : GV_ERR_NOMEM;
+		memcpy(out->data + out->len, head, sizeof(head) - 1);
+		util_hex_encode((unsigned char *)x->sealed.data, x->sealed.len,
+				out->data + out->len + sizeof(head) - 1);
+		buf_advance(out, sizeof(head) - 1 + 2 * x->sealed.len);
+		err = buf_append(out, tail, sizeof(tail) - 1);
 	}
-	free(h);
-	if (plain.data)
-		util_wipe(plain.data, plain.len);
-	buf_release(&plain);
-	buf_release(&sealed);
 	return err;
 }
 
@@ -524,47 +546,34 @@ static int fmt_strength(char fmt)
 static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
 			char floor, struct gv_buf *body)
 {
-	json_t *stored = NULL;
+	struct seal_ctx x = {c, NULL, rid, version, {0}, {0}};
 	struct gv_buf text;
-	struct crypto_gcm *g = NULL;
 	gv_err err = GV_OK;
 	char fmt = c->m->d.grade >= 3 ? FMT_RECORD : c->m->d.grade == 2 ? FMT_FIELDS : FMT_PLAIN;
 
 	if (fmt_strength(floor) > fmt_strength(fmt))
 		fmt = floor;
 	if (fmt != FMT_PLAIN)
-		err = key_for(c, c->kv, &g);
-	if (err == GV_OK && fmt == FMT_FIELDS) {
-		/* A new object sharing the clear values and holding the sealed ones. */
-		const char *k;
-		json_t *v, *sealed;
-
-		stored = json_object();
-		if (!stored)
-			return GV_ERR_NOMEM;
-		json_object_foreach((json_t *)data, k, v) {
-			const struct catalog_field *f = catalog_field_find(&c->m->schema, k);
-
-			if (!f || !f->sensitive || json_is_null(v)) {
-				json_object_set(stored, k, v);
-				continue;
-			}
-			err = seal_field(c, g, rid, k, version, v, &sealed);
-			if (err != GV_OK)
-				break;
-			json_object_set_new(stored, k, sealed);
-		}
-	}
-	buf_init(&text, BODY_MAX);
-	if (err == GV_OK)
-		err = jsonw_append(&text, stored ? stored : data);
-	json_decref(stored);
+		err = key_for(c, c->kv, &x.g);
 	if (err == GV_OK)
 		err = buf_append(body, &fmt, 1);
-	if (err == GV_OK && fmt == FMT_RECORD)
-		err = datakey_seal_gcm(g, c->m->d.id, rid, "", version, text.data, text.len, body);
-	else if (err == GV_OK)
-		err = buf_append(body, text.data, text.len);
+	if (err != GV_OK)
+		return err;
+	if (fmt == FMT_PLAIN)
+		return jsonw_append(body, data);
+	if (fmt == FMT_FIELDS) {
+		/* Written straight into the body, each sensitive value sealed on the way. */
+		buf_init(&x.plain, BODY_MAX);
+		buf_init(&x.sealed, BODY_MAX + CRYPTO_SEAL_OVERHEAD);
+		err = jsonw_append_object(body, data, seal_member, &x);
+		buf_release(&x.plain);
+		buf_release(&x.sealed);
+		return err;
+	}
+	buf_init(&text, BODY_MAX);
+	err = jsonw_append(&text, data);
+	if (err == GV_OK)
+		err = datakey_seal_gcm(x.g, c->m->d.id, rid, "", version, text.data, text.len, body);
 	if (text.data)
 		util_wipe(text.data, text.len);
 	buf_release(&text);
@@ -668,18 +677,45 @@ static void raw_place(int64_t batch_id, char rid[32])
 	snprintf(rid, 32, "#%lld", (long long)batch_id);
 }
 
-gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, const void *raw,
-			size_t len, struct gv_buf *out)
+/* Seals under the current key what belongs at (batch, field, version). */
+static gv_err raw_seal(struct records_ds *c, int64_t batch_id, const char *field, int64_t version,
+		       const void *data, size_t len, struct gv_buf *out)
 {
 	struct crypto_gcm *g;
 	char rid[32];
 	gv_err err = key_for(c, c->kv, &g);
 
 	raw_place(batch_id, rid);
-	return err == GV_OK ? datakey_seal_gcm(g, c->m->d.id, rid, RAW_FIELD, row_no, raw, len, out) : err;
+	return err == GV_OK ? datakey_seal_gcm(g, c->m->d.id, rid, field, version, data, len, out) : err;
 }
 
-gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
+gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, const void *raw,
+			size_t len, struct gv_buf *out)
+{
+	return raw_seal(c, batch_id, RAW_FIELD, row_no, raw, len, out);
+}
+
+gv_err records_seal_raw_block(struct records_ds *c, int64_t batch_id, int64_t first_row,
+			      const void *compressed, size_t len, struct gv_buf *out)
+{
+	struct gv_buf plain;
+	char fmt = BLOCK_ZSTD;
+	gv_err err;
+
+	/* The format byte is sealed with the block so that it cannot be changed. */
+	buf_init(&plain, len + 1);
+	err = buf_append(&plain, &fmt, 1);
+	if (err == GV_OK)
+		err = buf_append(&plain, compressed, len);
+	if (err == GV_OK)
+		err = raw_seal(c, batch_id, BLOCK_FIELD, first_row, plain.data, plain.len, out);
+	buf_release(&plain);
+	return err;
+}
+
+/* What w's sealed bytes hold, opened: the row itself, or (block_row set) the block's
+ * format byte and compressed rows. */
+static gv_err raw_unseal(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
 {
 	struct crypto_gcm *key;
 	char rid[32];
@@ -687,9 +723,54 @@ gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, str
 
 	raw_place(w->batch_id, rid);
 	if (err == GV_OK)
-		err = datakey_open_gcm(key, c->m->d.id, rid, RAW_FIELD, w->row_no, w->sealed, w->sealed_len,
-				       out);
+		err = datakey_open_gcm(key, c->m->d.id, rid, w->block_row ? BLOCK_FIELD : RAW_FIELD,
+				       w->block_row ? w->block_row : w->row_no, w->sealed,
+				       w->sealed_len, out);
 	return err == GV_ERR_CRYPTO ? GV_ERR_STORE : err;
+}
+
+/* Makes c->block the decompressed block holding w. */
+static gv_err block_load(struct records_ds *c, const struct store_raw_row *w)
+{
+	struct gv_buf sealed;
+	gv_err err;
+
+	if (c->block.len && c->block_batch == w->batch_id && c->block_first == w->block_row &&
+	    c->block_kv == w->key_version)
+		return GV_OK;
+	buf_release(&c->block);
+	buf_init(&c->block, RAWBLOCK_PLAIN_MAX);
+	buf_init(&sealed, w->sealed_len);
+	err = raw_unseal(c, w, &sealed);
+	if (err == GV_OK && (sealed.len < 1 || sealed.data[0] != BLOCK_ZSTD))
+		err = GV_ERR_STORE;
+	if (err == GV_OK)
+		err = rawblock_decompress(sealed.data + 1, sealed.len - 1, &c->block);
+	buf_release(&sealed);
+	if (err != GV_OK) {
+		buf_release(&c->block);
+		return err == GV_ERR_NOMEM ? err : GV_ERR_STORE;
+	}
+	c->block_batch = w->batch_id;
+	c->block_first = w->block_row;
+	c->block_kv = w->key_version;
+	return GV_OK;
+}
+
+gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, struct gv_buf *out)
+{
+	const void *row;
+	size_t len;
+	gv_err err;
+
+	if (!w->block_row)
+		return raw_unseal(c, w, out);
+	err = block_load(c, w);
+	if (err == GV_OK)
+		err = rawblock_find(c->block.data, c->block.len, w->row_no, &row, &len);
+	if (err == GV_OK)
+		err = buf_append(out, row, len);
+	return err == GV_ERR_NOT_FOUND ? GV_ERR_STORE : err;
 }
 
 gv_err records_rekey_record(struct records_ds *c, const struct store_record *r, struct gv_buf *body)
@@ -709,9 +790,10 @@ gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w, st
 	gv_err err;
 
 	buf_init(&plain, (size_t)1 << 30);
-	err = records_open_raw(c, w, &plain);
+	err = raw_unseal(c, w, &plain);
 	if (err == GV_OK)
-		err = records_seal_raw(c, w->batch_id, w->row_no, plain.data, plain.len, out);
+		err = raw_seal(c, w->batch_id, w->block_row ? BLOCK_FIELD : RAW_FIELD,
+			       w->block_row ? w->block_row : w->row_no, plain.data, plain.len, out);
 	if (plain.data)
 		util_wipe(plain.data, plain.len);
 	buf_release(&plain);

@@ -73,7 +73,13 @@ gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, 
 			size_t len, struct gv_buf *out) GV_MUST_CHECK;
 gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w,
 			struct gv_buf *out) GV_MUST_CHECK;
-/* Key rotation: the same content sealed again under the current data key. */
+/* A compressed block of rows as received (data/rawblock.h) sealed for the rows from
+ * first_row of batch_id (appended to out).  records_open_raw reads a row of a block
+ * from the store_raw_row that names it (block_row). */
+gv_err records_seal_raw_block(struct records_ds *c, int64_t batch_id, int64_t first_row,
+			      const void *compressed, size_t len, struct gv_buf *out) GV_MUST_CHECK;
+/* Key rotation: the same content sealed again under the current data key (a block
+ * as a whole, when w names one). */
 gv_err records_rekey_record(struct records_ds *c, const struct store_record *r,
 			    struct gv_buf *body) GV_MUST_CHECK;
 gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w,

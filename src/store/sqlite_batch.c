@@ -13,6 +13,7 @@ enum batch_stmt {
 	QB_DROP_INDEX, QB_DROP_RECORDS, QB_DROP_RAW,
 	QB_RAW_INSERT, QB_RAW_LIST, QB_RAW_LIST_STATUS, QB_RAW_GET, QB_RAW_RESOLVE, QB_BATCH_COUNT,
 	QB_RAW_STALE, QB_RAW_REKEY,
+	QB_BLOCK_INSERT, QB_DROP_BLOCKS, QB_BLOCK_STALE, QB_BLOCK_REKEY,
 	QB_LINEAGE_ADD, QB_LINEAGE_UP, QB_LINEAGE_DOWN,
 	QB__COUNT
 };
@@ -24,9 +25,14 @@ _Static_assert(QB__COUNT <= SQLITE_BATCH_STMTS, "SQLITE_BATCH_STMTS is too small
 	"state_reason, sm3, declared_sm3, bytes, rows, accepted, flagged, quarantined, corrected, " \
 	"discarded, report"
 
+/* A row with its sealed bytes: its own, or its block's (block_row names the block). */
 #define RAW_COLS \
-	"w.batch_id, w.row_no, w.line_no, w.key_version, w.sealed, w.status, w.reasons, " \
-	"w.record_id, w.resolved_by, w.resolved_at, w.resolution"
+	"w.batch_id, w.row_no, w.line_no, coalesce(k.key_version, w.key_version), " \
+	"coalesce(k.sealed, w.sealed), w.status, w.reasons, w.record_id, w.resolved_by, " \
+	"w.resolved_at, w.resolution, w.block_row"
+#define RAW_FROM \
+	" FROM raw_rows w LEFT JOIN raw_blocks k ON k.batch_id = w.batch_id AND " \
+	"k.first_row = w.block_row"
 
 static const char *const batch_sql[QB__COUNT] = {
 	[QB_META_GET] = "SELECT value FROM meta WHERE name = ?1",
@@ -51,25 +57,34 @@ static const char *const batch_sql[QB__COUNT] = {
 			  "(SELECT dataset_id, record_id FROM records WHERE batch_id = ?1)",
 	[QB_DROP_RECORDS] = "DELETE FROM records WHERE batch_id = ?1",
 	[QB_DROP_RAW] = "DELETE FROM raw_rows WHERE batch_id = ?1",
+	[QB_DROP_BLOCKS] = "DELETE FROM raw_blocks WHERE batch_id = ?1",
 	[QB_RAW_INSERT] = "INSERT INTO raw_rows (batch_id, row_no, line_no, key_version, sealed, "
-			  "status, reasons, record_id, resolved_by, resolved_at, resolution) "
-			  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-	[QB_RAW_LIST] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND "
+			  "status, reasons, record_id, resolved_by, resolved_at, resolution, "
+			  "block_row) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	[QB_BLOCK_INSERT] = "INSERT INTO raw_blocks (batch_id, first_row, rows, key_version, sealed) "
+			    "VALUES (?1,?2,?3,?4,?5)",
+	[QB_RAW_LIST] = "SELECT " RAW_COLS RAW_FROM " WHERE w.batch_id = ?1 AND "
 			"w.row_no > ?2 ORDER BY w.row_no LIMIT ?3",
 	/* Through the primary key: an index on status would cost every imported row a
 	 * B-tree insert to speed up listing the few that were not accepted. */
-	[QB_RAW_LIST_STATUS] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND "
+	[QB_RAW_LIST_STATUS] = "SELECT " RAW_COLS RAW_FROM " WHERE w.batch_id = ?1 AND "
 			       "w.row_no > ?2 AND w.status = ?4 ORDER BY w.row_no LIMIT ?3",
-	[QB_RAW_GET] = "SELECT " RAW_COLS " FROM raw_rows w WHERE w.batch_id = ?1 AND w.row_no = ?2",
+	[QB_RAW_GET] = "SELECT " RAW_COLS RAW_FROM " WHERE w.batch_id = ?1 AND w.row_no = ?2",
 	[QB_RAW_RESOLVE] = "UPDATE raw_rows SET status = ?3, record_id = ?4, resolved_by = ?5, "
 			   "resolved_at = ?6, resolution = ?7 WHERE batch_id = ?1 AND row_no = ?2 "
 			   "AND status = 2",
 	[QB_BATCH_COUNT] = "UPDATE batches SET corrected = corrected + ?2, discarded = discarded + ?3 "
 			   "WHERE id = ?1",
-	[QB_RAW_STALE] = "SELECT " RAW_COLS " FROM raw_rows w JOIN batches b ON b.id = w.batch_id "
-			 "WHERE b.dataset_id = ?1 AND w.key_version < ?2 LIMIT ?3",
+	[QB_RAW_STALE] = "SELECT " RAW_COLS RAW_FROM " JOIN batches b ON b.id = w.batch_id "
+			 "WHERE b.dataset_id = ?1 AND w.block_row = 0 AND w.key_version < ?2 LIMIT ?3",
 	[QB_RAW_REKEY] = "UPDATE raw_rows SET sealed = ?3, key_version = ?4 WHERE batch_id = ?1 AND "
-			 "row_no = ?2 AND key_version = ?5",
+			 "row_no = ?2 AND key_version = ?5 AND block_row = 0",
+	/* A block in the shape of a raw row (raw_row reads both). */
+	[QB_BLOCK_STALE] = "SELECT k.batch_id, k.first_row, 0, k.key_version, k.sealed, 0, '[]', '', "
+			   "'', 0, '', k.first_row FROM raw_blocks k JOIN batches b ON "
+			   "b.id = k.batch_id WHERE b.dataset_id = ?1 AND k.key_version < ?2 LIMIT ?3",
+	[QB_BLOCK_REKEY] = "UPDATE raw_blocks SET sealed = ?3, key_version = ?4 WHERE batch_id = ?1 "
+			   "AND first_row = ?2 AND key_version = ?5",
 	[QB_LINEAGE_ADD] = "INSERT INTO lineage (dataset_id, source_id, transformation) "
 			   "VALUES (?1, ?2, ?3)",
 	[QB_LINEAGE_UP] = "SELECT d.name, l.transformation FROM lineage l JOIN datasets d ON "
@@ -221,18 +236,36 @@ static gv_err raw_insert(struct sqlite_store *s, const struct store_raw_row *w)
 	sqlite3_bind_int64(q, 2, w->row_no);
 	sqlite3_bind_int64(q, 3, w->line_no);
 	sqlite3_bind_int(q, 4, w->key_version);
-	bind_blob_static(q, 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
+	if (w->block_row)
+		sqlite3_bind_zeroblob(q, 5, 0);   /* its bytes are in the block */
+	else
+		bind_blob_static(q, 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
 	sqlite3_bind_int(q, 6, w->status);
 	bind_text(q, 7, w->reasons ? w->reasons : "[]");
 	bind_text(q, 8, w->record_id ? w->record_id : "");
 	bind_text(q, 9, w->resolved_by ? w->resolved_by : "");
 	sqlite3_bind_int64(q, 10, w->resolved_at);
 	bind_text(q, 11, w->resolution ? w->resolution : "");
+	sqlite3_bind_int64(q, 12, w->block_row);
+	return exec_simple(s, q);
+}
+
+static gv_err block_insert(struct sqlite_store *s, const struct store_raw_block *k)
+{
+	sqlite3_stmt *q = batch_stmt(s, QB_BLOCK_INSERT);
+
+	if (!q)
+		return GV_ERR_STORE;
+	sqlite3_bind_int64(q, 1, k->batch_id);
+	sqlite3_bind_int64(q, 2, k->first_row);
+	sqlite3_bind_int(q, 3, k->rows);
+	sqlite3_bind_int(q, 4, k->key_version);
+	bind_blob_static(q, 5, k->sealed, k->sealed_len);   /* exec_simple resets at once */
 	return exec_simple(s, q);
 }
 
 gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store_import_row *rows,
-		       size_t n)
+		       size_t n, const struct store_raw_block *blocks, size_t nblocks)
 {
 	struct sqlite_store *s = impl(st);
 	gv_err err;
@@ -240,6 +273,8 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 	pthread_mutex_lock(&s->lock);
 	err = sqd_begin(s);
 	if (err == GV_OK) {
+		for (size_t i = 0; err == GV_OK && i < nblocks; i++)
+			err = blocks[i].batch_id == batch_id ? block_insert(s, &blocks[i]) : GV_ERR_INVALID;
 		for (size_t i = 0; err == GV_OK && i < n; i++) {
 			if (rows[i].raw.batch_id != batch_id) {
 				err = GV_ERR_INVALID;
@@ -267,6 +302,8 @@ static gv_err drop_rows(struct sqlite_store *s, int64_t batch_id)
 		err = exec_id(s, QB_DROP_RECORDS, batch_id);
 	if (err == GV_OK)
 		err = exec_id(s, QB_DROP_RAW, batch_id);
+	if (err == GV_OK)
+		err = exec_id(s, QB_DROP_BLOCKS, batch_id);
 	return err;
 }
 
@@ -462,6 +499,7 @@ static int raw_row(sqlite3_stmt *q, void *arg)
 	w.resolved_by = (const char *)sqlite3_column_text(q, 8);
 	w.resolved_at = sqlite3_column_int64(q, 9);
 	w.resolution = (const char *)sqlite3_column_text(q, 10);
+	w.block_row = sqlite3_column_int64(q, 11);
 	return c->cb(&w, c->ctx);
 }
 
@@ -541,8 +579,13 @@ gv_err sqb_raw_row_stale_keys(struct gv_store *st, int64_t dataset_id, int key_v
 			      store_raw_row_cb cb, void *ctx)
 {
 	struct sqlite_store *s = impl(st);
+	int found = 0;
+	gv_err err = RAW_ROWS(s, QB_RAW_STALE, cb, ctx, &found, "Iii", dataset_id, key_version, limit);
 
-	return RAW_ROWS(s, QB_RAW_STALE, cb, ctx, NULL, "Iii", dataset_id, key_version, limit);
+	if (err == GV_OK && found < limit)
+		err = RAW_ROWS(s, QB_BLOCK_STALE, cb, ctx, NULL, "Iii", dataset_id, key_version,
+			       limit - found);
+	return err;
 }
 
 gv_err sqb_raw_row_rekey(struct gv_store *st, const struct store_raw_row *row, int old_key_version)
@@ -552,7 +595,7 @@ gv_err sqb_raw_row_rekey(struct gv_store *st, const struct store_raw_row *row, i
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, QB_RAW_REKEY);
+	q = batch_stmt(s, row->block_row ? QB_BLOCK_REKEY : QB_RAW_REKEY);
 	if (q) {
 		sqlite3_bind_int64(q, 1, row->batch_id);
 		sqlite3_bind_int64(q, 2, row->row_no);

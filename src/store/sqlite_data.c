@@ -80,8 +80,12 @@ static const char *const data_sql[QD__COUNT] = {
 			   "AND version = ?3",
 	[QD_KEY_DELETE] = "DELETE FROM data_keys WHERE dataset_id = ?1 AND kind = 0 AND version = ?2",
 	[QD_KEY_USE_REC] = "SELECT count(*) FROM records WHERE dataset_id = ?1 AND key_version = ?2",
-	[QD_KEY_USE_RAW] = "SELECT count(*) FROM raw_rows w JOIN batches b ON b.id = w.batch_id "
-			   "WHERE b.dataset_id = ?1 AND w.key_version = ?2",
+	/* Rows sealed alone, and rows of blocks. */
+	[QD_KEY_USE_RAW] = "SELECT (SELECT count(*) FROM raw_rows w JOIN batches b ON "
+			   "b.id = w.batch_id WHERE b.dataset_id = ?1 AND w.block_row = 0 AND "
+			   "w.key_version = ?2) + (SELECT coalesce(sum(k.rows), 0) FROM raw_blocks k "
+			   "JOIN batches b ON b.id = k.batch_id WHERE b.dataset_id = ?1 AND "
+			   "k.key_version = ?2)",
 	[QD_REC_SCAN] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
 			"r.current = 1 AND r.record_id > ?2" VISIBLE " ORDER BY r.record_id LIMIT ?3",
 	[QD_IDX_EXISTS] = "SELECT 1 FROM blind_index i CROSS JOIN records r ON "

@@ -159,6 +159,19 @@ struct store_raw_row {
 	const char *resolved_by;
 	int64_t resolved_at;
 	const char *resolution;       /* discard reason */
+	/* 0: sealed holds this row alone.  Otherwise the first row of the block that
+	 * holds it (data/rawblock.h), and sealed and key_version are the block's. */
+	int64_t block_row;
+};
+
+/* A sealed block of rows as received (data/rawblock.h), rows first_row.. of a batch. */
+struct store_raw_block {
+	int64_t batch_id;
+	int64_t first_row;
+	int rows;                     /* how many rows it holds */
+	int key_version;
+	const unsigned char *sealed;  /* borrowed */
+	size_t sealed_len;
 };
 
 /* Access grants (policy/grant.h). */
@@ -423,9 +436,11 @@ struct store_ops {
 
 	/* Import batches.  insert sets b->id (state BATCH_LOADING). */
 	gv_err (*batch_insert)(struct gv_store *st, struct store_batch *b);
-	/* Stores n rows of a loading batch in one transaction. */
+	/* Stores n rows of a loading batch and the nblocks blocks holding them, in one
+	 * transaction. */
 	gv_err (*batch_write)(struct gv_store *st, int64_t batch_id,
-			      const struct store_import_row *rows, size_t n);
+			      const struct store_import_row *rows, size_t n,
+			      const struct store_raw_block *blocks, size_t nblocks);
 	/* Sets the final state, counts and report; a batch that is not committed loses its
 	 * rows and records in the same transaction. */
 	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
@@ -450,7 +465,8 @@ struct store_ops {
 				  const struct store_record *rec, const struct store_index_entry *idx,
 				  size_t nidx);
 	/* Up to limit raw rows sealed under key versions below key_version, and their
-	 * replacement (same row, new sealed bytes) if still under old_key_version. */
+	 * replacement (same row, new sealed bytes) if still under old_key_version.  A
+	 * block comes as a row with row_no = block_row = its first row and no status. */
 	gv_err (*raw_row_stale_keys)(struct gv_store *st, int64_t dataset_id, int key_version,
 				     int limit, store_raw_row_cb cb, void *ctx);
 	gv_err (*raw_row_rekey)(struct gv_store *st, const struct store_raw_row *row,

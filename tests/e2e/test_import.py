@@ -291,24 +291,78 @@ class ImportTest(DaemonTest):
                                     self.analyst), 403, "forbidden")
 
     def test_unique_across_chunks(self):
-        """Rows are written in chunks of 512 while the next chunk is checked: a value
-        repeated in a later chunk (one already written, or one still being written) is
-        caught all the same."""
+        """Rows are written in chunks (512 rows, then 1024, doubling) while the next chunk
+        is checked: a value repeated in a later chunk (one already written, or one still
+        being written) is caught all the same."""
         self.dataset("serials", {"fields": [{"name": "k", "type": "string", "indexed": True}]}, grade=1,
                      quality_rules=[{"field": "k", "rule": "unique"}])
-        keys = ["s%05d" % i for i in range(1300)]
-        keys.insert(600, "s00005")     # written with the first chunk
-        keys.insert(1100, "s00700")    # in the chunk before, possibly still being written
-        keys.insert(1200, "s01150")    # earlier in the same chunk
+        keys = ["s%05d" % i for i in range(2000)]
+        keys.insert(600, "s00005")     # the first chunk (the header and 511 rows) is written
+        keys.insert(1700, "s00700")    # in the chunk before, possibly still being written
+        keys.insert(1900, "s01800")    # earlier in the same chunk
         data = ("k\n" + "\n".join(keys) + "\n").encode()
         s, b = self.upload("serials", data)
-        self.assertEqual((s, b["rows"], b["accepted"], b["quarantined"]), (201, 1303, 1300, 3), b)
+        self.assertEqual((s, b["rows"], b["accepted"], b["quarantined"]), (201, 2003, 2000, 3), b)
         q = self.rows("serials", b["id"], "quarantined")
         self.assertEqual([r["reasons"][0]["rule"] for r in q], ["unique"] * 3)
-        self.assertEqual([r["raw"] for r in q], ["s00005", "s00700", "s01150"])
+        self.assertEqual([r["raw"] for r in q], ["s00005", "s00700", "s01800"])
         # Against what is stored: a second batch with one old and one new value.
         s, b = self.upload("serials", b"k\ns00001\nnew1\n")
         self.assertEqual((s, b["accepted"], b["quarantined"]), (201, 1, 1), b)
+
+    def test_rows_as_received_in_sealed_blocks(self):
+        """Rows as received are kept in compressed blocks sealed under the dataset key
+        (128 rows a block): nothing of them is in clear in the database, every row reads
+        back exactly across block boundaries, and a damaged block fails closed without
+        touching the rows of other blocks."""
+        self.dataset("ledger", PEOPLE)
+        lines = ["%s,Name%d,1380000%04d,east,%d,note %d" % (resident_id(7000 + i), i, i, 20 + i % 50, i)
+                 for i in range(300)]
+        data = ("id_no,name,mobile,district,age,note\n" + "\n".join(lines) + "\n").encode()
+        s, b = self.upload("ledger", data)
+        self.assertEqual((s, b["accepted"]), (201, 300), b)
+        db = sqlite3.connect(os.path.join(self.d.data, "govvault.db"))
+        try:
+            blocks = db.execute("SELECT first_row, rows, sealed FROM raw_blocks WHERE batch_id = ? "
+                                "ORDER BY first_row", (b["id"],)).fetchall()
+            own = db.execute("SELECT count(*) FROM raw_rows WHERE batch_id = ? AND length(sealed) > 0",
+                             (b["id"],)).fetchone()[0]
+        finally:
+            db.close()
+        # 301 rows (the header is row 1): blocks of 128, 128 and 45, and no row sealed alone.
+        self.assertEqual([(f, n) for f, n, _ in blocks], [(1, 128), (129, 128), (257, 45)])
+        self.assertEqual(own, 0)
+        for _, _, sealed in blocks:
+            self.assertNotIn(lines[0][:18].encode(), sealed)
+            self.assertNotIn(b"Name1", sealed)
+        got, after = [], 0
+        while True:
+            s, r = self.d.req("GET", "/v1/datasets/ledger/batches/%d/rows?limit=70&after=%d" % (b["id"], after),
+                              token=self.owner)
+            self.assertEqual(s, 200, r)
+            got += r["rows"]
+            if r["next"] is None:
+                break
+            after = r["next"]
+        self.assertEqual([x["row"] for x in got], list(range(1, 302)))
+        self.assertEqual([x["raw"] for x in got[1:]], lines)
+        # Flip one byte of the second block's ciphertext.
+        db = sqlite3.connect(os.path.join(self.d.data, "govvault.db"))
+        try:
+            sealed = bytearray(blocks[1][2])
+            sealed[40] ^= 1
+            db.execute("UPDATE raw_blocks SET sealed = ? WHERE batch_id = ? AND first_row = 129",
+                       (bytes(sealed), b["id"]))
+            db.commit()
+        finally:
+            db.close()
+        s, r = self.d.req("GET", "/v1/datasets/ledger/batches/%d/rows?limit=1&after=140" % b["id"],
+                          token=self.owner)
+        self.assertEqual(s, 500, r)
+        self.assertNotIn(lines[140], json.dumps(r))
+        s, r = self.d.req("GET", "/v1/datasets/ledger/batches/%d/rows?limit=1&after=260" % b["id"],
+                          token=self.owner)
+        self.assertEqual((s, r["rows"][0]["raw"]), (200, lines[259]), r)
 
     def test_reference_rule(self):
         self.dataset("districts", {"fields": [{"name": "code", "type": "string", "indexed": True}]}, grade=1)

@@ -296,7 +296,7 @@ static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const 
 		rows[i].idx = &idx[i];
 		rows[i].nidx = 1;
 	}
-	assert_int_equal(st->ops->batch_write(st, b, rows, (size_t)n), GV_OK);
+	assert_int_equal(st->ops->batch_write(st, b, rows, (size_t)n, NULL, 0), GV_OK);
 }
 
 static void test_batches(void **state)
@@ -365,6 +365,110 @@ static void test_batches(void **state)
 	assert_int_equal(st->ops->raw_row_resolve(st, &w, NULL, NULL, 0), GV_ERR_STATE);
 	assert_int_equal(st->ops->batch_get(st, ds, b1.id, &got), GV_OK);
 	assert_int_equal(got.discarded, 1);
+}
+
+/* A copy of the raw rows a callback saw. */
+struct raw_seen {
+	int n;
+	int64_t row_no[8], block_row[8];
+	int key_version[8];
+	char sealed[8][16];
+};
+
+static int raw_seen_cb(const struct store_raw_row *w, void *ctx)
+{
+	struct raw_seen *x = ctx;
+
+	if (x->n < 8) {
+		x->row_no[x->n] = w->row_no;
+		x->block_row[x->n] = w->block_row;
+		x->key_version[x->n] = w->key_version;
+		snprintf(x->sealed[x->n], sizeof(x->sealed[0]), "%.*s", (int)w->sealed_len,
+			 (const char *)w->sealed);
+	}
+	x->n++;
+	return 0;
+}
+
+/* Rows kept in a block carry the block's sealed bytes and key version; rows sealed on
+ * their own (before schema 9) keep theirs; rotation finds and re-seals both; a batch
+ * that is not committed loses its blocks. */
+static void test_raw_blocks(void **state)
+{
+	struct gv_store *st = *state;
+	int64_t ds = batch_dataset(st, "blocks");
+	static struct store_batch b;
+	struct store_import_row rows[4];
+	struct store_raw_block blk;
+	struct store_raw_row n;
+	struct raw_seen x;
+	int64_t rec = 0, raw = 0;
+	unsigned char own[] = "own", sealed[] = "block-v1", resealed[] = "block-v2";
+
+	memset(&b, 0, sizeof(b));
+	b.dataset_id = ds;
+	snprintf(b.format, sizeof(b.format), "csv");
+	assert_int_equal(st->ops->batch_insert(st, &b), GV_OK);
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 4; i++) {
+		rows[i].raw.batch_id = b.id;
+		rows[i].raw.row_no = rows[i].raw.line_no = i + 1;
+		rows[i].raw.key_version = 1;
+		rows[i].raw.status = RAW_QUARANTINED;
+		rows[i].raw.block_row = i < 3 ? 1 : 0;
+	}
+	rows[3].raw.sealed = own;
+	rows[3].raw.sealed_len = 3;
+	blk = (struct store_raw_block){b.id, 1, 3, 1, sealed, 8};
+	/* A block of another batch is refused, and nothing of the chunk stays. */
+	blk.batch_id = b.id + 1;
+	assert_int_equal(st->ops->batch_write(st, b.id, rows, 4, &blk, 1), GV_ERR_INVALID);
+	blk.batch_id = b.id;
+	assert_int_equal(st->ops->batch_write(st, b.id, rows, 4, &blk, 1), GV_OK);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->raw_row_list(st, b.id, -1, 0, 10, raw_seen_cb, &x), GV_OK);
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.block_row[1], 1);
+	assert_string_equal(x.sealed[1], "block-v1");
+	assert_int_equal(x.block_row[3], 0);
+	assert_string_equal(x.sealed[3], "own");
+	assert_int_equal(st->ops->datakey_usage(st, ds, 1, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 4);
+	/* Stale under version 2: the row sealed alone, then the block (as its first row). */
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->raw_row_stale_keys(st, ds, 2, 10, raw_seen_cb, &x), GV_OK);
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.row_no[0], 4);
+	assert_int_equal(x.block_row[1], 1);
+	assert_string_equal(x.sealed[1], "block-v1");
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->raw_row_stale_keys(st, ds, 2, 1, raw_seen_cb, &x), GV_OK);
+	assert_int_equal(x.n, 1);
+	memset(&n, 0, sizeof(n));
+	n.batch_id = b.id;
+	n.row_no = n.block_row = 1;
+	n.key_version = 2;
+	n.sealed = resealed;
+	n.sealed_len = 8;
+	assert_int_equal(st->ops->raw_row_rekey(st, &n, 1), GV_OK);
+	assert_int_equal(st->ops->raw_row_rekey(st, &n, 1), GV_ERR_STATE);   /* done already */
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->raw_row_get(st, b.id, 2, raw_seen_cb, &x), GV_OK);
+	assert_int_equal(x.key_version[0], 2);
+	assert_string_equal(x.sealed[0], "block-v2");
+	assert_int_equal(st->ops->datakey_usage(st, ds, 1, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 1);
+	assert_int_equal(st->ops->datakey_usage(st, ds, 2, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 3);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(st->ops->raw_row_stale_keys(st, ds, 2, 10, raw_seen_cb, &x), GV_OK);
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.block_row[0], 0);
+	/* Rejected: rows and blocks go. */
+	b.state = BATCH_REJECTED;
+	assert_int_equal(st->ops->batch_finish(st, &b), GV_OK);
+	assert_int_equal(st->ops->datakey_usage(st, ds, 2, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 0);
 }
 
 static void test_keys_meta_lineage(void **state)
@@ -763,15 +867,17 @@ static void test_reopen(void **state)
 	store_close(st2);
 }
 
-/* A database of schema 7 (written before sharing existed) takes migration 8 when it is
- * opened, keeping its data.  Made by taking the sharing tables out of this store's
+/* A database of schema 7 (written before sharing and raw-row blocks existed) takes
+ * migrations 8 and 9 when it is opened, keeping its data.  Made by taking the sharing tables out of this store's
  * database with SQLite itself: the only SQL in the tests, as it is about the SQLite
  * backend's own schema. */
 static void test_migrate_from_v7(void **state)
 {
 	static const char *const drop =
 		"BEGIN; DROP TABLE share_events; DROP TABLE share_depts; DROP TABLE consumers;"
-		" DROP TABLE services; DROP TABLE share_requests; PRAGMA user_version = 7; COMMIT;";
+		" DROP TABLE services; DROP TABLE share_requests; DROP TABLE raw_blocks;"
+		" DROP INDEX raw_rows_key; ALTER TABLE raw_rows DROP COLUMN block_row;"
+		" CREATE INDEX raw_rows_key ON raw_rows(key_version); PRAGMA user_version = 7; COMMIT;";
 	struct gv_store *st2;
 	struct store_dataset d;
 	struct store_consumer c;
@@ -807,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_roles),
 		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_batches),
+		cmocka_unit_test(test_raw_blocks),
 		cmocka_unit_test(test_keys_meta_lineage),
 		cmocka_unit_test(test_share_commit),
 		cmocka_unit_test(test_share_depts),
