@@ -24,13 +24,12 @@
 #define SEALED_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
 
-/* A row waiting for the next write; its bytes as received are in a block. */
+/* A row waiting for the next write; its bytes as received are in a block, its index
+ * entries in the chunk's pools. */
 struct pending {
 	struct store_import_row row;
 	struct store_record rec;
 	struct gv_buf body;
-	struct store_index_entry idx[CATALOG_MAX_FIELDS];
-	char tokens[CATALOG_MAX_FIELDS][65];
 	char *reasons;
 };
 
@@ -52,6 +51,9 @@ struct chunk {
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
 	struct gv_buf sealed;
+	/* records_index_count entries for each row */
+	struct store_index_entry *idx;
+	char (*tokens)[65];
 };
 
 struct uniq_entry {
@@ -71,6 +73,7 @@ struct import_job {
 	struct csv_reader *csv;
 	struct jsonl_reader *jsonl;
 	struct rawblock_builder *rb;       /* rows as received, not yet sealed */
+	size_t nindex;                     /* index entries a row may have */
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	int header_done;
 	size_t ncols;
@@ -400,12 +403,13 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		/* One allocation for the body, not one per doubling. */
 		err = buf_reserve(&p->body, 2 * rawlen + 512);
 		if (err == GV_OK)
-			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, p->idx, p->tokens,
-					   &p->row.nidx);
+			err = records_seal(j->ds, r->record_id, 1, obj, &p->body,
+					   j->fill->idx + j->fill->n * j->nindex,
+					   j->fill->tokens + j->fill->n * j->nindex, &p->row.nidx);
 		r->body = (unsigned char *)p->body.data;
 		r->body_len = p->body.len;
 		p->row.rec = r;
-		p->row.idx = p->idx;
+		p->row.idx = j->fill->idx + j->fill->n * j->nindex;
 		if (err == GV_OK)
 			err = stash_keep(j);
 	}
@@ -682,6 +686,15 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	err = crypto_sm3_stream_new(&j->sm3);
 	if (err == GV_OK)
 		err = rawblock_builder_new(&j->rb);
+	j->nindex = records_index_count(j->ds);
+	for (int k = 0; err == GV_OK && k < 2; k++) {
+		struct chunk *c = k ? j->spare : j->fill;
+
+		c->idx = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->idx));
+		c->tokens = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->tokens));
+		if (!c->idx || !c->tokens)
+			err = GV_ERR_NOMEM;
+	}
 	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
 		struct csv_limits lim = {FIELD_BYTES_MAX, CATALOG_MAX_FIELDS, ROW_BYTES_MAX};
 
@@ -841,10 +854,15 @@ void import_free(struct import_job *j)
 		chunk_release(j->fill);
 	if (j->spare)
 		chunk_release(j->spare);
-	if (j->fill)
-		buf_release(&j->fill->sealed);
-	if (j->spare)
-		buf_release(&j->spare->sealed);
+	for (int k = 0; k < 2; k++) {
+		struct chunk *c = k ? j->spare : j->fill;
+
+		if (c) {
+			buf_release(&c->sealed);
+			free(c->idx);
+			free(c->tokens);
+		}
+	}
 	free(j->fill);
 	free(j->spare);
 	rawblock_builder_free(j->rb);

@@ -17,8 +17,9 @@ static int word_needs_escape(uint64_t w)
 {
 	uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\');
 
-	return (((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash)) &
-	       HIGHS;
+	/* != 0, not a conversion to int: that would drop the upper four bytes. */
+	return ((((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash)) &
+		HIGHS) != 0;
 }
 
 static gv_err put_string(struct gv_buf *out, const char *s, size_t len)

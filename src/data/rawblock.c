@@ -139,8 +139,8 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 		err = buf_append(&b->rows, data, len);
 	if (err == GV_OK)
 		b->n++;
-	else if (!b->n)
-		b->head.len = 0;
+	else   /* the block stays as it was: its entries and rows agree */
+		b->head.len = b->n ? 4 + ENTRY_BYTES * b->n : 0;
 	return err;
 }
 
@@ -224,6 +224,17 @@ gv_err rawblock_find(const void *plain, size_t plainlen, int64_t row_no, const v
 	if (n == 0 || n > RAWBLOCK_ROWS || plainlen < 4 + ENTRY_BYTES * n)
 		return GV_ERR_STORE;
 	data_at = 4 + ENTRY_BYTES * n;
+	/* The whole index must be consistent (row numbers rising, ends not falling, the
+	 * last at the end of the data) before any row is believed. */
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *e = p + 4 + ENTRY_BYTES * i;
+
+		if (i && ((int64_t)get_le(e, 8) <= (int64_t)get_le(e - ENTRY_BYTES, 8) ||
+			  get_le(e + 8, 4) < get_le(e - ENTRY_BYTES + 8, 4)))
+			return GV_ERR_STORE;
+	}
+	if (get_le(p + 4 + ENTRY_BYTES * (n - 1) + 8, 4) != plainlen - data_at)
+		return GV_ERR_STORE;
 	/* Row numbers ascend: binary search. */
 	lo = 0;
 	hi = n;

@@ -647,9 +647,18 @@ static gv_err open_body(struct records_ds *c, const struct store_record *r, json
 	return GV_OK;
 }
 
+size_t records_index_count(const struct records_ds *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < c->m->schema.nfields; i++)
+		n += c->m->schema.fields[i].indexed != 0;
+	return n;
+}
+
 gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
-		    struct gv_buf *body, struct store_index_entry idx[CATALOG_MAX_FIELDS],
-		    char tokens[CATALOG_MAX_FIELDS][65], size_t *nidx)
+		    struct gv_buf *body, struct store_index_entry *idx, char (*tokens)[65],
+		    size_t *nidx)
 {
 	gv_err err = GV_OK;
 

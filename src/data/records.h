@@ -55,11 +55,15 @@ void records_new_id(char out[RECORDS_ID_LEN + 1]);
 /* catalog_record_check against the dataset's schema. */
 gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf,
 		     size_t whylen) GV_MUST_CHECK;
+/* How many of the schema's fields are indexed: the most blind-index entries a record
+ * of the dataset has. */
+size_t records_index_count(const struct records_ds *c);
 /* The stored body of data as version of rid (appended to body) and its blind-index
- * entries (idx[i].token points into tokens). */
+ * entries (idx and tokens have room for records_index_count(c); idx[i].token points
+ * into tokens). */
 gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
-		    struct gv_buf *body, struct store_index_entry idx[CATALOG_MAX_FIELDS],
-		    char tokens[CATALOG_MAX_FIELDS][65], size_t *nidx) GV_MUST_CHECK;
+		    struct gv_buf *body, struct store_index_entry *idx, char (*tokens)[65],
+		    size_t *nidx) GV_MUST_CHECK;
 /* Blind-index token of value v of field. */
 gv_err records_token(struct records_ds *c, const char *field, const json_t *v,
 		     char out[65]) GV_MUST_CHECK;

@@ -253,7 +253,7 @@ static const char *const migrations[] = {
 	"DROP INDEX raw_rows_key;"
 	"CREATE INDEX raw_rows_key ON raw_rows(key_version) WHERE block_row = 0;"
 	"CREATE TABLE raw_blocks (batch_id INTEGER NOT NULL REFERENCES batches(id),"
-	" first_row INTEGER NOT NULL, rows INTEGER NOT NULL, key_version INTEGER NOT NULL,"
+	" first_row INTEGER NOT NULL, rows INTEGER NOT NULL CHECK (rows > 0), key_version INTEGER NOT NULL,"
 	" sealed BLOB NOT NULL, PRIMARY KEY (batch_id, first_row));"
 	"CREATE INDEX raw_blocks_key ON raw_blocks(key_version);",
 };

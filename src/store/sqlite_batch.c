@@ -323,6 +323,18 @@ static gv_err finish_locked(struct sqlite_store *s, const struct store_batch *b)
 	return err;
 }
 
+/* After a batch's rows were dropped: secure_delete zeroed their pages in the database,
+ * but the write-ahead log may still hold them (up to 64 MiB of it, see
+ * wal_autocheckpoint).  A truncating checkpoint empties it; if a reader (an online
+ * backup) holds it, the next checkpoint recycles it instead.  Lock held. */
+static void wal_truncate(struct sqlite_store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("sqlite: checkpoint after dropping a batch: %s", sqlite3_errstr(rc));
+}
+
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b)
 {
 	struct sqlite_store *s = impl(st);
@@ -337,6 +349,8 @@ gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b)
 		else
 			sqd_rollback(s);
 	}
+	if (err == GV_OK && b->state != BATCH_COMMITTED)
+		wal_truncate(s);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -470,6 +484,8 @@ gv_err sqb_batch_recover(struct gv_store *st, int *n)
 				(*n)++;
 		}
 	} while (err == GV_OK && found == 64);
+	if (*n)
+		wal_truncate(s);
 	pthread_mutex_unlock(&s->lock);
 	free(b);
 	return err;

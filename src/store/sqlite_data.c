@@ -80,10 +80,11 @@ static const char *const data_sql[QD__COUNT] = {
 			   "AND version = ?3",
 	[QD_KEY_DELETE] = "DELETE FROM data_keys WHERE dataset_id = ?1 AND kind = 0 AND version = ?2",
 	[QD_KEY_USE_REC] = "SELECT count(*) FROM records WHERE dataset_id = ?1 AND key_version = ?2",
-	/* Rows sealed alone, and rows of blocks. */
+	/* Rows sealed alone, and rows of blocks; a block counts at least once whatever
+	 * its (unauthenticated) row count says, so that its key is never retired. */
 	[QD_KEY_USE_RAW] = "SELECT (SELECT count(*) FROM raw_rows w JOIN batches b ON "
 			   "b.id = w.batch_id WHERE b.dataset_id = ?1 AND w.block_row = 0 AND "
-			   "w.key_version = ?2) + (SELECT coalesce(sum(k.rows), 0) FROM raw_blocks k "
+			   "w.key_version = ?2) + (SELECT coalesce(sum(max(k.rows, 1)), 0) FROM raw_blocks k "
 			   "JOIN batches b ON b.id = k.batch_id WHERE b.dataset_id = ?1 AND "
 			   "k.key_version = ?2)",
 	[QD_REC_SCAN] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "

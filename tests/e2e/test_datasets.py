@@ -251,6 +251,22 @@ class RecordsTest(DaemonTest):
         self.assertEqual(s, 500, r)
         self.assertNotIn("13812345679", json.dumps(r))
 
+    def test_5_values_that_need_escapes(self):
+        """Quotes, backslashes and control characters anywhere in a clear value are
+        written escaped into the stored body: the value reads back as written, and it can
+        never close its string and replace the sealed field beside it."""
+        d = self.d
+        cities = ['Name "Bob"', "abcd\tefgh", "back\\slash at 7\\", "line\nbreak",
+                  'xxxx","tel":"999', '0123456"', "\u0001" * 9, "Zheng\"zhou\"\\\t"]
+        for i, city in enumerate(cities):
+            rid = "esc%d" % i
+            s, r = self.put("phones", {"tel": "1381111%04d" % i, "city": city}, rid)
+            self.assertEqual(s, 201, r)
+            s, r = d.req("GET", "/v1/datasets/phones/records/" + rid, token=self.reader)
+            self.assertEqual((s, r["data"]), (200, {"tel": "1381111%04d" % i, "city": city}), r)
+        s, r = d.req("GET", "/v1/datasets/phones/search?field=tel&value=13811110004", token=self.reader)
+        self.assertEqual([x["id"] for x in r["records"]], ["esc4"], r)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -209,6 +209,17 @@ class ImportTest(DaemonTest):
         self.assertIn("digest", b["state_reason"])
         self.assertEqual(self.search("people", resident_id(7001)), [])
         self.assertEqual(self.rows("people", batch), [])
+        # Grade 1 stores bodies in clear: nothing of a rejected batch's stays on disk,
+        # neither in the database (secure_delete) nor in its write-ahead log.
+        self.dataset("notices", {"fields": [{"name": "text", "type": "string"}]}, grade=1)
+        marker = "never-kept-%d" % os.getpid()
+        self.assertError(self.upload("notices", ("text\n%s\n" % marker).encode(), digest="0" * 64),
+                         422, "integrity_failed")
+        for f in ("govvault.db", "govvault.db-wal"):
+            p = os.path.join(self.d.data, f)
+            if os.path.exists(p):
+                with open(p, "rb") as fh:
+                    self.assertFalse(marker.encode() in fh.read(), "%s holds the rejected value" % f)
         # The same file with its true digest goes in.
         s, b = self.upload("people", data)
         self.assertEqual((s, b["accepted"]), (201, 1), b)

@@ -155,9 +155,49 @@ static void test_malformed(void **state)
 	plain.data[0] = 2;
 	plain.data[4 + 12 + 8] = (char)0xff;   /* second row ends beyond the data */
 	assert_int_equal(rawblock_find(plain.data, plain.len, 2, &row, &len), GV_ERR_STORE);
-	expect_row(&plain, 1, "one");   /* the first is still whole */
+	/* A block whose index does not hold together gives no row at all. */
+	assert_int_equal(rawblock_find(plain.data, plain.len, 1, &row, &len), GV_ERR_STORE);
+	plain.data[4 + 12 + 8] = 6;
+	expect_row(&plain, 2, "two");
+	plain.data[4 + 12] = 1;                /* row numbers 1, 1 */
+	assert_int_equal(rawblock_find(plain.data, plain.len, 1, &row, &len), GV_ERR_STORE);
+	plain.data[4 + 12] = 2;
+	plain.data[4 + 8] = 7;                 /* the first row ends after the second */
+	assert_int_equal(rawblock_find(plain.data, plain.len, 2, &row, &len), GV_ERR_STORE);
 	buf_release(&plain);
 	buf_release(&packed);
+	rawblock_builder_free(b);
+}
+
+/* A row that cannot be added leaves the block as it was. */
+static void test_failed_add(void **state)
+{
+	struct rawblock_builder *b;
+	struct gv_buf plain, packed;
+	char *big = malloc(RAWBLOCK_ROW_MAX);
+	const void *row;
+	size_t len;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'b', RAWBLOCK_ROW_MAX);
+	buf_init(&packed, RAWBLOCK_PLAIN_MAX);
+	assert_int_equal(rawblock_builder_new(&b), GV_OK);
+	assert_int_equal(rawblock_add(b, 1, "first", 5), GV_OK);
+	assert_int_equal(rawblock_add(b, 2, big, RAWBLOCK_ROW_MAX), GV_OK);
+	/* Past the builder's byte limit: refused. */
+	assert_int_not_equal(rawblock_add(b, 3, big, RAWBLOCK_ROW_MAX), GV_OK);
+	assert_int_equal(rawblock_rows(b), 2);
+	assert_int_equal(rawblock_add(b, 4, "last", 4), GV_OK);
+	round_trip(b, &plain, &packed);
+	expect_row(&plain, 1, "first");
+	assert_int_equal(rawblock_find(plain.data, plain.len, 2, &row, &len), GV_OK);
+	assert_int_equal(len, RAWBLOCK_ROW_MAX);
+	assert_int_equal(rawblock_find(plain.data, plain.len, 3, &row, &len), GV_ERR_NOT_FOUND);
+	expect_row(&plain, 4, "last");
+	buf_release(&plain);
+	buf_release(&packed);
+	free(big);
 	rawblock_builder_free(b);
 }
 
@@ -167,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_failed_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
