@@ -1,0 +1,248 @@
+/* test_rawrows.c - rows as received through the records layer and the store: a row
+ * sealed on its own (as every row was before schema 9) and rows of a sealed block
+ * both open to their bytes; a block opens only where it was sealed; key rotation
+ * re-seals both, after which the old key version is unused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "crypto/crypto.h"
+#include "data/rawblock.h"
+#include "data/records.h"
+
+static char dir[] = "/tmp/gvrawrowsXXXXXX";
+static struct gv_app app;
+static int64_t batch_id;
+
+static const char *const rows[] = {"id,name", "legacy,row sealed alone", "110101199003074514,王伟",
+				   "", "last,row"};
+
+static int setup(void **state)
+{
+	struct store_dataset d;
+	struct store_batch b;
+	char path[128];
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/r.db", dir);
+	if (store_sqlite_open(path, &app.st) != GV_OK)
+		return -1;
+	pthread_rwlock_init(&app.cfg_lock, NULL);
+	pthread_rwlock_init(&app.keys_lock, NULL);
+	if (crypto_init() != GV_OK)
+		return -1;
+	util_random_bytes(app.keys.data_kek, sizeof(app.keys.data_kek));
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "people");
+	snprintf(d.department, sizeof(d.department), "Statistics");
+	snprintf(d.schema, sizeof(d.schema), "{\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}");
+	snprintf(d.quality_rules, sizeof(d.quality_rules), "[]");
+	d.grade = d.grade_suggested = 2;
+	d.grade_confirmed = 1;
+	if (app.st->ops->dataset_insert(app.st, &d) != GV_OK)
+		return -1;
+	memset(&b, 0, sizeof(b));
+	b.dataset_id = d.id;
+	snprintf(b.format, sizeof(b.format), "csv");
+	if (app.st->ops->batch_insert(app.st, &b) != GV_OK)
+		return -1;
+	batch_id = b.id;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	store_close(app.st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct records_ds *open_ds(void)
+{
+	struct records_ds *ds = NULL;
+	const char *why;
+
+	assert_int_equal(records_open(&app, NULL, "people", 1, &ds, &why), GV_OK);
+	return ds;
+}
+
+/* Copies the row the store returns, with its sealed bytes. */
+struct got {
+	struct store_raw_row w;
+	unsigned char sealed[4096];
+};
+
+static int keep_row(const struct store_raw_row *w, void *ctx)
+{
+	struct got *g = ctx;
+
+	assert_true(w->sealed_len <= sizeof(g->sealed));
+	g->w = *w;
+	memcpy(g->sealed, w->sealed, w->sealed_len);
+	g->w.sealed = g->sealed;
+	g->w.reasons = g->w.record_id = g->w.resolved_by = g->w.resolution = NULL;
+	return 1;
+}
+
+static void expect_raw(struct records_ds *ds, int64_t row_no, const char *text)
+{
+	struct got g;
+	struct gv_buf out;
+
+	assert_int_equal(app.st->ops->raw_row_get(app.st, batch_id, row_no, keep_row, &g), GV_OK);
+	buf_init(&out, 1 << 20);
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_OK);
+	assert_int_equal(out.len, strlen(text));
+	assert_memory_equal(out.data ? out.data : "", text, out.len);
+	buf_release(&out);
+}
+
+/* Row 1 (a header) and row 2 sealed on their own, rows 3 to 5 in a block at 3. */
+static void test_write_and_read(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct rawblock_builder *b;
+	struct gv_buf own[2], block;
+	struct store_import_row r[5];
+	struct store_raw_block k;
+	const void *packed;
+	size_t plen;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		buf_init(&own[i], 1 << 20);
+		assert_int_equal(records_seal_raw(ds, batch_id, i + 1, rows[i], strlen(rows[i]), &own[i]), GV_OK);
+		r[i].raw.sealed = (unsigned char *)own[i].data;
+		r[i].raw.sealed_len = own[i].len;
+	}
+	assert_int_equal(rawblock_builder_new(&b), GV_OK);
+	for (int i = 2; i < 5; i++) {
+		assert_int_equal(rawblock_add(b, i + 1, rows[i], strlen(rows[i])), GV_OK);
+		r[i].raw.block_row = 3;
+	}
+	assert_int_equal(rawblock_compress(b, &packed, &plen), GV_OK);
+	buf_init(&block, 1 << 20);
+	assert_int_equal(records_seal_raw_block(ds, batch_id, 3, packed, plen, &block), GV_OK);
+	rawblock_builder_free(b);
+	for (int i = 0; i < 5; i++) {
+		r[i].raw.batch_id = batch_id;
+		r[i].raw.row_no = r[i].raw.line_no = i + 1;
+		r[i].raw.key_version = records_key_version(ds);
+		r[i].raw.status = RAW_QUARANTINED;   /* rows without records */
+	}
+	k = (struct store_raw_block){batch_id, 3, 3, records_key_version(ds),
+				     (unsigned char *)block.data, block.len};
+	assert_int_equal(app.st->ops->batch_write(app.st, batch_id, r, 5, &k, 1), GV_OK);
+	for (int i = 0; i < 5; i++)
+		expect_raw(ds, i + 1, rows[i]);
+	buf_release(&own[0]);
+	buf_release(&own[1]);
+	buf_release(&block);
+	records_close(ds);
+}
+
+/* The block opens only as the block of its batch at its first row, and only for the
+ * rows it holds. */
+static void test_block_bound_to_its_place(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct gv_buf out;
+	struct got g;
+
+	(void)state;
+	assert_int_equal(app.st->ops->raw_row_get(app.st, batch_id, 4, keep_row, &g), GV_OK);
+	assert_int_equal(g.w.block_row, 3);
+	buf_init(&out, 1 << 20);
+	g.w.row_no = 2;                          /* a row the block does not hold */
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_ERR_STORE);
+	g.w.row_no = 4;
+	g.w.batch_id = batch_id + 1;             /* another batch's place */
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_ERR_STORE);
+	g.w.batch_id = batch_id;
+	g.w.block_row = 4;                       /* another first row */
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_ERR_STORE);
+	g.w.block_row = 0;                       /* read as a row sealed alone */
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_ERR_STORE);
+	g.w.block_row = 3;
+	g.sealed[g.w.sealed_len / 2] ^= 1;
+	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_ERR_STORE);
+	assert_int_equal(out.len, 0);
+	buf_release(&out);
+	records_close(ds);
+}
+
+static int collect(const struct store_raw_row *w, void *ctx)
+{
+	struct got *list = ctx;
+	int i = 0;
+
+	while (list[i].w.batch_id)
+		i++;
+	assert_true(i < 4);
+	keep_row(w, &list[i]);
+	return 0;
+}
+
+/* A rotation re-seals the rows sealed alone and the block, under the same places. */
+static void test_rotation(void **state)
+{
+	struct records_ds *ds = open_ds();
+	static struct got stale[5];
+	int64_t rec = 0, raw = 0;
+	int v = 0;
+
+	(void)state;
+	assert_int_equal(records_add_key(ds, &v), GV_OK);
+	assert_int_equal(v, 2);
+	memset(stale, 0, sizeof(stale));
+	assert_int_equal(app.st->ops->raw_row_stale_keys(app.st, records_dataset(ds)->id, 2, 10, collect,
+							 stale), GV_OK);
+	assert_int_equal(stale[0].w.row_no, 1);
+	assert_int_equal(stale[1].w.row_no, 2);
+	assert_int_equal(stale[2].w.block_row, 3);
+	assert_int_equal(stale[3].w.batch_id, 0);
+	for (int i = 0; i < 3; i++) {
+		struct store_raw_row n = stale[i].w;
+		struct gv_buf out;
+
+		buf_init(&out, 1 << 20);
+		assert_int_equal(records_rekey_raw(ds, &stale[i].w, &out), GV_OK);
+		n.sealed = (unsigned char *)out.data;
+		n.sealed_len = out.len;
+		n.key_version = 2;
+		assert_int_equal(app.st->ops->raw_row_rekey(app.st, &n, 1), GV_OK);
+		buf_release(&out);
+	}
+	assert_int_equal(app.st->ops->datakey_usage(app.st, records_dataset(ds)->id, 1, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 0);
+	assert_int_equal(app.st->ops->datakey_usage(app.st, records_dataset(ds)->id, 2, &rec, &raw), GV_OK);
+	assert_int_equal(raw, 5);
+	records_close(ds);
+	ds = open_ds();
+	for (int i = 0; i < 5; i++)
+		expect_raw(ds, i + 1, rows[i]);
+	records_close(ds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_and_read),
+		cmocka_unit_test(test_block_bound_to_its_place),
+		cmocka_unit_test(test_rotation),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
