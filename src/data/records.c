@@ -492,7 +492,6 @@ gv_err records_token_text(struct records_ds *c, const char *field, const char *t
 	return m ? datakey_blind_index_mac(m, field, text, out) : GV_ERR_CRYPTO;
 }
 
-/* A sealed value as the hex string stored in a FMT_FIELDS body. */
 /* What seal_member needs to seal a record's sensitive fields as it is written. */
 struct seal_ctx {
 	struct records_ds *c;
