@@ -391,6 +391,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	free(res);
 	if (err == GV_OK && !header && status != RAW_QUARANTINED) {
 		struct store_record *r = &p->rec;
+		size_t slot = j->fill->n * j->nindex;   /* the row's slots in the index pools */
 
 		r->dataset_id = records_dataset(j->ds)->id;
 		records_new_id(r->record_id);
@@ -400,16 +401,15 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
+		p->row.idx = j->fill->idx + slot;
 		/* One allocation for the body, not one per doubling. */
 		err = buf_reserve(&p->body, 2 * rawlen + 512);
 		if (err == GV_OK)
-			err = records_seal(j->ds, r->record_id, 1, obj, &p->body,
-					   j->fill->idx + j->fill->n * j->nindex,
-					   j->fill->tokens + j->fill->n * j->nindex, &p->row.nidx);
+			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, j->fill->idx + slot,
+					   j->fill->tokens + slot, &p->row.nidx);
 		r->body = (unsigned char *)p->body.data;
 		r->body_len = p->body.len;
 		p->row.rec = r;
-		p->row.idx = j->fill->idx + j->fill->n * j->nindex;
 		if (err == GV_OK)
 			err = stash_keep(j);
 	}
