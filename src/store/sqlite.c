@@ -397,6 +397,10 @@ static gv_err account_fetch(struct sqlite_store *s, enum stmt_id id, const char 
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
+	if (!name && sqc_account_get(s, rowid, out)) {
+		pthread_mutex_unlock(&s->lock);
+		return GV_OK;
+	}
 	q = stmt_get(s, id);
 	if (q) {
 		if (name)
@@ -406,6 +410,7 @@ static gv_err account_fetch(struct sqlite_store *s, enum stmt_id id, const char 
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			account_read(q, out);
+			sqc_account_put(s, out);
 			err = GV_OK;
 		} else {
 			err = rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
@@ -433,6 +438,7 @@ static gv_err sq_account_update(struct gv_store *st, const struct store_account 
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
+	sqc_account_drop(s, a->id);
 	q = stmt_get(s, Q_ACCOUNT_UPDATE);
 	if (q) {
 		account_bind(q, a);
@@ -685,12 +691,17 @@ static gv_err sq_session_get(struct gv_store *st, const char *token_hash, struct
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
+	if (sqc_session_get(s, token_hash, out)) {
+		pthread_mutex_unlock(&s->lock);
+		return GV_OK;
+	}
 	q = stmt_get(s, Q_SESSION_GET);
 	if (q) {
 		bind_text(q, 1, token_hash);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			session_read(q, out);
+			sqc_session_put(s, out);
 			err = GV_OK;
 		} else {
 			err = rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
@@ -708,6 +719,7 @@ static gv_err sq_session_update(struct gv_store *st, const struct store_session 
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
+	sqc_session_drop(s, ss->id, 0);
 	q = stmt_get(s, Q_SESSION_UPDATE);
 	if (q) {
 		bind_text(q, 1, ss->id);
@@ -728,6 +740,7 @@ static gv_err sq_session_delete(struct gv_store *st, const char *id)
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
+	sqc_session_drop(s, id, 0);
 	q = stmt_get(s, Q_SESSION_DELETE);
 	if (q) {
 		bind_text(q, 1, id);
@@ -748,6 +761,7 @@ static gv_err sq_session_delete_account(struct gv_store *st, int64_t account_id,
 	if (deleted)
 		*deleted = 0;
 	pthread_mutex_lock(&s->lock);
+	sqc_session_drop(s, NULL, account_id);
 	q = stmt_get(s, Q_SESSION_DELETE_ACCOUNT);
 	if (q) {
 		sqlite3_bind_int64(q, 1, account_id);
@@ -792,6 +806,7 @@ static gv_err sq_session_purge(struct gv_store *st, int64_t idle_before, int64_t
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
+	sqc_session_drop_all(s);
 	q = stmt_get(s, Q_SESSION_PURGE);
 	if (q) {
 		sqlite3_bind_int64(q, 1, idle_before);
@@ -807,23 +822,32 @@ static gv_err sq_role_get(struct gv_store *st, const char *role, char *ip, size_
 {
 	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
-	gv_err err = GV_ERR_STORE;
-	int rc;
+	gv_err err;
+	int rc, hit;
 
 	ip[0] = windows[0] = '\0';
 	pthread_mutex_lock(&s->lock);
-	q = stmt_get(s, Q_ROLE_GET);
+	err = sqc_role_get(s, role, ip, iplen, windows, winlen, &hit);
+	q = hit ? NULL : stmt_get(s, Q_ROLE_GET);
 	if (q) {
 		bind_text(q, 1, role);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			col_text(q, 0, ip, iplen);
 			col_text(q, 1, windows, winlen);
-			err = GV_OK;
+			/* A cut list would be another list: refused, as from memory. */
+			err = (size_t)sqlite3_column_bytes(q, 0) < iplen &&
+			      (size_t)sqlite3_column_bytes(q, 1) < winlen ? GV_OK : GV_ERR_TOO_LARGE;
 		} else {
 			err = rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
 		}
+		if (err == GV_OK || err == GV_ERR_NOT_FOUND)
+			sqc_role_put(s, role, err == GV_OK, ip, windows);
+		else if (err == GV_ERR_TOO_LARGE)
+			ip[0] = windows[0] = '\0';
 		stmt_done(q);
+	} else if (!hit) {
+		err = GV_ERR_STORE;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -837,6 +861,7 @@ static gv_err sq_role_set(struct gv_store *st, const char *role, const char *ip,
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
+	sqc_role_drop_all(s);
 	q = stmt_get(s, Q_ROLE_SET);
 	if (q) {
 		bind_text(q, 1, role);
@@ -860,6 +885,7 @@ static void sq_close(struct gv_store *st)
 	sqp_finalize(s);
 	sqs_finalize(s);
 	sqlite3_close(s->db);
+	sqc_close(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -993,6 +1019,10 @@ gv_err store_sqlite_open(const char *path, struct gv_store **out)
 		return GV_ERR_NOMEM;
 	s->base.ops = &sqlite_ops;
 	pthread_mutex_init(&s->lock, NULL);
+	if (sqc_open(s) != GV_OK) {
+		free(s);
+		return GV_ERR_NOMEM;
+	}
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -26,7 +26,27 @@ struct sqlite_store {
 	sqlite3_stmt *policy_stmts[SQLITE_POLICY_STMTS];
 	sqlite3_stmt *share_stmts[SQLITE_SHARE_STMTS];
 	uint64_t generation;    /* bumped under the lock by writes of datasets and keys */
+	struct sqlite_cache *cache;   /* sqlite_cache.c */
 };
+
+/* sqlite_cache.c: sessions, accounts and role restrictions held in memory.  Gets
+ * return 1 (role: set *hit) when they answered; every write of those tables drops the
+ * entries it touches.  Caller holds the lock. */
+gv_err sqc_open(struct sqlite_store *s);
+void sqc_close(struct sqlite_store *s);
+int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_session *out);
+void sqc_session_put(struct sqlite_store *s, const struct store_session *v);
+/* Drops the session id, or (id NULL) every session of account_id. */
+void sqc_session_drop(struct sqlite_store *s, const char *id, int64_t account_id);
+void sqc_session_drop_all(struct sqlite_store *s);
+int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *out);
+void sqc_account_put(struct sqlite_store *s, const struct store_account *v);
+void sqc_account_drop(struct sqlite_store *s, int64_t id);
+gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
+		    size_t winlen, int *hit);
+void sqc_role_put(struct sqlite_store *s, const char *role, int found, const char *ip,
+		  const char *windows);
+void sqc_role_drop_all(struct sqlite_store *s);
 
 static inline struct sqlite_store *impl(struct gv_store *st)
 {

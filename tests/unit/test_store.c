@@ -194,6 +194,67 @@ static void test_sessions_roles(void **state)
 }
 
 
+/* Sessions, accounts and role restrictions are served from memory after a first read
+ * (sqlite_cache.c): each read here comes after one that filled the cache, so a write
+ * that failed to drop its entry shows as a stale answer. */
+static void test_cached_rows_follow_writes(void **state)
+{
+	struct gv_store *st = *state;
+	struct store_account a, b;
+	struct store_session s = {0}, g;
+	char ip[64], win[64];
+	int deleted;
+
+	make_account(&a, "erin");
+	assert_int_equal(st->ops->account_insert(st, &a), GV_OK);
+	assert_int_equal(st->ops->account_get_id(st, a.id, &b), GV_OK);
+	b.status = ACCOUNT_DISABLED;
+	snprintf(b.username, sizeof(b.username), "erin2");
+	assert_int_equal(st->ops->account_update(st, &b), GV_OK);
+	assert_int_equal(st->ops->account_get_id(st, a.id, &b), GV_OK);
+	assert_int_equal(b.status, ACCOUNT_DISABLED);
+	assert_string_equal(b.username, "erin2");
+
+	snprintf(s.id, sizeof(s.id), "sidc");
+	snprintf(s.token_hash, sizeof(s.token_hash), "%064d", 7);
+	s.account_id = a.id;
+	s.created_at = s.last_seen = 100;
+	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_string_equal(g.username, "erin2");
+	/* The session row carries the account's name: a rename shows at once. */
+	snprintf(b.username, sizeof(b.username), "erin3");
+	assert_int_equal(st->ops->account_update(st, &b), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_string_equal(g.username, "erin3");
+	g.last_seen = 200;
+	assert_int_equal(st->ops->session_update(st, &g), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_int_equal(g.last_seen, 200);
+	assert_int_equal(st->ops->session_delete(st, "sidc"), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_ERR_NOT_FOUND);
+
+	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_int_equal(st->ops->session_delete_account(st, a.id, &deleted), GV_OK);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_int_equal(st->ops->session_purge(st, 150, 0), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_ERR_NOT_FOUND);
+
+	assert_int_equal(st->ops->role_set(st, "auditor", "10.0.0.0/8", ""), GV_OK);
+	assert_int_equal(st->ops->role_get(st, "auditor", ip, sizeof(ip), win, sizeof(win)), GV_OK);
+	assert_string_equal(ip, "10.0.0.0/8");
+	assert_int_equal(st->ops->role_set(st, "auditor", "", "* 08:00-09:00"), GV_OK);
+	assert_int_equal(st->ops->role_get(st, "auditor", ip, sizeof(ip), win, sizeof(win)), GV_OK);
+	assert_string_equal(ip, "");
+	assert_string_equal(win, "* 08:00-09:00");
+	/* Too small a buffer is refused from memory as from the database. */
+	assert_int_not_equal(st->ops->role_get(st, "auditor", ip, sizeof(ip), win, 4), GV_OK);
+}
+
 static int dataset_count(const struct store_dataset *d, void *ctx)
 {
 	(void)d;
@@ -911,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_history_and_recovery),
 		cmocka_unit_test(test_sessions_roles),
+		cmocka_unit_test(test_cached_rows_follow_writes),
 		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_raw_blocks),

@@ -1,0 +1,161 @@
+/* sqlite_cache.c - the rows every authenticated request reads (its session, its
+ * account, its roles' restrictions) held in memory, so that a request reads no page of
+ * the database to learn who is asking.
+ *
+ * The daemon is the only writer of its database while it runs, and every write of
+ * these tables goes through sqlite.c, which drops the entries it touches.  Entries
+ * are dropped, never patched: the next read loads what the database holds, so a
+ * write whose transaction rolls back cannot stay cached.  The caller holds s->lock. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+
+#include "common/util.h"
+
+#define SQC_SESSIONS 256   /* slots, by token hash */
+#define SQC_ACCOUNTS 64    /* slots, by account id */
+#define SQC_ROLES 16       /* every role fits */
+
+struct sqlite_cache {
+	struct {
+		int used;
+		struct store_session v;
+	} sessions[SQC_SESSIONS];
+	struct {
+		int used;
+		struct store_account v;
+	} accounts[SQC_ACCOUNTS];
+	struct {
+		int used, found;
+		char role[STORE_NAME_LEN];
+		char ip[STORE_LIST_LEN];
+		char windows[513];
+	} roles[SQC_ROLES];
+};
+
+gv_err sqc_open(struct sqlite_store *s)
+{
+	s->cache = calloc(1, sizeof(*s->cache));
+	return s->cache ? GV_OK : GV_ERR_NOMEM;
+}
+
+void sqc_close(struct sqlite_store *s)
+{
+	if (!s->cache)
+		return;
+	util_wipe(s->cache, sizeof(*s->cache));   /* password hashes, sealed TOTP secrets */
+	free(s->cache);
+	s->cache = NULL;
+}
+
+/* The slot of a token hash: its first 32 bits (the hash is uniform). */
+static size_t session_slot(const char *hash)
+{
+	size_t v = 0;
+
+	for (int i = 0; i < 8 && hash[i]; i++)
+		v = (v << 4) | (size_t)((hash[i] & 15) + (hash[i] > '9' ? 9 : 0));
+	return v % SQC_SESSIONS;
+}
+
+int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_session *out)
+{
+	size_t i = session_slot(hash);
+
+	if (!s->cache->sessions[i].used || !util_ct_streq(s->cache->sessions[i].v.token_hash, hash))
+		return 0;
+	*out = s->cache->sessions[i].v;
+	return 1;
+}
+
+void sqc_session_put(struct sqlite_store *s, const struct store_session *v)
+{
+	size_t i = session_slot(v->token_hash);
+
+	s->cache->sessions[i].v = *v;
+	s->cache->sessions[i].used = 1;
+}
+
+void sqc_session_drop(struct sqlite_store *s, const char *id, int64_t account_id)
+{
+	for (size_t i = 0; i < SQC_SESSIONS; i++)
+		if (s->cache->sessions[i].used &&
+		    ((id && strcmp(s->cache->sessions[i].v.id, id) == 0) ||
+		     (account_id && s->cache->sessions[i].v.account_id == account_id)))
+			s->cache->sessions[i].used = 0;
+}
+
+void sqc_session_drop_all(struct sqlite_store *s)
+{
+	for (size_t i = 0; i < SQC_SESSIONS; i++)
+		s->cache->sessions[i].used = 0;
+}
+
+int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *out)
+{
+	size_t i = (size_t)id % SQC_ACCOUNTS;
+
+	if (!s->cache->accounts[i].used || s->cache->accounts[i].v.id != id)
+		return 0;
+	*out = s->cache->accounts[i].v;
+	return 1;
+}
+
+void sqc_account_put(struct sqlite_store *s, const struct store_account *v)
+{
+	size_t i = (size_t)v->id % SQC_ACCOUNTS;
+
+	s->cache->accounts[i].v = *v;
+	s->cache->accounts[i].used = 1;
+}
+
+void sqc_account_drop(struct sqlite_store *s, int64_t id)
+{
+	size_t i = (size_t)id % SQC_ACCOUNTS;
+
+	if (s->cache->accounts[i].v.id == id)
+		s->cache->accounts[i].used = 0;
+	/* A session row carries its account's name. */
+	sqc_session_drop(s, NULL, id);
+}
+
+gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
+		    size_t winlen, int *hit)
+{
+	*hit = 0;
+	for (size_t i = 0; i < SQC_ROLES; i++)
+		if (s->cache->roles[i].used && strcmp(s->cache->roles[i].role, role) == 0) {
+			*hit = 1;
+			if (!s->cache->roles[i].found)
+				return GV_ERR_NOT_FOUND;
+			if (util_strcpy(ip, iplen, s->cache->roles[i].ip) != GV_OK ||
+			    util_strcpy(windows, winlen, s->cache->roles[i].windows) != GV_OK) {
+				ip[0] = windows[0] = '\0';
+				return GV_ERR_TOO_LARGE;
+			}
+			return GV_OK;
+		}
+	return GV_OK;
+}
+
+void sqc_role_put(struct sqlite_store *s, const char *role, int found, const char *ip,
+		  const char *windows)
+{
+	for (size_t i = 0; i < SQC_ROLES; i++)
+		if (!s->cache->roles[i].used) {
+			if (util_strcpy(s->cache->roles[i].role, sizeof(s->cache->roles[i].role), role) != GV_OK ||
+			    util_strcpy(s->cache->roles[i].ip, sizeof(s->cache->roles[i].ip), ip) != GV_OK ||
+			    util_strcpy(s->cache->roles[i].windows, sizeof(s->cache->roles[i].windows),
+					windows) != GV_OK)
+				return;   /* not kept: the next read asks the database again */
+			s->cache->roles[i].found = found;
+			s->cache->roles[i].used = 1;
+			return;
+		}
+}
+
+void sqc_role_drop_all(struct sqlite_store *s)
+{
+	for (size_t i = 0; i < SQC_ROLES; i++)
+		s->cache->roles[i].used = 0;
+}
