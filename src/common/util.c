@@ -56,6 +56,11 @@ gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen)
 {
 	if (strlen(in) != 2 * outlen)
 		return GV_ERR_INVALID;
+	return util_hex_decode_n(in, out, outlen);
+}
+
+gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen)
+{
 	for (size_t i = 0; i < outlen; i++) {
 		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
 

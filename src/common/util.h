@@ -21,6 +21,8 @@ void util_random_bytes(void *buf, size_t len);
 void util_hex_encode(const unsigned char *in, size_t len, char *out);
 /* Decodes exactly outlen bytes from 2*outlen hex chars; GV_ERR_INVALID otherwise. */
 gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
+/* The same for exactly 2 * outlen digits at in, which need not end there. */
+gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
 
 /* 1 when equal; time depends only on len. */
 int util_ct_equal(const void *a, const void *b, size_t len);

@@ -2,36 +2,55 @@
  * account, its roles' restrictions) held in memory, so that a request reads no page of
  * the database to learn who is asking.
  *
- * The daemon is the only writer of its database while it runs, and every write of
- * these tables goes through sqlite.c, which drops the entries it touches.  Entries
- * are dropped, never patched: the next read loads what the database holds, so a
- * write whose transaction rolls back cannot stay cached.  The caller holds s->lock. */
+ * Every write of these tables goes through sqlite.c, which drops the entries it
+ * touches.  Entries are dropped, never patched: the next read loads what the database
+ * holds, so a write whose transaction rolls back cannot stay cached.  One daemon per
+ * database is the supported set-up; should a second process write it all the same, an
+ * entry is trusted for SQC_TTL_US only, so a revocation made there holds here within a
+ * second.  The caller holds s->lock. */
 #include "store/sqlite_int.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/util.h"
 
 #define SQC_SESSIONS 256   /* slots, by token hash */
 #define SQC_ACCOUNTS 64    /* slots, by account id */
 #define SQC_ROLES 16       /* every role fits */
+#define SQC_TTL_US 1000000
 
 struct sqlite_cache {
 	struct {
-		int used;
+		int64_t loaded;    /* 0: free slot */
 		struct store_session v;
 	} sessions[SQC_SESSIONS];
 	struct {
-		int used;
+		int64_t loaded;
 		struct store_account v;
 	} accounts[SQC_ACCOUNTS];
 	struct {
-		int used, found;
+		int64_t loaded;
+		int found;
 		char role[STORE_NAME_LEN];
 		char ip[STORE_LIST_LEN];
 		char windows[513];
 	} roles[SQC_ROLES];
 };
+
+/* Microseconds on a clock that never goes back, never 0. */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1;
+}
+
+static int fresh(int64_t loaded)
+{
+	return loaded && now_us() - loaded < SQC_TTL_US;
+}
 
 gv_err sqc_open(struct sqlite_store *s)
 {
@@ -62,7 +81,8 @@ int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_sessi
 {
 	size_t i = session_slot(hash);
 
-	if (!s->cache->sessions[i].used || !util_ct_streq(s->cache->sessions[i].v.token_hash, hash))
+	if (!fresh(s->cache->sessions[i].loaded) ||
+	    !util_ct_streq(s->cache->sessions[i].v.token_hash, hash))
 		return 0;
 	*out = s->cache->sessions[i].v;
 	return 1;
@@ -73,29 +93,28 @@ void sqc_session_put(struct sqlite_store *s, const struct store_session *v)
 	size_t i = session_slot(v->token_hash);
 
 	s->cache->sessions[i].v = *v;
-	s->cache->sessions[i].used = 1;
+	s->cache->sessions[i].loaded = now_us();
 }
 
 void sqc_session_drop(struct sqlite_store *s, const char *id, int64_t account_id)
 {
 	for (size_t i = 0; i < SQC_SESSIONS; i++)
-		if (s->cache->sessions[i].used &&
+		if (s->cache->sessions[i].loaded &&
 		    ((id && strcmp(s->cache->sessions[i].v.id, id) == 0) ||
 		     (account_id && s->cache->sessions[i].v.account_id == account_id)))
-			s->cache->sessions[i].used = 0;
+			util_wipe(&s->cache->sessions[i], sizeof(s->cache->sessions[i]));
 }
 
 void sqc_session_drop_all(struct sqlite_store *s)
 {
-	for (size_t i = 0; i < SQC_SESSIONS; i++)
-		s->cache->sessions[i].used = 0;
+	util_wipe(s->cache->sessions, sizeof(s->cache->sessions));
 }
 
 int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *out)
 {
 	size_t i = (size_t)id % SQC_ACCOUNTS;
 
-	if (!s->cache->accounts[i].used || s->cache->accounts[i].v.id != id)
+	if (!fresh(s->cache->accounts[i].loaded) || s->cache->accounts[i].v.id != id)
 		return 0;
 	*out = s->cache->accounts[i].v;
 	return 1;
@@ -106,15 +125,15 @@ void sqc_account_put(struct sqlite_store *s, const struct store_account *v)
 	size_t i = (size_t)v->id % SQC_ACCOUNTS;
 
 	s->cache->accounts[i].v = *v;
-	s->cache->accounts[i].used = 1;
+	s->cache->accounts[i].loaded = now_us();
 }
 
 void sqc_account_drop(struct sqlite_store *s, int64_t id)
 {
 	size_t i = (size_t)id % SQC_ACCOUNTS;
 
-	if (s->cache->accounts[i].v.id == id)
-		s->cache->accounts[i].used = 0;
+	if (s->cache->accounts[i].loaded && s->cache->accounts[i].v.id == id)
+		util_wipe(&s->cache->accounts[i], sizeof(s->cache->accounts[i]));   /* password hash */
 	/* A session row carries its account's name. */
 	sqc_session_drop(s, NULL, id);
 }
@@ -124,7 +143,7 @@ gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t i
 {
 	*hit = 0;
 	for (size_t i = 0; i < SQC_ROLES; i++)
-		if (s->cache->roles[i].used && strcmp(s->cache->roles[i].role, role) == 0) {
+		if (fresh(s->cache->roles[i].loaded) && strcmp(s->cache->roles[i].role, role) == 0) {
 			*hit = 1;
 			if (!s->cache->roles[i].found)
 				return GV_ERR_NOT_FOUND;
@@ -142,20 +161,19 @@ void sqc_role_put(struct sqlite_store *s, const char *role, int found, const cha
 		  const char *windows)
 {
 	for (size_t i = 0; i < SQC_ROLES; i++)
-		if (!s->cache->roles[i].used) {
+		if (!fresh(s->cache->roles[i].loaded)) {
 			if (util_strcpy(s->cache->roles[i].role, sizeof(s->cache->roles[i].role), role) != GV_OK ||
 			    util_strcpy(s->cache->roles[i].ip, sizeof(s->cache->roles[i].ip), ip) != GV_OK ||
 			    util_strcpy(s->cache->roles[i].windows, sizeof(s->cache->roles[i].windows),
 					windows) != GV_OK)
 				return;   /* not kept: the next read asks the database again */
 			s->cache->roles[i].found = found;
-			s->cache->roles[i].used = 1;
+			s->cache->roles[i].loaded = now_us();
 			return;
 		}
 }
 
 void sqc_role_drop_all(struct sqlite_store *s)
 {
-	for (size_t i = 0; i < SQC_ROLES; i++)
-		s->cache->roles[i].used = 0;
+	memset(s->cache->roles, 0, sizeof(s->cache->roles));
 }

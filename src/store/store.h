@@ -358,6 +358,8 @@ struct store_ops {
 	gv_err (*session_list)(struct gv_store *st, int64_t account_id, store_session_cb cb, void *ctx);
 	gv_err (*session_purge)(struct gv_store *st, int64_t idle_before, int64_t created_before);
 
+	/* A role's restrictions; GV_ERR_NOT_FOUND when it has none, GV_ERR_TOO_LARGE
+	 * (both lists empty) when a list does not fit, since a cut list is another list. */
 	gv_err (*role_get)(struct gv_store *st, const char *role, char *ip, size_t iplen,
 			   char *windows, size_t winlen);
 	gv_err (*role_set)(struct gv_store *st, const char *role, const char *ip, const char *windows);

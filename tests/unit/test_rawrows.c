@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/util.h"
-#include "crypto/crypto.h"
 #include "data/rawblock.h"
 #include "data/records.h"
+#include "testapp.h"
 
-static char dir[] = "/tmp/gvrawrowsXXXXXX";
-static struct gv_app app;
+static struct testapp t;
 static int64_t batch_id;
 
 static const char *const rows[] = {"id,name", "legacy,row sealed alone", "110101199003074514,王伟",
@@ -25,34 +23,16 @@ static const char *const rows[] = {"id,name", "legacy,row sealed alone", "110101
 
 static int setup(void **state)
 {
-	struct store_dataset d;
 	struct store_batch b;
-	char path[128];
 
 	(void)state;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/r.db", dir);
-	if (store_sqlite_open(path, &app.st) != GV_OK)
-		return -1;
-	pthread_rwlock_init(&app.cfg_lock, NULL);
-	pthread_rwlock_init(&app.keys_lock, NULL);
-	if (crypto_init() != GV_OK)
-		return -1;
-	util_random_bytes(app.keys.data_kek, sizeof(app.keys.data_kek));
-	memset(&d, 0, sizeof(d));
-	snprintf(d.name, sizeof(d.name), "people");
-	snprintf(d.department, sizeof(d.department), "Statistics");
-	snprintf(d.schema, sizeof(d.schema), "{\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}");
-	snprintf(d.quality_rules, sizeof(d.quality_rules), "[]");
-	d.grade = d.grade_suggested = 2;
-	d.grade_confirmed = 1;
-	if (app.st->ops->dataset_insert(app.st, &d) != GV_OK)
+	if (testapp_open(&t, "/tmp/gvrawrowsXXXXXX",
+			 "{\"fields\":[{\"name\":\"name\",\"type\":\"string\"}]}") != GV_OK)
 		return -1;
 	memset(&b, 0, sizeof(b));
-	b.dataset_id = d.id;
+	b.dataset_id = t.dataset_id;
 	snprintf(b.format, sizeof(b.format), "csv");
-	if (app.st->ops->batch_insert(app.st, &b) != GV_OK)
+	if (t.app.st->ops->batch_insert(t.app.st, &b) != GV_OK)
 		return -1;
 	batch_id = b.id;
 	return 0;
@@ -60,20 +40,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	store_close(app.st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	testapp_close(&t);
+	return 0;
 }
 
 static struct records_ds *open_ds(void)
 {
-	struct records_ds *ds = NULL;
-	const char *why;
+	struct records_ds *ds = testapp_people(&t);
 
-	assert_int_equal(records_open(&app, NULL, "people", 1, &ds, &why), GV_OK);
+	assert_non_null(ds);
 	return ds;
 }
 
@@ -100,7 +76,7 @@ static void expect_raw(struct records_ds *ds, int64_t row_no, const char *text)
 	struct got g;
 	struct gv_buf out;
 
-	assert_int_equal(app.st->ops->raw_row_get(app.st, batch_id, row_no, keep_row, &g), GV_OK);
+	assert_int_equal(t.app.st->ops->raw_row_get(t.app.st, batch_id, row_no, keep_row, &g), GV_OK);
 	buf_init(&out, 1 << 20);
 	assert_int_equal(records_open_raw(ds, &g.w, &out), GV_OK);
 	assert_int_equal(out.len, strlen(text));
@@ -144,7 +120,7 @@ static void test_write_and_read(void **state)
 	}
 	k = (struct store_raw_block){batch_id, 3, 3, records_key_version(ds),
 				     (unsigned char *)block.data, block.len};
-	assert_int_equal(app.st->ops->batch_write(app.st, batch_id, r, 5, &k, 1), GV_OK);
+	assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_OK);
 	for (int i = 0; i < 5; i++)
 		expect_raw(ds, i + 1, rows[i]);
 	buf_release(&own[0]);
@@ -162,7 +138,7 @@ static void test_block_bound_to_its_place(void **state)
 	struct got g;
 
 	(void)state;
-	assert_int_equal(app.st->ops->raw_row_get(app.st, batch_id, 4, keep_row, &g), GV_OK);
+	assert_int_equal(t.app.st->ops->raw_row_get(t.app.st, batch_id, 4, keep_row, &g), GV_OK);
 	assert_int_equal(g.w.block_row, 3);
 	buf_init(&out, 1 << 20);
 	g.w.row_no = 2;                          /* a row the block does not hold */
@@ -207,7 +183,7 @@ static void test_rotation(void **state)
 	assert_int_equal(records_add_key(ds, &v), GV_OK);
 	assert_int_equal(v, 2);
 	memset(stale, 0, sizeof(stale));
-	assert_int_equal(app.st->ops->raw_row_stale_keys(app.st, records_dataset(ds)->id, 2, 10, collect,
+	assert_int_equal(t.app.st->ops->raw_row_stale_keys(t.app.st, records_dataset(ds)->id, 2, 10, collect,
 							 stale), GV_OK);
 	assert_int_equal(stale[0].w.row_no, 1);
 	assert_int_equal(stale[1].w.row_no, 2);
@@ -222,12 +198,12 @@ static void test_rotation(void **state)
 		n.sealed = (unsigned char *)out.data;
 		n.sealed_len = out.len;
 		n.key_version = 2;
-		assert_int_equal(app.st->ops->raw_row_rekey(app.st, &n, 1), GV_OK);
+		assert_int_equal(t.app.st->ops->raw_row_rekey(t.app.st, &n, 1), GV_OK);
 		buf_release(&out);
 	}
-	assert_int_equal(app.st->ops->datakey_usage(app.st, records_dataset(ds)->id, 1, &rec, &raw), GV_OK);
+	assert_int_equal(t.app.st->ops->datakey_usage(t.app.st, records_dataset(ds)->id, 1, &rec, &raw), GV_OK);
 	assert_int_equal(raw, 0);
-	assert_int_equal(app.st->ops->datakey_usage(app.st, records_dataset(ds)->id, 2, &rec, &raw), GV_OK);
+	assert_int_equal(t.app.st->ops->datakey_usage(t.app.st, records_dataset(ds)->id, 2, &rec, &raw), GV_OK);
 	assert_int_equal(raw, 5);
 	records_close(ds);
 	ds = open_ds();

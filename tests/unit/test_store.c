@@ -255,6 +255,40 @@ static void test_cached_rows_follow_writes(void **state)
 	assert_int_not_equal(st->ops->role_get(st, "auditor", ip, sizeof(ip), win, 4), GV_OK);
 }
 
+/* Should a second process write the database (not a supported set-up), what it
+ * revokes holds in this one within a second: cached rows are trusted that long. */
+static void test_cached_rows_expire(void **state)
+{
+	struct gv_store *st = *state, *other;
+	struct store_session s = {0}, g;
+	struct store_account a;
+	char ip[64], win[64];
+
+	make_account(&a, "frank");
+	assert_int_equal(st->ops->account_insert(st, &a), GV_OK);
+	snprintf(s.id, sizeof(s.id), "sidx");
+	snprintf(s.token_hash, sizeof(s.token_hash), "%064d", 8);
+	s.account_id = a.id;
+	s.created_at = s.last_seen = 100;
+	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	assert_int_equal(st->ops->account_get_id(st, a.id, &a), GV_OK);
+	assert_int_equal(st->ops->role_get(st, "operator", ip, sizeof(ip), win, sizeof(win)),
+			 GV_ERR_NOT_FOUND);
+	assert_int_equal(store_sqlite_open(path, &other), GV_OK);
+	assert_int_equal(other->ops->session_delete(other, "sidx"), GV_OK);
+	a.status = ACCOUNT_DISABLED;
+	assert_int_equal(other->ops->account_update(other, &a), GV_OK);
+	assert_int_equal(other->ops->role_set(other, "operator", "10.0.0.0/8", ""), GV_OK);
+	store_close(other);
+	usleep(1100 * 1000);
+	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_ERR_NOT_FOUND);
+	assert_int_equal(st->ops->account_get_id(st, a.id, &a), GV_OK);
+	assert_int_equal(a.status, ACCOUNT_DISABLED);
+	assert_int_equal(st->ops->role_get(st, "operator", ip, sizeof(ip), win, sizeof(win)), GV_OK);
+	assert_string_equal(ip, "10.0.0.0/8");
+}
+
 static int dataset_count(const struct store_dataset *d, void *ctx)
 {
 	(void)d;
@@ -973,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_history_and_recovery),
 		cmocka_unit_test(test_sessions_roles),
 		cmocka_unit_test(test_cached_rows_follow_writes),
+		cmocka_unit_test(test_cached_rows_expire),
 		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_raw_blocks),

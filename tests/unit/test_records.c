@@ -1,0 +1,186 @@
+/* test_records.c - a record version's stored body read back: every kind of value
+ * sealed and opened through the reader that skips jansson's parser, bodies in any
+ * other JSON form through jansson, and bodies that must not open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/records.h"
+#include "testapp.h"
+
+static struct testapp t;
+
+/* s and m sealed (their kinds are personal data), the rest stored as they are. */
+static const char schema[] =
+	"{\"fields\":[{\"name\":\"s\",\"type\":\"string\",\"kind\":\"name\"},"
+	"{\"name\":\"m\",\"type\":\"string\",\"kind\":\"mobile\",\"indexed\":true},"
+	"{\"name\":\"t\",\"type\":\"string\"},{\"name\":\"i\",\"type\":\"integer\"},"
+	"{\"name\":\"n\",\"type\":\"number\"},{\"name\":\"b\",\"type\":\"boolean\"},"
+	"{\"name\":\"d\",\"type\":\"date\"}]}";
+
+static int setup(void **state)
+{
+	(void)state;
+	return testapp_open(&t, "/tmp/gvrecordsXXXXXX", schema) == GV_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	testapp_close(&t);
+	return 0;
+}
+
+static struct records_ds *open_ds(void)
+{
+	struct records_ds *ds = testapp_people(&t);
+
+	assert_non_null(ds);
+	return ds;
+}
+
+static json_t *read_body(struct records_ds *ds, const void *body, size_t len, gv_err *err)
+{
+	json_t *data;
+
+	*err = testapp_read_body(ds, body, len, &data);
+	return data;
+}
+
+/* Seals data as version 1 of "r1" and reads it back. */
+static void round_trip(struct records_ds *ds, const char *text)
+{
+	struct store_index_entry idx[4];
+	char tokens[4][65];
+	size_t nidx = 0;
+	struct gv_buf body;
+	json_t *data = json_loads(text, 0, NULL), *back;
+	gv_err err;
+
+	assert_non_null(data);
+	buf_init(&body, 1 << 20);
+	assert_int_equal(records_seal(ds, "r1", 1, data, &body, idx, tokens, &nidx), GV_OK);
+	assert_int_equal(body.data[0], 'F');
+	if (json_object_get(data, "s"))   /* a sensitive value is never stored in clear */
+		assert_null(memmem(body.data, body.len, "\"s\":\"", 5));
+	back = read_body(ds, body.data, body.len, &err);
+	assert_int_equal(err, GV_OK);
+	assert_non_null(back);
+	if (!json_equal(back, data)) {
+		char *a = json_dumps(back, JSON_SORT_KEYS);
+
+		fail_msg("read back %s for %s", a, text);
+	}
+	json_decref(back);
+	json_decref(data);
+	buf_release(&body);
+}
+
+static void test_values_round_trip(void **state)
+{
+	struct records_ds *ds = open_ds();
+
+	(void)state;
+	round_trip(ds, "{}");
+	round_trip(ds, "{\"s\":\"王伟\",\"m\":\"13800138000\",\"t\":\"plain\",\"i\":42,\"n\":1.5,"
+		       "\"b\":true,\"d\":\"2024-02-29\"}");
+	/* Escapes in sealed and clear values, and the writer's \u escapes. */
+	round_trip(ds, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"t\":\"x\\\"y\\/z\\t\",\"m\":\"\\u00e9\"}");
+	/* Integers at the edges of the fast path, and beyond it. */
+	round_trip(ds, "{\"i\":0,\"n\":-0.25,\"s\":\"\"}");
+	round_trip(ds, "{\"i\":-1,\"t\":\"\",\"b\":false}");
+	round_trip(ds, "{\"i\":999999999999999999}");
+	round_trip(ds, "{\"i\":-999999999999999999}");
+	round_trip(ds, "{\"i\":9223372036854775807}");
+	round_trip(ds, "{\"i\":-9223372036854775807}");
+	round_trip(ds, "{\"n\":1e300,\"i\":7}");
+	/* Null values are stored as they are, sensitive or not. */
+	round_trip(ds, "{\"s\":null,\"m\":null,\"t\":null}");
+	records_close(ds);
+}
+
+/* Bodies in other JSON forms than the writer's are read through jansson alike. */
+static void test_other_forms(void **state)
+{
+	struct records_ds *ds = open_ds();
+	static const char spaced[] = "P{ \"a\" : 1 , \"b\" : \"x\" ,\"c\":[1,2],\"d\":{\"e\":null} }";
+	static const char sealed_lookalike[] = "P{\"a\":{\"$sm4\":\"00\"}}";
+	json_t *data;
+	gv_err err;
+
+	(void)state;
+	data = read_body(ds, spaced, sizeof(spaced) - 1, &err);
+	assert_int_equal(err, GV_OK);
+	assert_int_equal(json_integer_value(json_object_get(data, "a")), 1);
+	assert_string_equal(json_string_value(json_object_get(data, "b")), "x");
+	assert_int_equal(json_array_size(json_object_get(data, "c")), 2);
+	assert_true(json_is_null(json_object_get(json_object_get(data, "d"), "e")));
+	json_decref(data);
+	/* Only a grade-2 body holds sealed values: in a clear body it is plain data. */
+	data = read_body(ds, sealed_lookalike, sizeof(sealed_lookalike) - 1, &err);
+	assert_int_equal(err, GV_OK);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(data, "a"), "$sm4")),
+			    "00");
+	json_decref(data);
+	records_close(ds);
+}
+
+static void expect_refused(struct records_ds *ds, const char *body, size_t len)
+{
+	gv_err err;
+	json_t *data = read_body(ds, body, len, &err);
+
+	if (data)
+		fail_msg("opened: %.*s", (int)len, body);
+	assert_int_equal(err, GV_ERR_STORE);
+}
+
+static void test_refused(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct store_index_entry idx[4];
+	char tokens[4][65], *at;
+	size_t nidx = 0;
+	struct gv_buf body;
+	json_t *data = json_loads("{\"s\":\"王伟\",\"t\":\"x\"}", 0, NULL);
+
+	(void)state;
+	expect_refused(ds, "P{\"a\":01}", 9);
+	expect_refused(ds, "P{\"a\":1", 7);
+	expect_refused(ds, "P{\"a\":1,}", 9);
+	expect_refused(ds, "P{\"a\":\"x}", 9);
+	expect_refused(ds, "P[1]", 4);
+	expect_refused(ds, "P", 1);
+	expect_refused(ds, "P{\"a\":\"\xff\"}", 10);   /* not UTF-8 */
+	buf_init(&body, 1 << 20);
+	assert_int_equal(records_seal(ds, "r1", 1, data, &body, idx, tokens, &nidx), GV_OK);
+	/* A flipped digit of the sealed value, a cut one, and one that is not hex. */
+	at = memmem(body.data, body.len, "{\"$sm4\":\"", 9);
+	assert_non_null(at);
+	at += 9;
+	*at = *at == '0' ? '1' : '0';
+	expect_refused(ds, body.data, body.len);
+	*at = 'g';
+	expect_refused(ds, body.data, body.len);
+	memmove(at, at + 1, body.len - (size_t)(at + 1 - body.data));
+	expect_refused(ds, body.data, body.len - 1);
+	buf_release(&body);
+	json_decref(data);
+	records_close(ds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values_round_trip),
+		cmocka_unit_test(test_other_forms),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
