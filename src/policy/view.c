@@ -164,13 +164,16 @@ gv_err policy_view_open(struct gv_app *app, const struct policy_decision *d,
 		 * (or the caller's, for a one-off copy). */
 		char msg[160];
 
-		/* Per profile and dataset: pseudonyms do not link records across datasets. */
-		snprintf(msg, sizeof(msg), "govvault pseudonym v1|%s|%s", mask_profile_name(v->profile),
+		/* Per profile and dataset: pseudonyms do not link records across datasets.  The
+		 * audit key is the secret input of an extraction keyed by the label, never the
+		 * key: the audit log keeps HMAC(audit key, x) of any x a caller sends (request
+		 * bodies, searched values), so a label under that key would be readable there. */
+		snprintf(msg, sizeof(msg), "govvault pseudonym v2|%s|%s", mask_profile_name(v->profile),
 			 ds->name);
 		if (pseudonym_key)
 			memcpy(v->key, pseudonym_key, sizeof(v->key));
 		else
-			err = crypto_hmac_sm3(app->keys.audit, sizeof(app->keys.audit), msg, strlen(msg),
+			err = crypto_hmac_sm3(msg, strlen(msg), app->keys.audit, sizeof(app->keys.audit),
 					      v->key);
 		for (int f = 0; f < v->schema->nfields; f++) {
 			v->mf[f].name = v->schema->fields[f].name;

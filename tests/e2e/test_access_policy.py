@@ -4,6 +4,7 @@ grant, time window, address range and row cap, each cell checked against the rea
 endpoint and against POST /v1/policy/explain; plus grade-3 two-person grants, field and
 row limits, revocation, the masking step and its log."""
 import datetime
+import hmac
 import json
 import unittest
 
@@ -279,6 +280,38 @@ class AccessPolicyTest(DaemonTest):
         self.assertIn("approval", json.loads(body)["error"]["message"])
         for who in (self.sec, self.owner):   # back to grade 2: two people
             d.req("POST", "/v1/datasets/d2/grade", {"grade": 2, "reason": "x"}, who)
+
+    def test_9b_pseudonym_key_is_not_in_the_audit_log(self):
+        """The audit log keeps HMAC(audit key, body) of any request body, even an
+        unauthenticated one.  Pseudonym keys once were HMAC(audit key, label): sending the
+        label as a body put a profile's key into the log (security review, 2026-11-24)."""
+        d = self.d
+        s, r = d.req("PUT", "/v1/mask-profiles/pn", {"default": "keep", "free_text": "redact",
+                     "rules": [{"kind": "resident_id", "method": "pseudonym"}]}, self.sec)
+        self.assertEqual(s, 200, r)
+        s, r = d.req("POST", "/v1/datasets", {
+            "name": "pn1", "title": "pn1", "category": "census", "legal_basis": "Statistics Law",
+            "retention_days": 3650, "expected_rows": 1, "schema": SCHEMA}, self.owner)
+        self.assertEqual(s, 201, r)
+        self.assertEqual(d.req("POST", "/v1/datasets/pn1/grade", {"grade": 2, "reason": "x"}, self.sec)[0], 200)
+        idno = ROWS["r2"]["id_no"]
+        s, r = d.req("POST", "/v1/datasets/pn1/records", {"id": "r2", "data": ROWS["r2"]}, self.owner)
+        self.assertEqual(s, 201, r)
+        d.grant(self.sec, "pn1", "analyst_a", kind="account", actions=("read",), purposes=(PURPOSE,),
+                profile="pn")
+        s, _, body = d.raw("GET", "/v1/datasets/pn1/records/r2", None,
+                           {"Authorization": "Bearer " + self.tok["analyst_a"], "X-Purpose": PURPOSE})
+        self.assertEqual(s, 200, body)
+        pn = json.loads(body)["data"]["id_no"]
+        self.assertRegex(pn, r"^pn_[0-9a-f]{16}$")
+        for label in (b"govvault pseudonym v1|pn|pn1", b"govvault pseudonym v2|pn|pn1"):
+            d.raw("POST", "/v1/auth/login", label, {"Content-Type": "application/json"})
+        recs, _ = d.audit(self.aud, action="auth.login")
+        digests = [rec["body_digest"] for rec in recs if rec.get("body_digest")]
+        self.assertTrue(digests)
+        for dg in digests:
+            guess = hmac.new(bytes.fromhex(dg), b"resident_id\0" + idno.encode(), "sm3").hexdigest()
+            self.assertNotEqual("pn_" + guess[:16], pn)
 
     def test_9_outsourced_grant_ends_with_the_account(self):
         d = self.d
