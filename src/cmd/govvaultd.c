@@ -296,7 +296,12 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	report_ready(ready_fd, 0);
-	http_server_stop(srv);
+	if (http_server_stop(srv) != GV_OK) {
+		log_error("http: requests still wait for the audit log after its write timeout; "
+			  "exiting without a clean stop");
+		log_close();
+		_exit(1);
+	}
 	if (app) {
 		worker_stop(app->rekey);
 		app->rekey = NULL;

@@ -219,6 +219,55 @@ out:
 	return err;
 }
 
+size_t util_utf8_step(const char *s, size_t len, size_t i)
+{
+	const unsigned char *p = (const unsigned char *)s + i;
+	size_t left = len - i, n;
+
+	if (i >= len || p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t k = 1; k < n; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+void util_utf8_clean(const char *in, char *out, size_t outlen)
+{
+	size_t len = strlen(in), o = 0;
+
+	for (size_t i = 0; i < len && outlen > 0;) {
+		size_t n = util_utf8_step(in, len, i);
+
+		if (o + (n ? n : 1) >= outlen)
+			break;
+		if (n)
+			memcpy(out + o, in + i, n);
+		else
+			out[o] = '?';
+		o += n ? n : 1;
+		i += n ? n : 1;
+	}
+	if (outlen > 0)
+		out[o] = '\0';
+}
+
 int util_utf8_printable(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -51,6 +51,12 @@ gv_err util_file_create(const char *path, const void *data, size_t len, unsigned
 /* Writes atomically (temp + fsync + rename) with the given mode. */
 gv_err util_file_write(const char *path, const void *data, size_t len, unsigned mode) GV_MUST_CHECK;
 
+/* Byte length (1-4) of the valid UTF-8 sequence at s[i] (i < len), 0 when invalid
+ * (or NUL). */
+size_t util_utf8_step(const char *s, size_t len, size_t i);
+/* in as UTF-8 into out (outlen > 0): each byte that starts no valid sequence becomes
+ * '?', and the text is cut before a character that would not fit. */
+void util_utf8_clean(const char *in, char *out, size_t outlen);
 /* 1 if s is valid UTF-8 with no NUL and no C0 control characters other than tab. */
 int util_utf8_printable(const char *s);
 

@@ -80,7 +80,10 @@ typedef gv_err (*http_handler)(struct http_req *r);
 
 gv_err http_server_start(struct gv_app *app, struct http_server **out, char *errmsg,
 			 size_t errlen) GV_MUST_CHECK;
-void http_server_stop(struct http_server *srv);
+/* Stops the server once no request waits for its audit row (at most the audit write
+ * timeout and 5 s); GV_ERR_UNAVAILABLE, with the server left running, if some still
+ * do: the process must then exit without freeing what the server uses. */
+gv_err http_server_stop(struct http_server *srv) GV_MUST_CHECK;
 
 /* router.c */
 /* Resolves route, session, restrictions, stage and role, then runs the handler. */
@@ -105,6 +108,9 @@ gv_err reply_refuse(struct http_req *r, gv_err err, const char *why);
 enum MHD_Result reply_send(struct http_req *r);
 /* Requests suspended until their audit row is durable (http_server_stop waits). */
 int reply_suspended(void);
+/* From now on requests wait for their audit row on the worker thread: libmicrohttpd
+ * must not stop with a connection suspended. */
+void reply_stop_suspending(void);
 
 /* request body helpers (router.c) */
 /* GV_OK if the body object has only keys from `allowed` (NULL-terminated). */

@@ -1,6 +1,7 @@
 /* reply.c - the one place errors become HTTP statuses, and the audit-then-send rule. */
 #include "http/http.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,11 +58,15 @@ gv_err reply_refuse(struct http_req *r, gv_err err, const char *why)
 static json_t *error_body(struct http_req *r)
 {
 	const char *msg = r->message ? r->message : gv_strerror(r->err);
+	char clean[1024];
 
 	/* Internal failures get a generic message; the detail goes to the log only. */
 	if (r->status >= 500 && r->err != GV_ERR_UNAVAILABLE)
 		msg = "internal error; see the server log with the request id";
-	return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gv_err_code(r->err), "message", msg,
+	/* A message may quote a caller's text cut by bytes: JSON takes only UTF-8, and a
+	 * refused string would drop the connection instead of answering. */
+	util_utf8_clean(msg, clean, sizeof(clean));
+	return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", gv_err_code(r->err), "message", clean,
 			 "request_id", r->request_id);
 }
 
@@ -113,10 +118,39 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 }
 
 static int suspended;   /* requests waiting for their audit row (atomic) */
+/* Set when the server stops: from then on no request suspends (it waits for its row
+ * on the worker instead), so the count above only falls.  The lock makes "not
+ * stopping, so suspend and count" one step against reply_stop_suspending. */
+static int stopping;
+static pthread_mutex_t suspend_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int reply_suspended(void)
 {
 	return __atomic_load_n(&suspended, __ATOMIC_ACQUIRE);
+}
+
+void reply_stop_suspending(void)
+{
+	pthread_mutex_lock(&suspend_lock);
+	stopping = 1;
+	pthread_mutex_unlock(&suspend_lock);
+}
+
+/* Suspends r's connection until its audit row is durable; 0 when the server is
+ * stopping and the caller must wait for the row itself. */
+static int suspend(struct http_req *r)
+{
+	int ok;
+
+	pthread_mutex_lock(&suspend_lock);
+	ok = !stopping;
+	if (ok) {
+		/* Suspended first: the notifier may resume it before audit_submit returns. */
+		__atomic_add_fetch(&suspended, 1, __ATOMIC_RELEASE);
+		MHD_suspend_connection(r->conn);
+	}
+	pthread_mutex_unlock(&suspend_lock);
+	return ok;
 }
 
 /* The audit notifier: the row is durable (or cannot be); the reply can go. */
@@ -147,10 +181,7 @@ enum MHD_Result reply_send(struct http_req *r)
 			r->resp = json_object();
 		fill_audit(r, &rec);
 		r->audit_submitted = 1;
-		if (r->can_suspend) {
-			/* Suspended first: the notifier may resume it before this returns. */
-			__atomic_add_fetch(&suspended, 1, __ATOMIC_RELEASE);
-			MHD_suspend_connection(r->conn);
+		if (r->can_suspend && suspend(r)) {
 			if (audit_submit(r->app->audit, &rec, audited, r) != GV_OK)
 				audited(r, GV_ERR_UNAVAILABLE);   /* refused at once */
 			return MHD_YES;
@@ -180,14 +211,22 @@ enum MHD_Result reply_send(struct http_req *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->raw_type);
 		MHD_add_response_header(resp, "X-Content-SM3", r->raw_sm3);
 	} else {
+		static const char failed[] =
+			"{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error\"}}";
+
 		text = r->resp ? json_dumps(r->resp, JSON_COMPACT) : NULL;
-		if (!text)
-			return MHD_NO;
-		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(text);
-			return MHD_NO;
+		if (text) {
+			resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+			if (!resp)
+				free(text);
+		} else {
+			/* Out of memory: the record is written, so the caller still gets JSON. */
+			r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			resp = MHD_create_response_from_buffer(sizeof(failed) - 1, (void *)failed,
+							       MHD_RESPMEM_PERSISTENT);
 		}
+		if (!resp)
+			return MHD_NO;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	}
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);

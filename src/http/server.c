@@ -236,6 +236,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply_send(r);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* libmicrohttpd's unescaping of the path and of query values, except that "%00" stays
+ * as it is: a decoded NUL would end the C string early, so "/v1/health%00x" answered
+ * as /v1/health and "value=abc%00def" searched for (and audited) "abc". */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	size_t o = 0;
+
+	(void)cls;
+	(void)c;
+	for (size_t i = 0; s[i]; i++) {
+		int hi = s[i] == '%' ? hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+
+		if (lo >= 0 && (hi || lo)) {
+			s[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	s[o] = '\0';
+	return o;
+}
+
 static int is_loopback(const char *addr)
 {
 	struct in_addr a4;
@@ -309,6 +339,7 @@ gv_err http_server_start(struct gv_app *app, struct http_server **out, char *err
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 			MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
 			MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
 			MHD_OPTION_HTTPS_MEM_TRUST, srv->cert_pem,
@@ -323,6 +354,7 @@ gv_err http_server_start(struct gv_app *app, struct http_server **out, char *err
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 			MHD_OPTION_END);
 	if (!srv->daemon) {
 		snprintf(errmsg, errlen, "cannot listen on %s port %d (in use, or TLS material invalid)",
@@ -342,16 +374,26 @@ out:
 	return err;
 }
 
-void http_server_stop(struct http_server *srv)
+gv_err http_server_stop(struct http_server *srv)
 {
+	struct gv_config cfg;
+	int64_t deadline;
+
 	if (!srv)
-		return;
-	/* Requests waiting for their audit row are resumed by the audit log within its
-	 * write timeout; libmicrohttpd must not stop with a connection suspended. */
-	for (int i = 0; i < 3000 && reply_suspended() > 0; i++)
+		return GV_OK;
+	/* libmicrohttpd aborts the process if it stops with a connection suspended.  No
+	 * request suspends from now on, and those waiting for their audit row are resumed
+	 * by the audit log within its write timeout (failed, at worst). */
+	reply_stop_suspending();
+	app_policy(srv->app, &cfg);
+	deadline = util_now_us() + ((int64_t)cfg.audit_write_timeout_s + 5) * 1000000;
+	while (reply_suspended() > 0 && util_now_us() < deadline)
 		usleep(10000);
+	if (reply_suspended() > 0)
+		return GV_ERR_UNAVAILABLE;   /* stopping now would abort the process */
 	MHD_stop_daemon(srv->daemon);
 	util_free_secret(srv->key_pem);
 	free(srv->cert_pem);
 	free(srv);
+	return GV_OK;
 }

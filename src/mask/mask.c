@@ -136,7 +136,7 @@ static const char *why_name(const char *s, char out[48])
 	size_t len = strlen(s), i = 0, o = 0;
 
 	while (i < len && o < 32) {
-		size_t step = method_utf8_step(s, len, i);
+		size_t step = util_utf8_step(s, len, i);
 
 		if (step == 0 || (step == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ||
 						s[i] == '\\'))) {

@@ -23,41 +23,12 @@
 #define ADDR_SEGMENT_MAX 8
 #define NUMBER_ABS_MAX 9.0e15        /* reals beyond this are not exact integers */
 
-size_t method_utf8_step(const char *s, size_t len, size_t i)
-{
-	const unsigned char *p = (const unsigned char *)s + i;
-	size_t left = len - i, n;
-
-	if (i >= len || p[0] == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t k = 1; k < n; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 size_t method_utf8_count(const char *s, size_t len)
 {
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		size_t step = method_utf8_step(s, len, i);
+		size_t step = util_utf8_step(s, len, i);
 
 		if (step == 0)
 			return (size_t)-1;
@@ -79,7 +50,7 @@ static gv_err mask_part(const char *s, size_t len, unsigned keep_first, unsigned
 	 * "张" under keep_first 1 would come back whole, so it is masked entirely. */
 	all = n <= (size_t)keep_first + keep_last;
 	while (i < len) {
-		size_t step = method_utf8_step(s, len, i);
+		size_t step = util_utf8_step(s, len, i);
 		int keep = !all && (cp < keep_first || cp >= n - keep_last);
 		gv_err err = keep ? buf_append(out, s + i, step) : buf_append(out, ch, ch_len);
 
@@ -113,7 +84,7 @@ gv_err method_truncate(const char *s, size_t len, unsigned n, struct gv_buf *out
 	if (method_utf8_count(s, len) == (size_t)-1)
 		return GV_ERR_INVALID;
 	for (unsigned cp = 0; cp < n && i < len; cp++)
-		i += method_utf8_step(s, len, i);
+		i += util_utf8_step(s, len, i);
 	return buf_append(out, s, i);
 }
 
@@ -167,7 +138,7 @@ static int addr_ideograph_at(const char *s, size_t len, size_t i)
 {
 	unsigned char c = (unsigned char)s[i];
 
-	return c >= 0xe4 && c <= 0xe9 && method_utf8_step(s, len, i) == 3;
+	return c >= 0xe4 && c <= 0xe9 && util_utf8_step(s, len, i) == 3;
 }
 
 /* Bytes of the name at the start of s that ends in one of suffix (the name has at least

@@ -20,8 +20,6 @@ enum method_level { METHOD_PROVINCE = 1, METHOD_CITY, METHOD_DISTRICT };
 
 #define METHOD_PSEUDONYM_LEN 19   /* "pn_" + 16 hex digits */
 
-/* Byte length (1-4) of the valid UTF-8 sequence at s[i] (i < len), 0 when invalid. */
-size_t method_utf8_step(const char *s, size_t len, size_t i);
 /* Number of code points in s, or (size_t)-1 when s is not valid UTF-8 or holds NUL. */
 size_t method_utf8_count(const char *s, size_t len);
 

@@ -72,6 +72,11 @@ class DatasetTest(DaemonTest):
         s, r = self.register("x3", {"fields": [{"name": "a", "type": "string", "colour": 1}]})
         self.assertEqual(s, 400)
         self.assertIn("colour", r["error"]["message"])
+        # The message quotes the attribute cut to 32 bytes, inside a character here: the
+        # answer is still JSON (the connection was once dropped instead).
+        s, r = self.register("x7", {"fields": [{"name": "a", "type": "string", "属性" * 20: 1}]})
+        self.assertError((s, r), 400, "invalid_request")
+        self.assertIn("unknown attribute '属性", r["error"]["message"])
         self.assertError(self.register("x4", {"fields": []}), 400, "invalid_request")
         s, r = self.d.req("POST", "/v1/datasets", {"name": "x5"}, self.owner)
         self.assertEqual(s, 400)

@@ -126,6 +126,28 @@ static void expect_fail_closed(const struct mask_profile *p, const char *kind, j
 	json_decref(out);
 }
 
+/* util_utf8_clean: what an error message may quote of a caller's text. */
+static void test_utf8_clean(void **state)
+{
+	char out[8];
+
+	(void)state;
+	util_utf8_clean("ab", out, sizeof(out));
+	assert_string_equal(out, "ab");
+	util_utf8_clean("a\xff\xe5" "b", out, sizeof(out));   /* a stray byte, a cut character */
+	assert_string_equal(out, "a??b");
+	util_utf8_clean("\xe5\xb1\x9e\xe6\x80\xa7\xe5", out, sizeof(out));
+	assert_string_equal(out, "\xe5\xb1\x9e\xe6\x80\xa7?");
+	/* Cut before a character that does not fit: 7 bytes of room, 3 + 3 + 3 needed. */
+	util_utf8_clean("\xe5\xb1\x9e\xe6\x80\xa7\xe5\xb1\x9e", out, sizeof(out));
+	assert_string_equal(out, "\xe5\xb1\x9e\xe6\x80\xa7");
+	assert_true(util_utf8_printable(out));
+	util_utf8_clean("abcdefghij", out, sizeof(out));
+	assert_string_equal(out, "abcdefg");
+	util_utf8_clean("", out, 1);
+	assert_string_equal(out, "");
+}
+
 static void test_mask_names_and_ids(void **state)
 {
 	struct mask_profile *p = field_rule("\"method\":\"mask\",\"keep_first\":1");
@@ -848,6 +870,7 @@ static void test_default_profiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_mask_names_and_ids),
 		cmocka_unit_test(test_mask_email_domain),
 		cmocka_unit_test(test_wrong_types_fail_closed),
