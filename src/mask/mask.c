@@ -272,7 +272,8 @@ static gv_err rule_params_generalise(const json_t *r, size_t i, struct mask_rule
 			    "district", i);
 	}
 	out->gen = MG_NUMBER;
-	return param_int(r, i, has_band ? "band" : "range", 1, MASK_STEP_MAX, 1, &out->step, why,
+	/* A band of 1 ("37-37") would give the value back. */
+	return param_int(r, i, has_band ? "band" : "range", 2, MASK_STEP_MAX, 2, &out->step, why,
 			 whylen);
 }
 
@@ -525,30 +526,35 @@ const char *mask_profile_name(const struct mask_profile *p)
 }
 
 /* The defaults as JSON text, so that they read like the profiles users write and go
- * through the same validation. */
+ * through the same validation.  First the rules of grade 2 for personal kinds, which
+ * grade 1 uses too. */
+#define PERSONAL_KIND_RULES \
+	"{\"kind\": \"resident_id\", \"method\": \"mask\", \"keep_first\": 6, \"keep_last\": 4}," \
+	"{\"kind\": \"name\", \"method\": \"mask\", \"keep_first\": 1}," \
+	"{\"kind\": \"mobile\", \"method\": \"mask\", \"keep_first\": 3, \"keep_last\": 4}," \
+	"{\"kind\": \"landline\", \"method\": \"mask\", \"keep_last\": 4}," \
+	"{\"kind\": \"bank_card\", \"method\": \"mask\", \"keep_last\": 4}," \
+	"{\"kind\": \"email\", \"method\": \"mask\", \"keep_first\": 1, \"keep_domain\": true}," \
+	"{\"kind\": \"address\", \"method\": \"generalise\", \"to\": \"district\"}," \
+	"{\"kind\": \"date_of_birth\", \"method\": \"generalise\", \"to\": \"year\"}," \
+	"{\"kind\": \"passport\", \"method\": \"mask\", \"keep_first\": 1, \"keep_last\": 2}," \
+	"{\"kind\": \"plate\", \"method\": \"mask\", \"keep_first\": 2}," \
+	"{\"kind\": \"uscc\", \"method\": \"mask\", \"keep_first\": 8}," \
+	"{\"kind\": \"other\", \"method\": \"redact\"}"
+
+/* A grade-1 dataset should hold no personal fields, but secadmin may confirm grade 1
+ * over a higher suggestion: such fields are masked as at grade 2 all the same. */
 static const char default_grade1[] =
 	"{\"name\": \"default-grade-1\","
-	" \"description\": \"Grade 1: no personal fields expected; identifiers found in free"
-	" text are masked.\","
-	" \"default\": \"keep\", \"free_text\": \"scan\", \"rules\": []}";
+	" \"description\": \"Grade 1: personal kinds (none expected) masked as at grade 2;"
+	" identifiers found in free text are masked.\","
+	" \"default\": \"keep\", \"free_text\": \"scan\", \"rules\": [" PERSONAL_KIND_RULES "]}";
 
 static const char default_grade2[] =
 	"{\"name\": \"default-grade-2\","
 	" \"description\": \"Grade 2: personal kinds masked or generalised, free text redacted"
 	" (the scanner finds well-formed identifiers only; a profile may choose scan).\","
-	" \"default\": \"keep\", \"free_text\": \"redact\", \"rules\": ["
-	"{\"kind\": \"resident_id\", \"method\": \"mask\", \"keep_first\": 6, \"keep_last\": 4},"
-	"{\"kind\": \"name\", \"method\": \"mask\", \"keep_first\": 1},"
-	"{\"kind\": \"mobile\", \"method\": \"mask\", \"keep_first\": 3, \"keep_last\": 4},"
-	"{\"kind\": \"landline\", \"method\": \"mask\", \"keep_last\": 4},"
-	"{\"kind\": \"bank_card\", \"method\": \"mask\", \"keep_last\": 4},"
-	"{\"kind\": \"email\", \"method\": \"mask\", \"keep_first\": 1, \"keep_domain\": true},"
-	"{\"kind\": \"address\", \"method\": \"generalise\", \"to\": \"district\"},"
-	"{\"kind\": \"date_of_birth\", \"method\": \"generalise\", \"to\": \"year\"},"
-	"{\"kind\": \"passport\", \"method\": \"mask\", \"keep_first\": 1, \"keep_last\": 2},"
-	"{\"kind\": \"plate\", \"method\": \"mask\", \"keep_first\": 2},"
-	"{\"kind\": \"uscc\", \"method\": \"mask\", \"keep_first\": 8},"
-	"{\"kind\": \"other\", \"method\": \"redact\"}]}";
+	" \"default\": \"keep\", \"free_text\": \"redact\", \"rules\": [" PERSONAL_KIND_RULES "]}";
 
 static const char default_grade3[] =
 	"{\"name\": \"default-grade-3\","
@@ -731,22 +737,34 @@ static gv_err number_apply(struct apply_ctx *c, const struct mask_rule *r, const
 			   json_t **nv)
 {
 	struct gv_buf out;
-	char dec[24];
+	char dec[32];   /* "%lld", or "%.17g" of a double (at most 24 bytes) */
 	long long n;
 	double d;
 	gv_err err = GV_ERR_INVALID;
 
 	*nv = NULL;
 	buf_init(&out, 64);
-	if (r->method == MM_NOISE && json_is_integer(v)) {
+	if (r->method == MM_NOISE) {
+		unsigned char seed[CRYPTO_SM3_LEN];
+
+		if (json_is_integer(v))
+			snprintf(dec, sizeof(dec), "%lld", (long long)json_integer_value(v));
+		else
+			snprintf(dec, sizeof(dec), "%.17g", json_real_value(v));
+		err = hmac_get(c);
+		if (err == GV_OK)
+			err = method_noise_seed(c->hmac, r->target, dec, strlen(dec), seed);
 		/* Integers stay integers, so the bound is taken whole (it is > 0, so the
 		 * conversion is floor); under a bound below 1 they could not move at all. */
-		if (r->bound >= 1 && (err = method_noise_integer(json_integer_value(v),
-								 (long long)r->bound, &n)) == GV_OK)
-			*nv = json_integer(n);
-	} else if (r->method == MM_NOISE) {
-		if ((err = method_noise_real(json_real_value(v), r->bound, &d)) == GV_OK)
-			*nv = json_real(d);
+		if (err == GV_OK && json_is_integer(v))
+			err = r->bound >= 1 ? method_noise_integer(json_integer_value(v),
+								 (long long)r->bound, seed, &n)
+					    : GV_ERR_INVALID;
+		else if (err == GV_OK)
+			err = method_noise_real(json_real_value(v), r->bound, seed, &d);
+		if (err == GV_OK)
+			*nv = json_is_integer(v) ? json_integer(n) : json_real(d);
+		util_wipe(seed, sizeof(seed));
 	} else if (r->method == MM_PSEUDONYM && json_is_integer(v)) {
 		snprintf(dec, sizeof(dec), "%lld", (long long)json_integer_value(v));
 		if ((err = pseudonym_append(c, r, dec, strlen(dec), &out)) == GV_OK)

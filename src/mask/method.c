@@ -79,10 +79,14 @@ gv_err method_mask(const char *s, size_t len, unsigned keep_first, unsigned keep
 
 gv_err method_truncate(const char *s, size_t len, unsigned n, struct gv_buf *out)
 {
-	size_t i = 0;
+	size_t i = 0, count = method_utf8_count(s, len);
 
-	if (method_utf8_count(s, len) == (size_t)-1)
+	if (count == (size_t)-1)
 		return GV_ERR_INVALID;
+	/* A value no longer than n loses its last character all the same: truncation that
+	 * removes nothing would hand the value over under the name of masking. */
+	if (count <= n)
+		n = count ? (unsigned)count - 1 : 0;
 	for (unsigned cp = 0; cp < n && i < len; cp++)
 		i += util_utf8_step(s, len, i);
 	return buf_append(out, s, i);
@@ -232,20 +236,44 @@ gv_err method_generalise_real(double v, long long step, struct gv_buf *out)
 	return method_generalise_integer(whole, step, out);
 }
 
-gv_err method_noise_integer(long long v, long long bound, long long *out)
+gv_err method_noise_seed(struct crypto_hmac *h, const char *target, const char *text, size_t len,
+			 unsigned char seed[CRYPTO_SM3_LEN])
 {
-	uint64_t span, limit, x;
+	/* The leading 0x01 keeps these inputs apart from pseudonyms' (target || 0x00 ||
+	 * value): no target starts with it. */
+	const void *parts[5] = {"\x01noise", "", target, "", text};
+	size_t lens[5] = {6, 1, strlen(target), 1, len};
+
+	return crypto_hmac_parts(h, parts, lens, 5, seed);
+}
+
+/* The seed's i-th 64-bit word. */
+static uint64_t seed_word(const unsigned char seed[CRYPTO_SM3_LEN], int i)
+{
+	uint64_t x;
+
+	memcpy(&x, seed + 8 * i, sizeof(x));
+	return x;
+}
+
+gv_err method_noise_integer(long long v, long long bound, const unsigned char seed[CRYPTO_SM3_LEN],
+			    long long *out)
+{
+	uint64_t span, limit, x = 0;
 	long long delta;
 
 	if (bound < 1 || bound > (long long)NUMBER_ABS_MAX)
 		return GV_ERR_INVALID;
 	span = 2 * (uint64_t)bound + 1;
 	/* Rejection sampling: only the largest multiple of span is used, so every offset
-	 * is equally likely. */
+	 * is equally likely.  A word is refused with odds below 2^-11 (span <= 2^54), so
+	 * four words all refused (odds 2^-44) leave a bias nobody can see. */
 	limit = UINT64_MAX - UINT64_MAX % span;
-	do
-		util_random_bytes(&x, sizeof(x));
-	while (x >= limit);
+	for (int i = 0; i < CRYPTO_SM3_LEN / 8; i++) {
+		x = seed_word(seed, i);
+		if (x < limit)
+			break;
+	}
 	delta = (long long)(x % span) - bound;
 	/* Near the ends of the range the offset is mirrored: still within the bound. */
 	if (__builtin_add_overflow(v, delta, out))
@@ -253,13 +281,14 @@ gv_err method_noise_integer(long long v, long long bound, long long *out)
 	return GV_OK;
 }
 
-gv_err method_noise_real(double v, double bound, double *out)
+gv_err method_noise_real(double v, double bound, const unsigned char seed[CRYPTO_SM3_LEN],
+			 double *out)
 {
-	uint64_t x;
-	double u;
+	double u = (double)(seed_word(seed, 0) >> 11) * 0x1p-53;
 
-	util_random_bytes(&x, sizeof(x));
-	u = (double)(x >> 11) * 0x1p-53;
+	/* A bound below v's precision would return v itself under the name of noise. */
+	if (!isfinite(v) || !(bound > 0) || v + bound == v || v - bound == v)
+		return GV_ERR_INVALID;
 	*out = v + (2.0 * u - 1.0) * bound;
 	return isfinite(*out) ? GV_OK : GV_ERR_INVALID;
 }

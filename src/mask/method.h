@@ -41,10 +41,19 @@ gv_err method_generalise_address(const char *s, size_t len, enum method_level le
 /* "lo-hi" with lo = floor(v / step) * step and hi = lo + step - 1; step >= 1. */
 gv_err method_generalise_integer(long long v, long long step, struct gv_buf *out) GV_MUST_CHECK;
 gv_err method_generalise_real(double v, long long step, struct gv_buf *out) GV_MUST_CHECK;
-/* v plus a uniform random integer in [-bound, bound] (bound >= 1), never overflowing. */
-gv_err method_noise_integer(long long v, long long bound, long long *out) GV_MUST_CHECK;
-/* v plus a uniform random real in [-bound, bound); GV_ERR_INVALID if not finite. */
-gv_err method_noise_real(double v, double bound, double *out) GV_MUST_CHECK;
+/* The bytes a value's noise is drawn from: HMAC(h's key, 0x01 "noise" || 0x00 ||
+ * target || 0x00 || the value's text).  Fixed per value under a key, so every read
+ * gives the same noisy value: fresh noise per read could be averaged away. */
+gv_err method_noise_seed(struct crypto_hmac *h, const char *target, const char *text, size_t len,
+			 unsigned char seed[CRYPTO_SM3_LEN]) GV_MUST_CHECK;
+/* v plus an integer in [-bound, bound] (bound >= 1) drawn uniformly from seed, never
+ * overflowing. */
+gv_err method_noise_integer(long long v, long long bound, const unsigned char seed[CRYPTO_SM3_LEN],
+			    long long *out) GV_MUST_CHECK;
+/* v plus a real in [-bound, bound) drawn from seed; GV_ERR_INVALID if not finite, or if
+ * bound is too small to move v at all (below its precision). */
+gv_err method_noise_real(double v, double bound, const unsigned char seed[CRYPTO_SM3_LEN],
+			 double *out) GV_MUST_CHECK;
 /* "pn_" + the first 16 hex digits of HMAC(h's key, target || 0x00 || value) into
  * out[METHOD_PSEUDONYM_LEN + 1]. */
 gv_err method_pseudonym(struct crypto_hmac *h, const char *target, const char *value,
