@@ -19,8 +19,10 @@
  * candidates never overlap.  E-mail is the exception: it is found at its '@' by
  * scanning back over the local part, so it can start before the previous candidate.
  * The last candidate is therefore held back (pending) until the next one is known not to
- * overlap it; an overlapping e-mail replaces it only if longer.  Nothing may start
- * before the end of a match already handed to the callback (floor).
+ * overlap it; an overlapping e-mail joins it into one match over both spans, named by
+ * the longer of the two, so that no part of either is left in clear (a card number
+ * run into an address once kept 12 of its 16 digits).  Nothing may start before the
+ * end of a match already handed to the callback (floor).
  *
  * Bounds: every read is guarded by an index check against len; detectors copy at most
  * 45 bytes into fixed local buffers only after checking the length; the e-mail back-scan
@@ -536,22 +538,25 @@ static void pii_emit(struct pii_scanner *sc, const struct pii_match *m)
 		sc->stop = 1;
 }
 
-/* Takes a candidate; 1 if it is now the pending match, 0 if an overlapping pending
- * match beat it. */
+/* Takes a candidate; 1 if the pending match now covers it, 0 if it was refused
+ * (it starts inside a match already handed on). */
 static int pii_submit(struct pii_scanner *sc, const struct pii_cand *c)
 {
 	struct pii_match m = {.off = c->off, .len = c->end - c->off, .kind = c->kind};
-	const struct pii_match *p = &sc->pending;
+	struct pii_match *p = &sc->pending;
 
 	if (m.off < sc->floor)
 		return 0;
 	if (sc->has_pending) {
 		if (m.off < p->off + p->len) {
-			if (m.len > p->len || (m.len == p->len && m.kind < p->kind)) {
-				sc->pending = m;
-				return 1;
-			}
-			return 0;
+			size_t off = m.off < p->off ? m.off : p->off;
+			size_t end = m.off + m.len > p->off + p->len ? m.off + m.len : p->off + p->len;
+
+			if (m.len > p->len || (m.len == p->len && m.kind < p->kind))
+				p->kind = m.kind;
+			p->off = off;
+			p->len = end - off;
+			return 1;
 		}
 		pii_emit(sc, p);
 	}

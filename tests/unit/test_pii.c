@@ -328,8 +328,13 @@ static void test_overlaps(void **state)
 	/* A mobile that is an e-mail's local part: the longer e-mail wins. */
 	expect_one("联系13812345678@qq.com或", "13812345678@qq.com", PII_EMAIL);
 	expect_one("联系abc.13812345678.def@x.com。", "abc.13812345678.def@x.com", PII_EMAIL);
-	/* A grouped card beats the shorter e-mail that would end it. */
-	expect_one("卡4111 1111 1111 1111@a.cn", "4111 1111 1111 1111", PII_BANK_CARD);
+	/* A card and an e-mail that overlap become one match over both, named by the
+	 * longer: the card when the e-mail is shorter, ... */
+	expect_one("卡4111 1111 1111 1111@a.cn", "4111 1111 1111 1111@a.cn", PII_BANK_CARD);
+	/* ... the e-mail when it is longer, and no digit of the card is left out (the
+	 * e-mail once replaced the card, leaving "4111 1111 1111" in clear). */
+	expect_one("x 4111 1111 1111 1111.someonelong@example.com",
+		   "4111 1111 1111 1111.someonelong@example.com", PII_EMAIL);
 	/* An emitted mobile bounds the next e-mail's local part. */
 	scan("13812345678.13912345678@qq.com", PII_ALL, &h);
 	assert_int_equal(h.n, 2);
