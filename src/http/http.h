@@ -106,6 +106,8 @@ gv_err reply_refuse(struct http_req *r, gv_err err, const char *why);
  * r->can_suspend it suspends the connection until the row is durable and finishes when
  * libmicrohttpd calls the handler again (server.c). */
 enum MHD_Result reply_send(struct http_req *r);
+/* json_decref(j) after wiping the strings only j holds (NULL is fine). */
+void reply_json_free(json_t *j);
 /* Requests suspended until their audit row is durable (http_server_stop waits). */
 int reply_suspended(void);
 /* From now on requests wait for their audit row on the worker thread: libmicrohttpd

@@ -34,13 +34,39 @@ int reply_status_for(gv_err err)
 	}
 }
 
+/* Wipes the strings of j that nothing else holds (a shared node, such as a cached
+ * schema answered by reference, is left alone: another request still reads it). */
+static void wipe_strings(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (!j || j->refcount != 1)
+		return;
+	if (json_is_string(j))
+		util_wipe((char *)json_string_value(j), json_string_length(j));
+	else if (json_is_object(j))
+		json_object_foreach(j, k, v)
+			wipe_strings(v);
+	else if (json_is_array(j))
+		json_array_foreach(j, i, v)
+			wipe_strings(v);
+}
+
+void reply_json_free(json_t *j)
+{
+	wipe_strings(j);
+	json_decref(j);
+}
+
 gv_err reply_error(struct http_req *r, gv_err err, const char *message)
 {
 	r->err = err;
 	r->message = message;
 	r->status = reply_status_for(err);
 	if (r->resp) {
-		json_decref(r->resp);
+		reply_json_free(r->resp);
 		r->resp = NULL;
 	}
 	return err;
@@ -53,6 +79,14 @@ gv_err reply_refuse(struct http_req *r, gv_err err, const char *why)
 	if (msg)
 		r->reason = msg;
 	return reply_error(r, err, msg);
+}
+
+/* libmicrohttpd's free of a sent JSON text: wiped first, as it may hold a token or
+ * personal data. */
+static void text_free(void *text)
+{
+	util_wipe(text, strlen(text));
+	free(text);
 }
 
 static json_t *error_body(struct http_req *r)
@@ -198,8 +232,7 @@ enum MHD_Result reply_send(struct http_req *r)
 		reply_error(r, GV_ERR_UNAVAILABLE, "audit trail unavailable; request refused");
 	}
 	if (r->err != GV_OK) {
-		if (r->resp)
-			json_decref(r->resp);
+		reply_json_free(r->resp);
 		r->resp = error_body(r);
 	}
 	if (r->err == GV_OK && r->raw_type) {
@@ -216,9 +249,10 @@ enum MHD_Result reply_send(struct http_req *r)
 
 		text = r->resp ? json_dumps(r->resp, JSON_COMPACT) : NULL;
 		if (text) {
-			resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+			resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text,
+										  text_free);
 			if (!resp)
-				free(text);
+				text_free(text);
 		} else {
 			/* Out of memory: the record is written, so the caller still gets JSON. */
 			r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;

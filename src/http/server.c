@@ -138,10 +138,8 @@ static void req_free(struct http_req *r)
 		return;
 	if (r->stream_free)
 		r->stream_free(r);
-	if (r->json)
-		json_decref(r->json);
-	if (r->resp)
-		json_decref(r->resp);
+	reply_json_free(r->json);   /* a login body holds a password */
+	reply_json_free(r->resp);   /* a login answer holds a token */
 	buf_release(&r->body);
 	buf_release(&r->raw);
 	records_close(r->rds);
