@@ -261,6 +261,8 @@ static void pii_try_mobile(const struct pii_scanner *sc, size_t s, size_t e, str
 	} else if (s > 0 && t[s - 1] == '+' && e - s >= 2 && t[s] == '8' && t[s + 1] == '6') {
 		p = s + 2;
 		start = s - 1;
+	} else if (e - s == 13 && t[s] == '8' && t[s + 1] == '6') {
+		p = s + 2;   /* 86 without + or 00, written as dialled from a phone's contacts */
 	}
 	if (p == 0)
 		return;
@@ -565,6 +567,33 @@ static int pii_submit(struct pii_scanner *sc, const struct pii_cand *c)
 	return 1;
 }
 
+/* A word of letters then digits: the digits alone may be a mobile, a card or a resident
+ * ID written straight after a label ("tel13812345678", "ID41150219900101123X").  When
+ * in doubt, mask: such a run is taken as the number it would be on its own.  Letters
+ * after the digits ("13812345678b") still make a code, not a number. */
+static void pii_scan_labelled(struct pii_scanner *sc, size_t s, size_t e, struct pii_cand *c)
+{
+	const unsigned char *t = sc->t;
+	size_t ds = e, de = e;
+
+	if (t[e - 1] == 'X' || t[e - 1] == 'x')
+		de = e - 1;   /* a resident ID's check character */
+	for (ds = de; ds > s && (pii_class[t[ds - 1]] & CL_DIGIT); ds--)
+		;
+	if (ds == s || !(pii_class[t[ds - 1]] & CL_ALPHA) || de - ds < 11)
+		return;
+	if (de == e) {
+		if (pii_wants(sc, PII_MOBILE))
+			pii_try_mobile(sc, ds, e, c);
+		if (pii_wants(sc, PII_BANK_CARD))
+			pii_try_bank_card(sc, ds, e, c);
+		if (pii_wants(sc, PII_RESIDENT_ID) && e - ds == 18)
+			pii_try_resident(sc, ds, e, c);
+	} else if (pii_wants(sc, PII_RESIDENT_ID) && de - ds == 17) {
+		pii_try_resident(sc, ds, e, c);
+	}
+}
+
 /* The word at s; returns where the scan resumes. */
 static size_t pii_scan_word(struct pii_scanner *sc, size_t s)
 {
@@ -602,6 +631,8 @@ static size_t pii_scan_word(struct pii_scanner *sc, size_t s)
 	}
 	if (pii_wants(sc, PII_IPV6) && n <= 4 && (all & CL_HEX) && pii_at_char(sc, e, ':'))
 		pii_try_ipv6(sc, s, &c);
+	if (!c.found && (any & CL_ALPHA) && (any & CL_DIGIT))
+		pii_scan_labelled(sc, s, e, &c);
 	if (c.found && pii_submit(sc, &c))
 		return c.end;
 	return e;
