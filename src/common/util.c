@@ -1,4 +1,5 @@
-/* util.c - clock, randomness, hex, constant-time compare, wiping, file I/O. */
+/* util.c - clocks, randomness, hex, constant-time compare, wiping, UTF-8 checks, file
+ * I/O. */
 #include "common/util.h"
 
 #include <errno.h>
@@ -18,6 +19,14 @@ int64_t util_now_us(void)
 
 	gettimeofday(&tv, NULL);
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int64_t util_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t util_now_s(void)
@@ -41,7 +50,7 @@ void util_hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hex_value(char c)
+int util_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -62,7 +71,7 @@ gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen)
 gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen)
 {
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
+		int hi = util_hex_digit(in[2 * i]), lo = util_hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return GV_ERR_INVALID;
@@ -270,39 +279,15 @@ void util_utf8_clean(const char *in, char *out, size_t outlen)
 
 int util_utf8_printable(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s);
 
-	while (*p) {
-		unsigned c = *p, need, cp;
+	for (size_t i = 0, n; i < len; i += n) {
+		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x80) {
-			if (c < 0x20 && c != '\t')
-				return 0;
-			if (c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return 0;
-		}
-		p++;
-		for (unsigned i = 0; i < need; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*p & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		n = util_utf8_step(s, len, i);
+		if (n == 0)
 			return 0;
 	}
 	return 1;

@@ -12,6 +12,8 @@
 
 /* Wall clock, microseconds / seconds since the epoch (UTC). */
 int64_t util_now_us(void);
+/* Microseconds on a clock that never steps (for timeouts and ages, not dates). */
+int64_t util_mono_us(void);
 int64_t util_now_s(void);
 
 /* Cryptographically strong random bytes (libgcrypt GCRY_STRONG_RANDOM). */
@@ -21,6 +23,8 @@ void util_random_bytes(void *buf, size_t len);
 void util_hex_encode(const unsigned char *in, size_t len, char *out);
 /* Decodes exactly outlen bytes from 2*outlen hex chars; GV_ERR_INVALID otherwise. */
 gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
+/* The value of one hex digit, or -1. */
+int util_hex_digit(char c);
 /* The same for exactly 2 * outlen digits at in, which need not end there. */
 gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
 

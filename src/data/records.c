@@ -118,8 +118,9 @@ static struct gcm_stash *stash_get(int create)
 }
 
 /* Takes the thread's cipher when it is keyed with c's current data key; one keyed
- * otherwise (another dataset, or a version since rotated) is dropped, so that a key
- * stays in a thread's memory only while the thread keeps using it. */
+ * otherwise (another dataset, or a version since rotated) is dropped.  A key thus stays
+ * in a thread's memory until the thread next opens a dataset's records, or ends: the
+ * same bound as the datasets cached between requests. */
 static void stash_take(struct records_ds *c)
 {
 	struct gcm_stash *t = stash_get(0);
@@ -693,25 +694,32 @@ static json_t *field_value(const char *p, size_t n)
 	return json_loadb(p, n, JSON_DECODE_ANY, NULL);
 }
 
-/* The value of field sealed as hex (hexlen digits at hex), opened. */
+/* The value of field sealed as hex (hexlen digits at hex), opened.  Values of up to
+ * FIELD_SMALL sealed bytes, nearly all, are decoded on the stack. */
+#define FIELD_SMALL 512
 static gv_err open_field(struct records_ds *c, const struct store_record *r, struct crypto_gcm *key,
 			 const char *field, const char *hex, size_t hexlen, json_t **val)
 {
+	unsigned char small[FIELD_SMALL], *sealed = small;
 	size_t n = hexlen / 2;
-	unsigned char *sealed = malloc(n ? n : 1);
 	struct gv_buf plain;
 	gv_err err = GV_ERR_STORE;
 
 	*val = NULL;
+	if (hexlen % 2 != 0)
+		return GV_ERR_STORE;
+	if (n > sizeof(small) && !(sealed = malloc(n)))
+		return GV_ERR_NOMEM;
 	buf_init(&plain, BODY_MAX);
-	if (sealed && hexlen % 2 == 0 && util_hex_decode_n(hex, sealed, n) == GV_OK)
+	if (util_hex_decode_n(hex, sealed, n) == GV_OK)
 		err = datakey_open_gcm(key, c->m->d.id, r->record_id, field, r->version, sealed, n,
 				       &plain);
 	if (err == GV_OK) {
 		*val = field_value(plain.data ? plain.data : "", plain.len);
 		err = *val ? GV_OK : GV_ERR_STORE;
 	}
-	free(sealed);
+	if (sealed != small)
+		free(sealed);
 	buf_release(&plain);   /* wipes */
 	return err;
 }
@@ -728,28 +736,31 @@ static const char *scalar_end(const char *p, const char *end)
 		return p < end ? p : NULL;
 	}
 	for (p++; p < end && *p != '"'; p++)
-		if (*p == '\\')
-			p++;
+		if (*p == '\\' && ++p == end)
+			return NULL;
 	return p < end ? p + 1 : NULL;
 }
 
 /* The data of a body as jsonw writes it: a compact object of scalars, each sensitive
  * value of a FMT_FIELDS body as {"$sm4":"<hex>"}, opened on the way.  That skips
  * jansson's parser, which cost a tenth of a masked read, and the objects it made for
- * the sealed values.  NULL with *err GV_OK for any other text, which the caller reads
- * with jansson. */
-static json_t *body_read(struct records_ds *c, const struct store_record *r,
-			 struct crypto_gcm *key, const char *p, size_t n, gv_err *err)
+ * the sealed values.  *out stays NULL (GV_OK) for any other text, which the caller
+ * reads with jansson. */
+static gv_err body_read(struct records_ds *c, const struct store_record *r,
+			struct crypto_gcm *key, const char *p, size_t n, json_t **out)
 {
 	static const char sm4[] = "{\"$sm4\":\"";
 	const char *end = p + n;
-	json_t *j = json_object();
+	json_t *j;
+	gv_err err = GV_OK;
 
-	*err = j ? GV_OK : GV_ERR_NOMEM;
-	if (!j || n < 2 || *p++ != '{')
-		goto other;
+	*out = NULL;
+	if (n < 2 || *p++ != '{')
+		return GV_OK;
+	if (!(j = json_object()))
+		return GV_ERR_NOMEM;
 	if (*p == '}' && p + 1 == end)
-		return j;
+		goto done;
 	for (;;) {
 		char name[CATALOG_NAME_LEN];
 		const char *k = p + 1, *v;
@@ -772,8 +783,8 @@ static json_t *body_read(struct records_ds *c, const struct store_record *r,
 				;
 			if (end - v < 2 || v[1] != '}')
 				goto other;
-			*err = open_field(c, r, key, name, h, (size_t)(v - h), &val);
-			if (*err != GV_OK)
+			err = open_field(c, r, key, name, h, (size_t)(v - h), &val);
+			if (err != GV_OK)
 				goto other;
 			v += 2;
 		} else if (!(v = scalar_end(p, end)) || !(val = field_value(p, (size_t)(v - p)))) {
@@ -785,12 +796,15 @@ static json_t *body_read(struct records_ds *c, const struct store_record *r,
 		if (p < end && *p == ',' && ++p < end)
 			continue;
 		if (p + 1 == end && *p == '}')
-			return j;
+			goto done;
 		goto other;
 	}
-other:
+done:
+	*out = j;
+	return GV_OK;
+other:   /* text in another form (err GV_OK), or a sealed value that does not open */
 	json_decref(j);
-	return NULL;
+	return err;
 }
 
 /* The JSON data of a stored body (new reference). */
@@ -821,7 +835,7 @@ static gv_err open_body(struct records_ds *c, const struct store_record *r, json
 		tlen = plain.len;
 	}
 	if (err == GV_OK) {
-		j = body_read(c, r, key, text, tlen, &err);
+		err = body_read(c, r, key, text, tlen, &j);
 		if (j || err != GV_OK)
 			goto out;
 		j = json_loadb(text, tlen, 0, NULL);

@@ -33,7 +33,8 @@ struct records_ds;
 gv_err records_open(struct gv_app *app, const struct store_account *actor, const char *dataset,
 		    int writer, struct records_ds **out, const char **why) GV_MUST_CHECK;
 void records_close(struct records_ds *c);
-/* Wipes and drops the datasets and keys held in memory between requests (at exit). */
+/* Wipes and drops the datasets and keys held in memory between requests (at exit), and
+ * the calling thread's cipher; other threads' ciphers go when those threads end. */
 void records_cache_flush(void);
 const struct store_dataset *records_dataset(const struct records_ds *c);
 /* Copies of the dataset's row and parsed schema (either may be NULL), from memory when

@@ -1,7 +1,8 @@
-/* reply.c - the one place errors become HTTP statuses, and the audit-then-send rule. */
+/* reply.c - the one place errors become HTTP statuses, the audit-then-send rule (with
+ * the switch to waiting on the worker when the server stops), and the wiping of the
+ * JSON a request read and sent. */
 #include "http/http.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,38 +154,34 @@ static void fill_audit(struct http_req *r, struct audit_rec *a)
 
 static int suspended;   /* requests waiting for their audit row (atomic) */
 /* Set when the server stops: from then on no request suspends (it waits for its row
- * on the worker instead), so the count above only falls.  The lock makes "not
- * stopping, so suspend and count" one step against reply_stop_suspending. */
+ * on the worker instead), so the count above only falls.  A request counts itself
+ * before it looks at the flag and the stop sets the flag before it reads the count,
+ * both sequentially consistent: either the request sees the stop, or the stop sees
+ * the request and waits for its resumption. */
 static int stopping;
-static pthread_mutex_t suspend_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int reply_suspended(void)
 {
-	return __atomic_load_n(&suspended, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&suspended, __ATOMIC_SEQ_CST);
 }
 
 void reply_stop_suspending(void)
 {
-	pthread_mutex_lock(&suspend_lock);
-	stopping = 1;
-	pthread_mutex_unlock(&suspend_lock);
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Suspends r's connection until its audit row is durable; 0 when the server is
  * stopping and the caller must wait for the row itself. */
 static int suspend(struct http_req *r)
 {
-	int ok;
-
-	pthread_mutex_lock(&suspend_lock);
-	ok = !stopping;
-	if (ok) {
-		/* Suspended first: the notifier may resume it before audit_submit returns. */
-		__atomic_add_fetch(&suspended, 1, __ATOMIC_RELEASE);
-		MHD_suspend_connection(r->conn);
+	__atomic_add_fetch(&suspended, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&suspended, 1, __ATOMIC_SEQ_CST);
+		return 0;
 	}
-	pthread_mutex_unlock(&suspend_lock);
-	return ok;
+	/* Suspended first: the notifier may resume it before audit_submit returns. */
+	MHD_suspend_connection(r->conn);
+	return 1;
 }
 
 /* The audit notifier: the row is durable (or cannot be); the reply can go. */

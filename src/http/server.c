@@ -234,12 +234,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply_send(r);
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* libmicrohttpd's unescaping of the path and of query values, except that "%00" stays
  * as it is: a decoded NUL would end the C string early, so "/v1/health%00x" answered
  * as /v1/health and "value=abc%00def" searched for (and audited) "abc". */
@@ -250,8 +244,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	(void)cls;
 	(void)c;
 	for (size_t i = 0; s[i]; i++) {
-		int hi = s[i] == '%' ? hex_digit(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+		int hi = s[i] == '%' ? util_hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? util_hex_digit(s[i + 2]) : -1;
 
 		if (lo >= 0 && (hi || lo)) {
 			s[o++] = (char)(hi << 4 | lo);
@@ -384,8 +378,8 @@ gv_err http_server_stop(struct http_server *srv)
 	 * by the audit log within its write timeout (failed, at worst). */
 	reply_stop_suspending();
 	app_policy(srv->app, &cfg);
-	deadline = util_now_us() + ((int64_t)cfg.audit_write_timeout_s + 5) * 1000000;
-	while (reply_suspended() > 0 && util_now_us() < deadline)
+	deadline = util_mono_us() + ((int64_t)cfg.audit_write_timeout_s + 5) * 1000000;
+	while (reply_suspended() > 0 && util_mono_us() < deadline)
 		usleep(10000);
 	if (reply_suspended() > 0)
 		return GV_ERR_UNAVAILABLE;   /* stopping now would abort the process */

@@ -574,7 +574,7 @@ static int pii_submit(struct pii_scanner *sc, const struct pii_cand *c)
 static void pii_scan_labelled(struct pii_scanner *sc, size_t s, size_t e, struct pii_cand *c)
 {
 	const unsigned char *t = sc->t;
-	size_t ds = e, de = e;
+	size_t ds, de = e;
 
 	if (t[e - 1] == 'X' || t[e - 1] == 'x')
 		de = e - 1;   /* a resident ID's check character */

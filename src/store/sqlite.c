@@ -719,7 +719,7 @@ static gv_err sq_session_update(struct gv_store *st, const struct store_session 
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
-	sqc_session_drop(s, ss->id, 0);
+	sqc_session_drop(s, ss);
 	q = stmt_get(s, Q_SESSION_UPDATE);
 	if (q) {
 		bind_text(q, 1, ss->id);
@@ -740,7 +740,7 @@ static gv_err sq_session_delete(struct gv_store *st, const char *id)
 	gv_err err = GV_ERR_STORE;
 
 	pthread_mutex_lock(&s->lock);
-	sqc_session_drop(s, id, 0);
+	sqc_session_drop_where(s, id, 0);
 	q = stmt_get(s, Q_SESSION_DELETE);
 	if (q) {
 		bind_text(q, 1, id);
@@ -761,7 +761,7 @@ static gv_err sq_session_delete_account(struct gv_store *st, int64_t account_id,
 	if (deleted)
 		*deleted = 0;
 	pthread_mutex_lock(&s->lock);
-	sqc_session_drop(s, NULL, account_id);
+	sqc_session_drop_where(s, NULL, account_id);
 	q = stmt_get(s, Q_SESSION_DELETE_ACCOUNT);
 	if (q) {
 		sqlite3_bind_int64(q, 1, account_id);

@@ -11,7 +11,6 @@
 #include "store/sqlite_int.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "common/util.h"
 
@@ -38,18 +37,15 @@ struct sqlite_cache {
 	} roles[SQC_ROLES];
 };
 
-/* Microseconds on a clock that never goes back, never 0. */
-static int64_t now_us(void)
+/* When an entry is loaded: never 0, which marks a free slot. */
+static int64_t stamp(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + 1;
+	return util_mono_us() + 1;
 }
 
-static int fresh(int64_t loaded)
+static int fresh(int64_t loaded, int64_t now)
 {
-	return loaded && now_us() - loaded < SQC_TTL_US;
+	return loaded && now - loaded < SQC_TTL_US;
 }
 
 gv_err sqc_open(struct sqlite_store *s)
@@ -72,8 +68,8 @@ static size_t session_slot(const char *hash)
 {
 	size_t v = 0;
 
-	for (int i = 0; i < 8 && hash[i]; i++)
-		v = (v << 4) | (size_t)((hash[i] & 15) + (hash[i] > '9' ? 9 : 0));
+	for (int i = 0; i < 8 && util_hex_digit(hash[i]) >= 0; i++)
+		v = (v << 4) | (size_t)util_hex_digit(hash[i]);
 	return v % SQC_SESSIONS;
 }
 
@@ -81,7 +77,7 @@ int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_sessi
 {
 	size_t i = session_slot(hash);
 
-	if (!fresh(s->cache->sessions[i].loaded) ||
+	if (!fresh(s->cache->sessions[i].loaded, util_mono_us()) ||
 	    !util_ct_streq(s->cache->sessions[i].v.token_hash, hash))
 		return 0;
 	*out = s->cache->sessions[i].v;
@@ -93,16 +89,27 @@ void sqc_session_put(struct sqlite_store *s, const struct store_session *v)
 	size_t i = session_slot(v->token_hash);
 
 	s->cache->sessions[i].v = *v;
-	s->cache->sessions[i].loaded = now_us();
+	s->cache->sessions[i].loaded = stamp();
 }
 
-void sqc_session_drop(struct sqlite_store *s, const char *id, int64_t account_id)
+void sqc_session_drop_where(struct sqlite_store *s, const char *id, int64_t account_id)
 {
 	for (size_t i = 0; i < SQC_SESSIONS; i++)
 		if (s->cache->sessions[i].loaded &&
 		    ((id && strcmp(s->cache->sessions[i].v.id, id) == 0) ||
 		     (account_id && s->cache->sessions[i].v.account_id == account_id)))
 			util_wipe(&s->cache->sessions[i], sizeof(s->cache->sessions[i]));
+}
+
+void sqc_session_drop(struct sqlite_store *s, const struct store_session *v)
+{
+	size_t i = session_slot(v->token_hash);
+
+	/* A caller's copy without its token hash is looked for everywhere. */
+	if (s->cache->sessions[i].loaded && strcmp(s->cache->sessions[i].v.id, v->id) == 0)
+		util_wipe(&s->cache->sessions[i], sizeof(s->cache->sessions[i]));
+	else
+		sqc_session_drop_where(s, v->id, 0);
 }
 
 void sqc_session_drop_all(struct sqlite_store *s)
@@ -114,7 +121,7 @@ int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *ou
 {
 	size_t i = (size_t)id % SQC_ACCOUNTS;
 
-	if (!fresh(s->cache->accounts[i].loaded) || s->cache->accounts[i].v.id != id)
+	if (!fresh(s->cache->accounts[i].loaded, util_mono_us()) || s->cache->accounts[i].v.id != id)
 		return 0;
 	*out = s->cache->accounts[i].v;
 	return 1;
@@ -125,7 +132,7 @@ void sqc_account_put(struct sqlite_store *s, const struct store_account *v)
 	size_t i = (size_t)v->id % SQC_ACCOUNTS;
 
 	s->cache->accounts[i].v = *v;
-	s->cache->accounts[i].loaded = now_us();
+	s->cache->accounts[i].loaded = stamp();
 }
 
 void sqc_account_drop(struct sqlite_store *s, int64_t id)
@@ -135,15 +142,17 @@ void sqc_account_drop(struct sqlite_store *s, int64_t id)
 	if (s->cache->accounts[i].loaded && s->cache->accounts[i].v.id == id)
 		util_wipe(&s->cache->accounts[i], sizeof(s->cache->accounts[i]));   /* password hash */
 	/* A session row carries its account's name. */
-	sqc_session_drop(s, NULL, id);
+	sqc_session_drop_where(s, NULL, id);
 }
 
 gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
 		    size_t winlen, int *hit)
 {
+	int64_t now = util_mono_us();
+
 	*hit = 0;
 	for (size_t i = 0; i < SQC_ROLES; i++)
-		if (fresh(s->cache->roles[i].loaded) && strcmp(s->cache->roles[i].role, role) == 0) {
+		if (fresh(s->cache->roles[i].loaded, now) && strcmp(s->cache->roles[i].role, role) == 0) {
 			*hit = 1;
 			if (!s->cache->roles[i].found)
 				return GV_ERR_NOT_FOUND;
@@ -160,15 +169,17 @@ gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t i
 void sqc_role_put(struct sqlite_store *s, const char *role, int found, const char *ip,
 		  const char *windows)
 {
+	int64_t now = util_mono_us();
+
 	for (size_t i = 0; i < SQC_ROLES; i++)
-		if (!fresh(s->cache->roles[i].loaded)) {
+		if (!fresh(s->cache->roles[i].loaded, now)) {
 			if (util_strcpy(s->cache->roles[i].role, sizeof(s->cache->roles[i].role), role) != GV_OK ||
 			    util_strcpy(s->cache->roles[i].ip, sizeof(s->cache->roles[i].ip), ip) != GV_OK ||
 			    util_strcpy(s->cache->roles[i].windows, sizeof(s->cache->roles[i].windows),
 					windows) != GV_OK)
 				return;   /* not kept: the next read asks the database again */
 			s->cache->roles[i].found = found;
-			s->cache->roles[i].loaded = now_us();
+			s->cache->roles[i].loaded = stamp();
 			return;
 		}
 }

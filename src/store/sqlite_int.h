@@ -36,8 +36,10 @@ gv_err sqc_open(struct sqlite_store *s);
 void sqc_close(struct sqlite_store *s);
 int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_session *out);
 void sqc_session_put(struct sqlite_store *s, const struct store_session *v);
-/* Drops the session id, or (id NULL) every session of account_id. */
-void sqc_session_drop(struct sqlite_store *s, const char *id, int64_t account_id);
+/* Drops the session v (found by its token hash), or any session with id or (id NULL)
+ * of account_id. */
+void sqc_session_drop(struct sqlite_store *s, const struct store_session *v);
+void sqc_session_drop_where(struct sqlite_store *s, const char *id, int64_t account_id);
 void sqc_session_drop_all(struct sqlite_store *s);
 int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *out);
 void sqc_account_put(struct sqlite_store *s, const struct store_account *v);

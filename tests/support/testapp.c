@@ -16,7 +16,9 @@ gv_err testapp_open(struct testapp *t, const char *dir_template, const char *sch
 	gv_err err = GV_ERR_NOMEM;
 
 	memset(t, 0, sizeof(*t));
-	if (!d || util_strcpy(t->dir, sizeof(t->dir), dir_template) != GV_OK || !mkdtemp(t->dir)) {
+	if (!d)
+		return GV_ERR_NOMEM;
+	if (util_strcpy(t->dir, sizeof(t->dir), dir_template) != GV_OK || !mkdtemp(t->dir)) {
 		free(d);
 		return GV_ERR_INVALID;
 	}
@@ -27,6 +29,7 @@ gv_err testapp_open(struct testapp *t, const char *dir_template, const char *sch
 	if (err == GV_OK) {
 		pthread_rwlock_init(&t->app.cfg_lock, NULL);
 		pthread_rwlock_init(&t->app.keys_lock, NULL);
+		t->locks = 1;
 		util_random_bytes(t->app.keys.data_kek, sizeof(t->app.keys.data_kek));
 		snprintf(d->name, sizeof(d->name), "people");
 		snprintf(d->department, sizeof(d->department), "Statistics");
@@ -81,6 +84,11 @@ void testapp_close(struct testapp *t)
 	if (t->app.st)
 		store_close(t->app.st);
 	t->app.st = NULL;
+	if (t->locks) {
+		pthread_rwlock_destroy(&t->app.cfg_lock);
+		pthread_rwlock_destroy(&t->app.keys_lock);
+		t->locks = 0;
+	}
 	if (t->dir[0] && !strstr(t->dir, "XXXXXX")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
 		(void)!system(cmd);

@@ -12,6 +12,7 @@ struct testapp {
 	struct gv_app app;
 	char dir[64];
 	int64_t dataset_id;
+	int locks;   /* app's rwlocks made */
 };
 
 /* Opens t with dataset "people" of department "Statistics", grade 2 confirmed, whose

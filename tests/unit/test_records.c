@@ -72,8 +72,10 @@ static void round_trip(struct records_ds *ds, const char *text)
 	assert_int_equal(err, GV_OK);
 	assert_non_null(back);
 	if (!json_equal(back, data)) {
-		char *a = json_dumps(back, JSON_SORT_KEYS);
+		char a[1024], *d = json_dumps(back, JSON_SORT_KEYS);
 
+		snprintf(a, sizeof(a), "%s", d ? d : "?");
+		free(d);
 		fail_msg("read back %s for %s", a, text);
 	}
 	json_decref(back);
