@@ -22,6 +22,24 @@ static int word_needs_escape(uint64_t w)
 		HIGHS) != 0;
 }
 
+size_t jsonw_plain_len(const char *s, size_t len)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	/* Values are mostly plain text: pass it 8 bytes at a time. */
+	while (i + 8 <= len) {
+		memcpy(&w, s + i, 8);
+		if (word_needs_escape(w))
+			break;
+		i += 8;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+			break;
+	return i;
+}
+
 static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -32,20 +50,11 @@ static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
 		unsigned char c;
 		char esc[6];
 		size_t n = 0;
-		uint64_t w;
 
-		/* Values are mostly plain text: pass it 8 bytes at a time. */
-		while (i + 8 <= len) {
-			memcpy(&w, s + i, 8);
-			if (word_needs_escape(w))
-				break;
-			i += 8;
-		}
+		i += jsonw_plain_len(s + i, len - i);
 		if (i == len)
 			break;
 		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		/* Flush the plain run before this byte, then its escape. */
 		err = buf_append(out, s + run, i - run);
 		run = i + 1;

@@ -23,6 +23,9 @@ typedef gv_err (*jsonw_member_fn)(void *ctx, const char *key, const json_t *v, s
  * replaced without building a second object. */
 gv_err jsonw_append_object(struct gv_buf *out, const json_t *obj, jsonw_member_fn member,
 			   void *ctx) GV_MUST_CHECK;
+/* How many bytes from s on need no escape inside a JSON string (not a control
+ * character, '"' or '\\'): the writer's rule, which readers of its output share. */
+size_t jsonw_plain_len(const char *s, size_t len);
 /* A JSON string of s (valid UTF-8), quotes included. */
 gv_err jsonw_append_string(struct gv_buf *out, const char *s, size_t len) GV_MUST_CHECK;
 

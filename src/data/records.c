@@ -28,6 +28,9 @@
 #define RAW_FIELD "raw"
 #define BLOCK_FIELD "rawblock"
 #define BLOCK_ZSTD 'z'   /* a block's first byte: how the rest is compressed */
+/* How a FMT_FIELDS body writes a sealed value around its hex. */
+#define SEALED_HEAD "{\"$sm4\":\""
+#define SEALED_TAIL "\"}"
 
 /* A dataset's row and parsed schema, shared read-only by the cache and every handle
  * opened from it (a copy is 50 KB: a read paid two of them before). */
@@ -589,7 +592,7 @@ struct seal_ctx {
 static gv_err seal_member(void *arg, const char *field, const json_t *v, struct gv_buf *out,
 			  int *taken)
 {
-	static const char head[] = "{\"$sm4\":\"", tail[] = "\"}";
+	static const char head[] = SEALED_HEAD, tail[] = SEALED_TAIL;
 	struct seal_ctx *x = arg;
 	const struct catalog_field *f = catalog_field_find(&x->c->m->schema, field);
 	gv_err err;
@@ -667,13 +670,11 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
  * up jansson's parser costs more than such a value. */
 static json_t *field_value(const char *p, size_t n)
 {
-	int plain = n >= 2 && p[0] == '"' && p[n - 1] == '"';
+	int plain = n >= 2 && p[0] == '"' && p[n - 1] == '"' &&
+		    jsonw_plain_len(p + 1, n - 2) == n - 2;
 	size_t i = n && p[0] == '-';
 	size_t digits = n - i;
 
-	for (size_t k = 1; plain && k + 1 < n; k++)
-		if ((unsigned char)p[k] < 0x20 || p[k] == '"' || p[k] == '\\')
-			plain = 0;
 	if (plain)
 		return json_stringn(p + 1, n - 2);   /* checks the UTF-8 */
 	/* Up to 18 digits cannot overflow; no leading zero, as JSON says. */
@@ -749,7 +750,7 @@ static const char *scalar_end(const char *p, const char *end)
 static gv_err body_read(struct records_ds *c, const struct store_record *r,
 			struct crypto_gcm *key, const char *p, size_t n, json_t **out)
 {
-	static const char sm4[] = "{\"$sm4\":\"";
+	static const char sm4[] = SEALED_HEAD;
 	const char *end = p + n;
 	json_t *j;
 	gv_err err = GV_OK;
@@ -768,8 +769,7 @@ static gv_err body_read(struct records_ds *c, const struct store_record *r,
 
 		if (*p != '"')
 			goto other;
-		for (p = k; p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20; p++)
-			;
+		p = k + jsonw_plain_len(k, (size_t)(end - k));
 		if (end - p < 2 || *p != '"' || p[1] != ':' || (size_t)(p - k) >= sizeof(name))
 			goto other;
 		memcpy(name, k, (size_t)(p - k));
@@ -781,12 +781,13 @@ static gv_err body_read(struct records_ds *c, const struct store_record *r,
 
 			for (v = h; v < end && *v != '"'; v++)
 				;
-			if (end - v < 2 || v[1] != '}')
+			if ((size_t)(end - v) < sizeof(SEALED_TAIL) - 1 ||
+			    memcmp(v, SEALED_TAIL, sizeof(SEALED_TAIL) - 1) != 0)
 				goto other;
 			err = open_field(c, r, key, name, h, (size_t)(v - h), &val);
 			if (err != GV_OK)
 				goto other;
-			v += 2;
+			v += sizeof(SEALED_TAIL) - 1;
 		} else if (!(v = scalar_end(p, end)) || !(val = field_value(p, (size_t)(v - p)))) {
 			goto other;
 		}

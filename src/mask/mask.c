@@ -732,39 +732,50 @@ static gv_err string_apply(struct apply_ctx *c, enum plan plan, const struct mas
 	return err;
 }
 
+/* Number v plus noise drawn from a seed keyed on the value, so that every read gives
+ * the same noisy value. */
+static gv_err noise_apply(struct apply_ctx *c, const struct mask_rule *r, const json_t *v,
+			  json_t **nv)
+{
+	unsigned char seed[CRYPTO_SM3_LEN];
+	char text[32];   /* "%lld", or "%.17g" of a double (at most 24 bytes) */
+	int integer = json_is_integer(v);
+	long long n = 0;
+	double d = 0;
+	gv_err err;
+
+	/* Integers stay integers, so the bound is taken whole (it is > 0, so the conversion
+	 * is floor); under a bound below 1 they could not move at all. */
+	if (integer && r->bound < 1)
+		return GV_ERR_INVALID;
+	if (integer)
+		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(text, sizeof(text), "%.17g", json_real_value(v));
+	err = hmac_get(c);
+	if (err == GV_OK)
+		err = method_noise_seed(c->hmac, r->target, text, strlen(text), seed);
+	if (err == GV_OK)
+		err = integer ? method_noise_integer(json_integer_value(v), (long long)r->bound, seed, &n)
+			      : method_noise_real(json_real_value(v), r->bound, seed, &d);
+	util_wipe(seed, sizeof(seed));
+	if (err == GV_OK)
+		*nv = integer ? json_integer(n) : json_real(d);
+	return err;
+}
+
 /* The new value of a number under r, as string_apply. */
 static gv_err number_apply(struct apply_ctx *c, const struct mask_rule *r, const json_t *v,
 			   json_t **nv)
 {
 	struct gv_buf out;
-	char dec[32];   /* "%lld", or "%.17g" of a double (at most 24 bytes) */
-	long long n;
-	double d;
+	char dec[24];
 	gv_err err = GV_ERR_INVALID;
 
 	*nv = NULL;
 	buf_init(&out, 64);
 	if (r->method == MM_NOISE) {
-		unsigned char seed[CRYPTO_SM3_LEN];
-
-		if (json_is_integer(v))
-			snprintf(dec, sizeof(dec), "%lld", (long long)json_integer_value(v));
-		else
-			snprintf(dec, sizeof(dec), "%.17g", json_real_value(v));
-		err = hmac_get(c);
-		if (err == GV_OK)
-			err = method_noise_seed(c->hmac, r->target, dec, strlen(dec), seed);
-		/* Integers stay integers, so the bound is taken whole (it is > 0, so the
-		 * conversion is floor); under a bound below 1 they could not move at all. */
-		if (err == GV_OK && json_is_integer(v))
-			err = r->bound >= 1 ? method_noise_integer(json_integer_value(v),
-								 (long long)r->bound, seed, &n)
-					    : GV_ERR_INVALID;
-		else if (err == GV_OK)
-			err = method_noise_real(json_real_value(v), r->bound, seed, &d);
-		if (err == GV_OK)
-			*nv = json_is_integer(v) ? json_integer(n) : json_real(d);
-		util_wipe(seed, sizeof(seed));
+		err = noise_apply(c, r, v, nv);
 	} else if (r->method == MM_PSEUDONYM && json_is_integer(v)) {
 		snprintf(dec, sizeof(dec), "%lld", (long long)json_integer_value(v));
 		if ((err = pseudonym_append(c, r, dec, strlen(dec), &out)) == GV_OK)

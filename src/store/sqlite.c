@@ -822,22 +822,24 @@ static gv_err sq_role_get(struct gv_store *st, const char *role, char *ip, size_
 {
 	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
-	gv_err err;
-	int rc, hit;
+	gv_err err = GV_ERR_STORE;
+	int rc, fits;
 
 	ip[0] = windows[0] = '\0';
 	pthread_mutex_lock(&s->lock);
-	err = sqc_role_get(s, role, ip, iplen, windows, winlen, &hit);
-	q = hit ? NULL : stmt_get(s, Q_ROLE_GET);
+	if (sqc_role_get(s, role, ip, iplen, windows, winlen, &err)) {
+		pthread_mutex_unlock(&s->lock);
+		return err;
+	}
+	q = stmt_get(s, Q_ROLE_GET);
 	if (q) {
 		bind_text(q, 1, role);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			col_text(q, 0, ip, iplen);
-			col_text(q, 1, windows, winlen);
+			fits = col_text(q, 0, ip, iplen);
+			fits &= col_text(q, 1, windows, winlen);
 			/* A cut list would be another list: refused, as from memory. */
-			err = (size_t)sqlite3_column_bytes(q, 0) < iplen &&
-			      (size_t)sqlite3_column_bytes(q, 1) < winlen ? GV_OK : GV_ERR_TOO_LARGE;
+			err = fits ? GV_OK : GV_ERR_TOO_LARGE;
 		} else {
 			err = rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
 		}
@@ -846,8 +848,6 @@ static gv_err sq_role_get(struct gv_store *st, const char *role, char *ip, size_
 		else if (err == GV_ERR_TOO_LARGE)
 			ip[0] = windows[0] = '\0';
 		stmt_done(q);
-	} else if (!hit) {
-		err = GV_ERR_STORE;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;

@@ -145,25 +145,23 @@ void sqc_account_drop(struct sqlite_store *s, int64_t id)
 	sqc_session_drop_where(s, NULL, id);
 }
 
-gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
-		    size_t winlen, int *hit)
+int sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
+		 size_t winlen, gv_err *err)
 {
 	int64_t now = util_mono_us();
 
-	*hit = 0;
 	for (size_t i = 0; i < SQC_ROLES; i++)
 		if (fresh(s->cache->roles[i].loaded, now) && strcmp(s->cache->roles[i].role, role) == 0) {
-			*hit = 1;
-			if (!s->cache->roles[i].found)
-				return GV_ERR_NOT_FOUND;
-			if (util_strcpy(ip, iplen, s->cache->roles[i].ip) != GV_OK ||
-			    util_strcpy(windows, winlen, s->cache->roles[i].windows) != GV_OK) {
+			*err = GV_ERR_NOT_FOUND;
+			if (s->cache->roles[i].found)
+				*err = util_strcpy(ip, iplen, s->cache->roles[i].ip) == GV_OK &&
+				       util_strcpy(windows, winlen, s->cache->roles[i].windows) == GV_OK
+				       ? GV_OK : GV_ERR_TOO_LARGE;
+			if (*err == GV_ERR_TOO_LARGE)
 				ip[0] = windows[0] = '\0';
-				return GV_ERR_TOO_LARGE;
-			}
-			return GV_OK;
+			return 1;
 		}
-	return GV_OK;
+	return 0;
 }
 
 void sqc_role_put(struct sqlite_store *s, const char *role, int found, const char *ip,

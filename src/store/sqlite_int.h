@@ -30,8 +30,8 @@ struct sqlite_store {
 };
 
 /* sqlite_cache.c: sessions, accounts and role restrictions held in memory.  Gets
- * return 1 (role: set *hit) when they answered; every write of those tables drops the
- * entries it touches.  Caller holds the lock. */
+ * return 1 when they answered (a role with its result in *err); every write of those
+ * tables drops the entries it touches.  Caller holds the lock. */
 gv_err sqc_open(struct sqlite_store *s);
 void sqc_close(struct sqlite_store *s);
 int sqc_session_get(struct sqlite_store *s, const char *hash, struct store_session *out);
@@ -44,8 +44,8 @@ void sqc_session_drop_all(struct sqlite_store *s);
 int sqc_account_get(struct sqlite_store *s, int64_t id, struct store_account *out);
 void sqc_account_put(struct sqlite_store *s, const struct store_account *v);
 void sqc_account_drop(struct sqlite_store *s, int64_t id);
-gv_err sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
-		    size_t winlen, int *hit);
+int sqc_role_get(struct sqlite_store *s, const char *role, char *ip, size_t iplen, char *windows,
+		 size_t winlen, gv_err *err);
 void sqc_role_put(struct sqlite_store *s, const char *role, int found, const char *ip,
 		  const char *windows);
 void sqc_role_drop_all(struct sqlite_store *s);
@@ -92,16 +92,19 @@ static inline gv_err exec_simple(struct sqlite_store *s, sqlite3_stmt *q)
 	return err;
 }
 
-static inline void col_text(sqlite3_stmt *q, int i, char *dst, size_t size)
+/* Copies text column i into dst, cut to fit; 0 when it had to be cut. */
+static inline int col_text(sqlite3_stmt *q, int i, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
 	size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
+	int fits = n < size;
 
-	if (n >= size)
+	if (!fits)
 		n = size - 1;
 	if (n)
 		memcpy(dst, t, n);
 	dst[n] = '\0';
+	return fits;
 }
 
 static inline void col_blob(sqlite3_stmt *q, int i, unsigned char *dst, size_t size, size_t *len)
