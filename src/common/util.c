@@ -50,6 +50,24 @@ void util_hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+size_t util_fmt_i64(int64_t v, char *out)
+{
+	char tmp[UTIL_I64_CHARS];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return len;
+}
+
 int util_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')

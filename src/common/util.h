@@ -28,6 +28,11 @@ int util_hex_digit(char c);
 /* The same for exactly 2 * outlen digits at in, which need not end there. */
 gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen) GV_MUST_CHECK;
 
+/* Decimal text of v into out (at least UTIL_I64_CHARS bytes, NUL added); its length.
+ * What snprintf("%lld") writes, at a tenth of its cost on the import's hot path. */
+#define UTIL_I64_CHARS 21
+size_t util_fmt_i64(int64_t v, char *out);
+
 /* 1 when equal; time depends only on len. */
 int util_ct_equal(const void *a, const void *b, size_t len);
 /* Constant-time comparison of two NUL-terminated strings of possibly different length. */

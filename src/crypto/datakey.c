@@ -63,15 +63,21 @@ gv_err datakey_rewrap(const unsigned char old_kek[DATAKEY_LEN],
 static gv_err seal_aad(int64_t dataset_id, const char *record_id, const char *field,
 		       int64_t version, char *out, size_t outlen, size_t *n)
 {
-	int k;
+	size_t rl = strlen(record_id), fl = strlen(field), k;
 
-	if (strchr(record_id, '|') || strchr(field, '|'))
+	if (memchr(record_id, '|', rl) || memchr(field, '|', fl) ||
+	    rl + fl + 2 * UTIL_I64_CHARS + 3 > outlen)
 		return GV_ERR_INVALID;
-	k = snprintf(out, outlen, "%lld|%s|%s|%lld", (long long)dataset_id, record_id, field,
-		     (long long)version);
-	if (k < 0 || (size_t)k >= outlen)
-		return GV_ERR_INVALID;
-	*n = (size_t)k;
+	k = util_fmt_i64(dataset_id, out);
+	out[k++] = '|';
+	memcpy(out + k, record_id, rl);
+	k += rl;
+	out[k++] = '|';
+	memcpy(out + k, field, fl);
+	k += fl;
+	out[k++] = '|';
+	k += util_fmt_i64(version, out + k);
+	*n = k;
 	return GV_OK;
 }
 

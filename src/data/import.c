@@ -8,21 +8,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "data/csvread.h"
 #include "data/dataset.h"
 #include "data/jsonlread.h"
 #include "data/quality.h"
 #include "data/rawblock.h"
+#include "data/tokenset.h"
 #include "data/records.h"
 
-#define CHUNK_ROWS 4096                /* rows per store transaction, */
+#define CHUNK_ROWS 2048                /* rows per store transaction, */
 #define FIRST_CHUNK_ROWS 512           /* doubling up to CHUNK_ROWS, */
-#define CHUNK_BYTES ((size_t)8 << 20)   /* or fewer when they are large */
+#define CHUNK_BYTES ((size_t)16 << 20)  /* or fewer when they are large */
 #define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
-#define SEALED_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
+#define BLOCKS_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
+#define NCHUNKS 3                       /* being filled, and up to two for the writer */
 
 /* A row waiting for the next write; its bytes as received are in a block, its index
  * entries in the chunk's pools. */
@@ -33,15 +36,18 @@ struct pending {
 	char *reasons;
 };
 
-/* A sealed block of the chunk: where in chunk.sealed. */
+/* A block of the chunk: where its plain form is in chunk.plain, and its sealed form
+ * in chunk.sealed. */
 struct chunk_block {
 	int64_t first_row;
 	int rows;
 	size_t at, len;
+	size_t sealed_at, sealed_len;
 };
 
-/* The rows of one transaction, and the sealed blocks that hold them as received (a
- * block never spans two chunks). */
+/* The rows of one transaction, and the blocks that hold them as received (a block
+ * never spans two chunks): plain, packed by the parser; compressed and sealed by the
+ * writer, which has a core of its own for it. */
 struct chunk {
 	struct pending pend[CHUNK_ROWS];
 	struct store_import_row rows[CHUNK_ROWS];
@@ -50,6 +56,7 @@ struct chunk {
 	struct chunk_block blocks[CHUNK_ROWS];
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
+	struct gv_buf plain;    /* rows in clear: wiped when released */
 	struct gv_buf sealed;
 	/* records_index_count entries for each row */
 	struct store_index_entry *idx;
@@ -72,7 +79,9 @@ struct import_job {
 	struct crypto_sm3_stream *sm3;
 	struct csv_reader *csv;
 	struct jsonl_reader *jsonl;
-	struct rawblock_builder *rb;       /* rows as received, not yet sealed */
+	struct rawblock_builder *rb;       /* rows as received, not yet in a block */
+	struct rawblock_builder *zb;       /* the writer's compressor */
+	struct crypto_gcm *wgcm;           /* the writer's handle of the data key */
 	size_t nindex;                     /* index entries a row may have */
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	int header_done;
@@ -82,19 +91,22 @@ struct import_job {
 	gv_err store_err;                 /* set: a write failed; the batch fails */
 	int finished;
 	/* Rows are parsed, checked and sealed into `fill` while the writer thread commits
-	 * the previous chunk, so the CPU work overlaps the wait for the disk. */
-	struct chunk *fill, *spare;
+	 * the chunks before, so that the two share the work and the wait for the disk.
+	 * chunks is a ring: `queued` chunks from `head` are the writer's (the first being
+	 * written), the next one is `fill`.  Two queued let either side run ahead of the
+	 * other for a chunk, as when a commit also checkpoints the log. */
+	struct chunk *chunks[NCHUNKS];
+	struct chunk *fill;
+	size_t head, queued;
 	pthread_t writer;
 	int writer_started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct chunk *to_write;           /* handed to the writer; NULL when it is idle */
 	int stop;
 	gv_err write_err;
-	/* unique rules: values of accepted rows not yet known to the store (the chunk being
-	 * filled, and the one being written, which starts at uniq_mark), and this row's */
-	struct uniq_entry *uniq;
-	size_t nuniq, capuniq, uniq_mark;
+	/* unique rules: the values of this batch's accepted rows (their index entries
+	 * reach the store's index only when the batch commits), and this row's */
+	struct tokenset *uniq;
 	struct uniq_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
 	struct {
@@ -151,14 +163,14 @@ static int hook_seen(void *ctx, int rule, const char *field, const char *value)
 	    records_token_text(j->ds, field, value, e->token) != GV_OK)
 		return -1;
 	e->rule = rule;
-	for (size_t i = 0; i < j->nuniq; i++)
-		if (j->uniq[i].rule == rule && strcmp(j->uniq[i].token, e->token) == 0)
-			return 1;
+	found = j->uniq ? tokenset_has(j->uniq, rule, e->token) : 0;   /* none: one row alone */
+	if (found)
+		return found;
 	for (size_t i = 0; i < j->nstash; i++)   /* the same row, another rule on the field */
 		if (j->stash[i].rule == rule && strcmp(j->stash[i].token, e->token) == 0)
 			return 1;
 	if (j->app->st->ops->index_exists(j->app->st, records_dataset(j->ds)->id, field, e->token,
-					  j->b->id, &found) != GV_OK)
+					  &found) != GV_OK)
 		return -1;
 	if (!found)
 		j->nstash++;
@@ -187,7 +199,7 @@ static int hook_exists(void *ctx, const char *dataset, const char *field, const 
 	if (!records_key_version(ref))
 		return 0;   /* nothing was ever written to it */
 	if (records_token_text(ref, field, value, token) != GV_OK ||
-	    j->app->st->ops->index_exists(j->app->st, records_dataset(ref)->id, field, token, 0,
+	    j->app->st->ops->index_exists(j->app->st, records_dataset(ref)->id, field, token,
 					  &found) != GV_OK)
 		return -1;
 	return found;
@@ -207,7 +219,36 @@ static void chunk_release(struct chunk *c)
 	c->n = 0;
 	c->bytes = 0;
 	c->nblocks = 0;
+	if (c->plain.data)
+		util_wipe(c->plain.data, c->plain.len);
+	c->plain.len = 0;
 	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
+}
+
+/* Compresses and seals the chunk's blocks; the writer's side of block_close. */
+static gv_err seal_blocks(struct import_job *j, struct chunk *c)
+{
+	gv_err err = GV_OK;
+
+	for (size_t i = 0; err == GV_OK && i < c->nblocks; i++) {
+		struct chunk_block *k = &c->blocks[i];
+		const void *data;
+		size_t len;
+
+		k->sealed_at = c->sealed.len;
+		err = rawblock_compress_plain(j->zb, c->plain.data + k->at, k->len, &data, &len);
+		if (err == GV_OK)
+			err = records_seal_raw_block(j->ds, j->wgcm, j->b->id, k->first_row, data, len,
+						     &c->sealed);
+		k->sealed_len = c->sealed.len - k->sealed_at;
+	}
+	/* Only now: the buffer may have moved while it grew. */
+	for (size_t i = 0; err == GV_OK && i < c->nblocks; i++)
+		c->sblocks[i] = (struct store_raw_block){
+			j->b->id, c->blocks[i].first_row, c->blocks[i].rows, records_key_version(j->ds),
+			(const unsigned char *)c->sealed.data + c->blocks[i].sealed_at,
+			c->blocks[i].sealed_len};
+	return err;
 }
 
 static void *writer_main(void *arg)
@@ -219,93 +260,80 @@ static void *writer_main(void *arg)
 		struct chunk *c;
 		gv_err err;
 
-		while (!j->to_write && !j->stop)
+		while (!j->queued && !j->stop)
 			pthread_cond_wait(&j->cond, &j->lock);
-		if (!j->to_write)
+		if (!j->queued)
 			break;
-		c = j->to_write;
+		c = j->chunks[j->head];
 		pthread_mutex_unlock(&j->lock);
 		for (size_t i = 0; i < c->n; i++)
 			c->rows[i] = c->pend[i].row;
-		for (size_t i = 0; i < c->nblocks; i++)
-			c->sblocks[i] = (struct store_raw_block){
-				j->b->id, c->blocks[i].first_row, c->blocks[i].rows, records_key_version(j->ds),
-				(const unsigned char *)c->sealed.data + c->blocks[i].at, c->blocks[i].len};
-		err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n, c->sblocks,
-						   c->nblocks);
+		err = seal_blocks(j, c);
+		if (err == GV_OK)
+			err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n,
+							   c->sblocks, c->nblocks);
 		chunk_release(c);
 		pthread_mutex_lock(&j->lock);
 		if (err != GV_OK && j->write_err == GV_OK)
 			j->write_err = err;
-		j->to_write = NULL;
+		j->head = (j->head + 1) % NCHUNKS;
+		j->queued--;
 		pthread_cond_broadcast(&j->cond);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return NULL;
 }
 
-/* Waits until the writer has committed what it was given; its error, if any. */
-static gv_err writer_wait(struct import_job *j)
+/* Waits until the writer holds at most `most` chunks; its error, if any. */
+static gv_err writer_wait(struct import_job *j, size_t most)
 {
 	gv_err err;
 
 	pthread_mutex_lock(&j->lock);
-	while (j->to_write)
+	while (j->queued > most)
 		pthread_cond_wait(&j->cond, &j->lock);
 	err = j->write_err;
 	pthread_mutex_unlock(&j->lock);
 	return err;
 }
 
-/* Seals the rows gathered as received into a block of the chunk being filled. */
+/* Packs the rows gathered as received into a block of the chunk being filled. */
 static gv_err block_close(struct import_job *j)
 {
 	struct chunk *c = j->fill;
 	struct chunk_block *k = &c->blocks[c->nblocks];
-	const void *data;
-	size_t len, at = c->sealed.len;
+	size_t at = c->plain.len;
 	gv_err err;
 
 	if (!rawblock_rows(j->rb))
 		return GV_OK;
 	k->first_row = rawblock_first_row(j->rb);
 	k->rows = (int)rawblock_rows(j->rb);
-	err = rawblock_compress(j->rb, &data, &len);
-	if (err == GV_OK)
-		err = records_seal_raw_block(j->ds, j->b->id, k->first_row, data, len, &c->sealed);
+	err = rawblock_take(j->rb, &c->plain);
 	if (err != GV_OK)
 		return err;
 	k->at = at;
-	k->len = c->sealed.len - at;
-	c->bytes += k->len;
+	k->len = c->plain.len - at;
 	c->nblocks++;
 	return GV_OK;
 }
 
-/* Hands the filled chunk to the writer (after the previous one is committed). */
+/* Hands the filled chunk to the writer (once it holds fewer than NCHUNKS - 1). */
 static gv_err flush(struct import_job *j)
 {
-	struct chunk *c = j->fill;
 	gv_err err = block_close(j);
 
 	if (err != GV_OK) {
 		j->store_err = err;
 		return err;
 	}
-	err = writer_wait(j);
-
-	/* The chunk before is in the store now: its unique values are found there. */
-	if (j->nuniq > j->uniq_mark)
-		memmove(j->uniq, j->uniq + j->uniq_mark, (j->nuniq - j->uniq_mark) * sizeof(*j->uniq));
-	j->nuniq -= j->uniq_mark;
-	j->uniq_mark = j->nuniq;
-	if (err == GV_OK && c->n) {
+	err = writer_wait(j, NCHUNKS - 2);
+	if (err == GV_OK && j->fill->n) {
 		pthread_mutex_lock(&j->lock);
-		j->to_write = c;
+		j->queued++;
+		j->fill = j->chunks[(j->head + j->queued) % NCHUNKS];
 		pthread_cond_broadcast(&j->cond);
 		pthread_mutex_unlock(&j->lock);
-		j->fill = j->spare;
-		j->spare = c;
 	}
 	if (err != GV_OK)
 		j->store_err = err;
@@ -324,20 +352,11 @@ static int reason_add(json_t *list, const char *rule, const char *field, const c
 
 static gv_err stash_keep(struct import_job *j)
 {
-	if (!j->nstash)
-		return GV_OK;
-	if (j->nuniq + j->nstash > j->capuniq) {
-		size_t cap = (j->capuniq ? j->capuniq * 2 : 256) + j->nstash;
-		struct uniq_entry *u = realloc(j->uniq, cap * sizeof(*u));
+	gv_err err = GV_OK;
 
-		if (!u)
-			return GV_ERR_NOMEM;
-		j->uniq = u;
-		j->capuniq = cap;
-	}
-	memcpy(j->uniq + j->nuniq, j->stash, j->nstash * sizeof(*j->stash));
-	j->nuniq += j->nstash;
-	return GV_OK;
+	for (size_t i = 0; err == GV_OK && i < j->nstash; i++)
+		err = tokenset_add(j->uniq, j->stash[i].rule, j->stash[i].token);
+	return err;
 }
 
 /* Takes one row: obj is its parsed content, or NULL with parse_reason.  header marks a
@@ -639,14 +658,22 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	pthread_cond_init(&j->cond, NULL);
 	j->actor = malloc(sizeof(*j->actor));
 	j->b = calloc(1, sizeof(*j->b));
-	j->fill = calloc(1, sizeof(*j->fill));
-	j->spare = calloc(1, sizeof(*j->spare));
-	err = j->actor && j->b && j->fill && j->spare ? GV_OK : GV_ERR_NOMEM;
+	err = j->actor && j->b ? GV_OK : GV_ERR_NOMEM;
+	for (int k = 0; err == GV_OK && k < NCHUNKS; k++) {
+		struct chunk *c = calloc(1, sizeof(*c));
+
+		j->chunks[k] = c;
+		if (!c) {
+			err = GV_ERR_NOMEM;
+			break;
+		}
+		buf_init(&c->plain, BLOCKS_MAX);
+		buf_init(&c->sealed, BLOCKS_MAX);
+	}
 	if (err != GV_OK)
 		goto out;
-	buf_init(&j->fill->sealed, SEALED_MAX);
+	j->fill = j->chunks[0];
 	j->chunk_rows = FIRST_CHUNK_ROWS;
-	buf_init(&j->spare->sealed, SEALED_MAX);
 	*j->actor = *actor;
 	err = GV_ERR_INVALID;
 	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
@@ -686,9 +713,15 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	err = crypto_sm3_stream_new(&j->sm3);
 	if (err == GV_OK)
 		err = rawblock_builder_new(&j->rb);
+	if (err == GV_OK)
+		err = rawblock_builder_new(&j->zb);
+	if (err == GV_OK)
+		err = records_gcm_new(j->ds, &j->wgcm);
+	if (err == GV_OK)
+		err = tokenset_new(&j->uniq);
 	j->nindex = records_index_count(j->ds);
-	for (int k = 0; err == GV_OK && k < 2; k++) {
-		struct chunk *c = k ? j->spare : j->fill;
+	for (int k = 0; err == GV_OK && k < NCHUNKS; k++) {
+		struct chunk *c = j->chunks[k];
 
 		c->idx = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->idx));
 		c->tokens = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->tokens));
@@ -786,12 +819,15 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	why[0] = '\0';
 	if (j->finished)
 		return GV_ERR_STATE;
+	int64_t t0 = util_mono_us(), t1 = t0, t2;
+
 	if (!j->store_err) {
 		err = j->csv ? csv_reader_finish(j->csv) : jsonl_reader_finish(j->jsonl);
 		if (err == GV_OK)
 			err = flush(j);
 		if (err == GV_OK)
-			err = writer_wait(j);
+			err = writer_wait(j, 0);
+		t1 = util_mono_us();
 		if (err != GV_OK)
 			j->store_err = err;
 	}
@@ -817,8 +853,13 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	err = report_json(j);
 	if (err == GV_OK && verdict == GV_OK && j->commit_check)
 		err = j->commit_check(j->commit_ctx, j->b);   /* on refusal import_free fails it */
+	t2 = util_mono_us();
 	if (err == GV_OK)
 		err = j->app->st->ops->batch_finish(j->app->st, j->b);
+	/* Where the end of an import goes: the writer catching up, and the index joined. */
+	log_debug("import: batch %lld, %lld rows; last writes %lld ms, finish %lld ms",
+		  (long long)j->b->id, (long long)j->b->rows, (long long)(t1 - t0) / 1000,
+		  (long long)(util_mono_us() - t2) / 1000);
 	if (err != GV_OK)
 		return err;
 	j->finished = 1;
@@ -850,22 +891,21 @@ void import_free(struct import_job *j)
 				      : "the upload did not complete; nothing of the batch was kept");
 		(void)j->app->st->ops->batch_finish(j->app->st, j->b);
 	}
-	if (j->fill)
-		chunk_release(j->fill);
-	if (j->spare)
-		chunk_release(j->spare);
-	for (int k = 0; k < 2; k++) {
-		struct chunk *c = k ? j->spare : j->fill;
+	for (int k = 0; k < NCHUNKS; k++) {
+		struct chunk *c = j->chunks[k];
 
 		if (c) {
+			chunk_release(c);
+			buf_release(&c->plain);
 			buf_release(&c->sealed);
 			free(c->idx);
 			free(c->tokens);
+			free(c);
 		}
 	}
-	free(j->fill);
-	free(j->spare);
 	rawblock_builder_free(j->rb);
+	rawblock_builder_free(j->zb);
+	crypto_gcm_free(j->wgcm);
 	csv_reader_free(j->csv);
 	jsonl_reader_free(j->jsonl);
 	crypto_sm3_stream_free(j->sm3);
@@ -873,7 +913,7 @@ void import_free(struct import_job *j)
 	for (int i = 0; i < j->nrefs; i++)
 		records_close(j->refs[i].ds);
 	records_close(j->ds);
-	free(j->uniq);
+	tokenset_free(j->uniq);
 	if (j->actor)
 		util_wipe(j->actor, sizeof(*j->actor));
 	free(j->actor);

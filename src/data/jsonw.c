@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
+
 #define DEPTH_MAX 64
 
 #define ONES 0x0101010101010101ull
@@ -133,8 +135,7 @@ static gv_err put_value(struct gv_buf *out, const json_t *v, int depth)
 	case JSON_STRING:
 		return put_string(out, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf_append(out, num, (size_t)n);
+		return buf_append(out, num, util_fmt_i64(json_integer_value(v), num));
 	case JSON_REAL:
 		if (!isfinite(json_real_value(v)))
 			return GV_ERR_INVALID;

@@ -908,13 +908,14 @@ static void raw_place(int64_t batch_id, char rid[32])
 	snprintf(rid, 32, "#%lld", (long long)batch_id);
 }
 
-/* Seals under the current key what belongs at (batch, field, version). */
-static gv_err raw_seal(struct records_ds *c, int64_t batch_id, const char *field, int64_t version,
-		       const void *data, size_t len, struct gv_buf *out)
+/* Seals under the current key (g, or c's own handle) what belongs at (batch, field,
+ * version). */
+static gv_err raw_seal(struct records_ds *c, struct crypto_gcm *g, int64_t batch_id,
+		       const char *field, int64_t version, const void *data, size_t len,
+		       struct gv_buf *out)
 {
-	struct crypto_gcm *g;
 	char rid[32];
-	gv_err err = key_for(c, c->kv, &g);
+	gv_err err = g ? GV_OK : key_for(c, c->kv, &g);
 
 	raw_place(batch_id, rid);
 	return err == GV_OK ? datakey_seal_gcm(g, c->m->d.id, rid, field, version, data, len, out) : err;
@@ -923,11 +924,18 @@ static gv_err raw_seal(struct records_ds *c, int64_t batch_id, const char *field
 gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, const void *raw,
 			size_t len, struct gv_buf *out)
 {
-	return raw_seal(c, batch_id, RAW_FIELD, row_no, raw, len, out);
+	return raw_seal(c, NULL, batch_id, RAW_FIELD, row_no, raw, len, out);
 }
 
-gv_err records_seal_raw_block(struct records_ds *c, int64_t batch_id, int64_t first_row,
-			      const void *compressed, size_t len, struct gv_buf *out)
+gv_err records_gcm_new(struct records_ds *c, struct crypto_gcm **out)
+{
+	*out = NULL;
+	return c->kv ? crypto_gcm_new(c->key, out) : GV_ERR_STATE;
+}
+
+gv_err records_seal_raw_block(struct records_ds *c, struct crypto_gcm *g, int64_t batch_id,
+			      int64_t first_row, const void *compressed, size_t len,
+			      struct gv_buf *out)
 {
 	struct gv_buf plain;
 	char fmt = BLOCK_ZSTD;
@@ -939,7 +947,7 @@ gv_err records_seal_raw_block(struct records_ds *c, int64_t batch_id, int64_t fi
 	if (err == GV_OK)
 		err = buf_append(&plain, compressed, len);
 	if (err == GV_OK)
-		err = raw_seal(c, batch_id, BLOCK_FIELD, first_row, plain.data, plain.len, out);
+		err = raw_seal(c, g, batch_id, BLOCK_FIELD, first_row, plain.data, plain.len, out);
 	buf_release(&plain);
 	return err;
 }
@@ -1023,7 +1031,7 @@ gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w, st
 	buf_init(&plain, (size_t)1 << 30);
 	err = raw_unseal(c, w, &plain);
 	if (err == GV_OK)
-		err = raw_seal(c, w->batch_id, w->block_row ? BLOCK_FIELD : RAW_FIELD,
+		err = raw_seal(c, NULL, w->batch_id, w->block_row ? BLOCK_FIELD : RAW_FIELD,
 			       w->block_row ? w->block_row : w->row_no, plain.data, plain.len, out);
 	if (plain.data)
 		util_wipe(plain.data, plain.len);

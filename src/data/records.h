@@ -17,6 +17,7 @@
 
 #include "auth/app.h"
 #include "common/buf.h"
+#include "crypto/crypto.h"
 #include "data/catalog.h"
 
 #define RECORDS_ID_LEN 64
@@ -79,10 +80,15 @@ gv_err records_seal_raw(struct records_ds *c, int64_t batch_id, int64_t row_no, 
 gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w,
 			struct gv_buf *out) GV_MUST_CHECK;
 /* A compressed block of rows as received (data/rawblock.h) sealed for the rows from
- * first_row of batch_id (appended to out).  records_open_raw reads a row of a block
- * from the store_raw_row that names it (block_row). */
-gv_err records_seal_raw_block(struct records_ds *c, int64_t batch_id, int64_t first_row,
-			      const void *compressed, size_t len, struct gv_buf *out) GV_MUST_CHECK;
+ * first_row of batch_id (appended to out), with g (records_gcm_new; NULL: c's own
+ * handle).  records_open_raw reads a row of a block from the store_raw_row that names
+ * it (block_row). */
+gv_err records_seal_raw_block(struct records_ds *c, struct crypto_gcm *g, int64_t batch_id,
+			      int64_t first_row, const void *compressed, size_t len,
+			      struct gv_buf *out) GV_MUST_CHECK;
+/* A handle of c's current data key for a second thread (c's own serve one thread at
+ * a time, like c); crypto_gcm_free frees it.  GV_ERR_STATE before c has a key. */
+gv_err records_gcm_new(struct records_ds *c, struct crypto_gcm **out) GV_MUST_CHECK;
 /* Key rotation: the same content sealed again under the current data key (a block
  * as a whole, when w names one). */
 gv_err records_rekey_record(struct records_ds *c, const struct store_record *r,

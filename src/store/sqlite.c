@@ -94,6 +94,19 @@ static const char *const stmt_sql[Q__COUNT] = {
 };
 
 /* Schema versions, applied in order inside one transaction each. */
+/* An import's index entries wait in blind_stage, in row order, and join blind_index
+ * sorted when the batch commits (sqlite_batch.c): inserted one by one they landed on
+ * random pages of the index, and each transaction wrote every page it touched again,
+ * 8 KiB for each row once the index outgrew a transaction.  The stage is a table of
+ * the connection's temporary database: it is neither logged nor synced, and it is gone
+ * after a crash, when the batch it served is failed anyway. */
+#define STAGE_SQL \
+	"PRAGMA temp.cache_size=-32768;" \
+	"CREATE TEMP TABLE blind_stage (batch_id INTEGER NOT NULL, n INTEGER NOT NULL," \
+	" dataset_id INTEGER NOT NULL, field TEXT NOT NULL, token TEXT NOT NULL," \
+	" record_id TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (batch_id, n))" \
+	" WITHOUT ROWID;"
+
 static const char *const migrations[] = {
 	/* 1: foundation - accounts, credentials, sessions, restrictions, audit rows */
 	"CREATE TABLE accounts ("
@@ -256,6 +269,31 @@ static const char *const migrations[] = {
 	" first_row INTEGER NOT NULL, rows INTEGER NOT NULL CHECK (rows > 0), key_version INTEGER NOT NULL,"
 	" sealed BLOB NOT NULL, PRIMARY KEY (batch_id, first_row));"
 	"CREATE INDEX raw_blocks_key ON raw_blocks(key_version);",
+	/* 10: the blind index names the version an entry was made for, so that an update
+	 * adds its entries instead of deleting the record's old ones, and the index needs
+	 * no second B-tree by record (an import adds its entries sorted, see STAGE_SQL).
+	 * Entries of batches that never committed are not carried.  Raw rows, small now
+	 * that blocks hold their bytes, are kept in their primary key's B-tree alone. */
+	"CREATE TABLE blind_index_v10 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL,"
+	" token TEXT NOT NULL, record_id TEXT NOT NULL, version INTEGER NOT NULL,"
+	" PRIMARY KEY (dataset_id, field, token, record_id, version)) WITHOUT ROWID;"
+	"INSERT INTO blind_index_v10 SELECT i.dataset_id, i.field, i.token, i.record_id, r.version"
+	" FROM blind_index i JOIN records r ON r.dataset_id = i.dataset_id AND"
+	" r.record_id = i.record_id AND r.current = 1 WHERE r.batch_id IS NULL OR"
+	" EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch_id AND b.state = 1);"
+	"DROP TABLE blind_index;"
+	"ALTER TABLE blind_index_v10 RENAME TO blind_index;"
+	"CREATE TABLE raw_rows_v10 (batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	" row_no INTEGER NOT NULL, line_no INTEGER NOT NULL, key_version INTEGER NOT NULL,"
+	" sealed BLOB NOT NULL, status INTEGER NOT NULL, reasons TEXT NOT NULL,"
+	" record_id TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at INTEGER NOT NULL,"
+	" resolution TEXT NOT NULL, block_row INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (batch_id, row_no)) WITHOUT ROWID;"
+	"INSERT INTO raw_rows_v10 SELECT batch_id, row_no, line_no, key_version, sealed, status,"
+	" reasons, record_id, resolved_by, resolved_at, resolution, block_row FROM raw_rows;"
+	"DROP TABLE raw_rows;"
+	"ALTER TABLE raw_rows_v10 RENAME TO raw_rows;"
+	"CREATE INDEX raw_rows_key ON raw_rows(key_version) WHERE block_row = 0;",
 };
 
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
@@ -1040,6 +1078,10 @@ gv_err store_sqlite_open(const char *path, struct gv_store **out)
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	err = migrate(s->db);
+	if (err == GV_OK && sqlite3_exec(s->db, STAGE_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+		log_error("sqlite: cannot create the index stage: %s", sqlite3_errmsg(s->db));
+		err = GV_ERR_STORE;
+	}
 	if (err != GV_OK)
 		goto out;
 	*out = &s->base;

@@ -9,7 +9,7 @@ enum data_stmt {
 	QD_BEGIN, QD_COMMIT, QD_ROLLBACK,
 	QD_KEY_PUT, QD_KEY_GET,
 	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
-	QD_REC_HISTORY, QD_IDX_DELETE, QD_IDX_INSERT, QD_REC_FIND,
+	QD_REC_HISTORY, QD_IDX_INSERT, QD_REC_FIND,
 	QD_KEY_LATEST, QD_KEY_LIST, QD_KEY_REPLACE, QD_KEY_DELETE, QD_KEY_USE_REC, QD_KEY_USE_RAW,
 	QD_REC_SCAN, QD_IDX_EXISTS, QD_REC_STALE, QD_REC_REKEY,
 	QD__COUNT
@@ -66,11 +66,13 @@ static const char *const data_sql[QD__COUNT] = {
 			       "r.record_id = ?2 AND r.version = ?3" VISIBLE,
 	[QD_REC_HISTORY] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
 			   "r.record_id = ?2" VISIBLE " ORDER BY r.version",
-	[QD_IDX_DELETE] = "DELETE FROM blind_index WHERE dataset_id = ?1 AND record_id = ?2",
-	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id) "
-			  "VALUES (?1,?2,?3,?4)",
+	/* An entry holds for the version it was made for: the join below skips the
+	 * entries of versions that are no longer current. */
+	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id, "
+			  "version) VALUES (?1,?2,?3,?4,?5)",
 	[QD_REC_FIND] = "SELECT " RECORD_COLS " FROM blind_index i CROSS JOIN records r ON "
-			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
+			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND "
+			"r.version = i.version AND r.current = 1 "
 			"WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3" VISIBLE
 			" ORDER BY i.record_id LIMIT ?4",   /* CROSS JOIN: drive from the index */
 	[QD_KEY_LATEST] = "SELECT max(version) FROM data_keys WHERE dataset_id = ?1 AND kind = ?2",
@@ -90,10 +92,9 @@ static const char *const data_sql[QD__COUNT] = {
 	[QD_REC_SCAN] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
 			"r.current = 1 AND r.record_id > ?2" VISIBLE " ORDER BY r.record_id LIMIT ?3",
 	[QD_IDX_EXISTS] = "SELECT 1 FROM blind_index i CROSS JOIN records r ON "
-			  "r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND r.current = 1 "
-			  "WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3 AND "
-			  "(r.batch_id IS NULL OR r.batch_id = ?4 OR EXISTS (SELECT 1 FROM batches b "
-			  "WHERE b.id = r.batch_id AND b.state = 1)) LIMIT 1",
+			  "r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND "
+			  "r.version = i.version AND r.current = 1 "
+			  "WHERE i.dataset_id = ?1 AND i.field = ?2 AND i.token = ?3" VISIBLE " LIMIT 1",
 	/* Rotation re-seals every stored version, visible or not: a loading batch's rows
 	 * are sealed too. */
 	[QD_REC_STALE] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
@@ -378,7 +379,7 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 		err = GV_ERR_STORE;
 		if (q) {
 			sqlite3_bind_int64(q, 1, r->dataset_id);
-			bind_text(q, 2, r->record_id);
+			bind_text_static(q, 2, r->record_id);
 			if (sqlite3_step(q) == SQLITE_ROW) {
 				last = sqlite3_column_int64(q, 0);
 				err = GV_OK;
@@ -398,27 +399,26 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 		err = GV_ERR_STORE;
 		if (q) {
 			sqlite3_bind_int64(q, 1, r->dataset_id);
-			bind_text(q, 2, r->record_id);
+			bind_text_static(q, 2, r->record_id);
 			sqlite3_bind_int64(q, 3, r->version);
 			sqlite3_bind_int(q, 4, r->key_version);
 			bind_blob_static(q, 5, r->body, r->body_len);   /* step and reset follow */
-			bind_text(q, 6, r->created_by);
+			bind_text_static(q, 6, r->created_by);
 			sqlite3_bind_int64(q, 7, r->created_at);
 			bind_id(q, 8, r->batch_id);
 			bind_id(q, 9, r->raw_row);
 			err = exec_simple(s, q);
 		}
 	}
-	if (err == GV_OK && !fresh)
-		err = rec_exec(s, QD_IDX_DELETE, r->dataset_id, r->record_id);
 	for (size_t i = 0; err == GV_OK && i < nidx; i++) {
 		q = data_stmt(s, QD_IDX_INSERT);
 		err = GV_ERR_STORE;
 		if (q) {
 			sqlite3_bind_int64(q, 1, r->dataset_id);
-			bind_text(q, 2, idx[i].field);
-			bind_text(q, 3, idx[i].token);
-			bind_text(q, 4, r->record_id);
+			bind_text_static(q, 2, idx[i].field);
+			bind_text_static(q, 3, idx[i].token);
+			bind_text_static(q, 4, r->record_id);
+			sqlite3_bind_int64(q, 5, r->version);
 			err = exec_simple(s, q);
 		}
 	}
@@ -513,7 +513,7 @@ gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *afte
 }
 
 gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *field,
-			const char *token, int64_t batch_id, int *found)
+			const char *token, int *found)
 {
 	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
@@ -528,7 +528,6 @@ gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *fie
 		sqlite3_bind_int64(q, 1, dataset_id);
 		bind_text(q, 2, field);
 		bind_text(q, 3, token);
-		sqlite3_bind_int64(q, 4, batch_id);
 		rc = sqlite3_step(q);
 		*found = rc == SQLITE_ROW;
 		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? GV_OK : map_rc(s, rc);

@@ -12,7 +12,7 @@
 
 #define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
 #define SQLITE_DATA_STMTS 48   /* sqlite_data.c's statements */
-#define SQLITE_BATCH_STMTS 32  /* sqlite_batch.c's statements */
+#define SQLITE_BATCH_STMTS 40  /* sqlite_batch.c's statements */
 #define SQLITE_POLICY_STMTS 16 /* sqlite_policy.c's statements */
 #define SQLITE_SHARE_STMTS 32  /* sqlite_share.c's statements */
 
@@ -133,6 +133,12 @@ static inline void bind_text(sqlite3_stmt *q, int i, const char *t)
 {
 	sqlite3_bind_text(q, i, t, -1, SQLITE_TRANSIENT);
 }
+/* Text the caller keeps unchanged until the statement is reset (exec_simple resets at
+ * once): not copied, for the statements an import runs for every row. */
+static inline void bind_text_static(sqlite3_stmt *q, int i, const char *t)
+{
+	sqlite3_bind_text(q, i, t, -1, SQLITE_STATIC);
+}
 
 static inline void bind_blob(sqlite3_stmt *q, int i, const unsigned char *b, size_t len)
 {
@@ -171,7 +177,7 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *after_id, int limit,
 		       store_record_cb cb, void *ctx);
 gv_err sqd_index_exists(struct gv_store *st, int64_t dataset_id, const char *field,
-			const char *token, int64_t batch_id, int *found);
+			const char *token, int *found);
 gv_err sqd_record_stale_keys(struct gv_store *st, int64_t dataset_id, int key_version, int limit,
 			     store_record_cb cb, void *ctx);
 gv_err sqd_record_rekey(struct gv_store *st, const struct store_record *r, int old_key_version);

@@ -410,7 +410,8 @@ struct store_ops {
 	/* Records are versioned: put stores r as version r->version, which must be the
 	 * current version + 1 (GV_ERR_EXISTS otherwise, so concurrent writers cannot both
 	 * win; GV_ERR_NOT_FOUND for an update of a record that does not exist), and
-	 * replaces the record's index entries, in one transaction. */
+	 * indexes it under idx, in one transaction.  Entries made for earlier versions
+	 * stay but no longer find the record. */
 	gv_err (*record_put)(struct gv_store *st, const struct store_record *r,
 			     const struct store_index_entry *idx, size_t nidx);
 	/* version 0 = current.  cb gets the record with body valid during the call. */
@@ -425,9 +426,10 @@ struct store_ops {
 	/* Every current record, in record id order, after after_id ("" = from the start). */
 	gv_err (*record_scan)(struct gv_store *st, int64_t dataset_id, const char *after_id,
 			      int limit, store_record_cb cb, void *ctx);
-	/* 1 in *found if a visible record, or one of batch_id's (0 = none), has the token. */
+	/* 1 in *found if a visible record has the token (a loading batch's records are
+	 * not visible, nor indexed yet: data/import.c remembers its own). */
 	gv_err (*index_exists)(struct gv_store *st, int64_t dataset_id, const char *field,
-			       const char *token, int64_t batch_id, int *found);
+			       const char *token, int *found);
 	/* Up to limit record versions sealed under key versions below key_version. */
 	gv_err (*record_stale_keys)(struct gv_store *st, int64_t dataset_id, int key_version,
 				    int limit, store_record_cb cb, void *ctx);
@@ -439,12 +441,14 @@ struct store_ops {
 	/* Import batches.  insert sets b->id (state BATCH_LOADING). */
 	gv_err (*batch_insert)(struct gv_store *st, struct store_batch *b);
 	/* Stores n rows of a loading batch and the nblocks blocks holding them, in one
-	 * transaction. */
+	 * transaction.  The rows' index entries are held apart until the batch commits. */
 	gv_err (*batch_write)(struct gv_store *st, int64_t batch_id,
 			      const struct store_import_row *rows, size_t n,
 			      const struct store_raw_block *blocks, size_t nblocks);
 	/* Sets the final state, counts and report; a batch that is not committed loses its
-	 * rows and records in the same transaction. */
+	 * rows and records in the same transaction.  A committed batch's index entries
+	 * join the index first, in transactions of their own, which find nothing while
+	 * the batch is loading. */
 	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
 	gv_err (*batch_get)(struct gv_store *st, int64_t dataset_id, int64_t id,
 			    struct store_batch *out);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <gcrypt.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -75,6 +76,19 @@ static void test_sealed_fields_cannot_be_moved_or_altered(void **state)
 	assert_null(memmem(a.data, a.len, id, strlen(id)));
 	assert_int_equal(datakey_open(key, 3, "r1", "id_no", 1, (unsigned char *)a.data, a.len, &out), GV_OK);
 	assert_string_equal(out.data, id);
+	/* The associated data is "dataset|record|field|version" exactly, as stored values
+	 * were sealed with: opening with it by hand works. */
+	{
+		unsigned char plain[64];
+		const char *aad = "-3|r1|id_no|9223372036854775807";
+
+		b.len = 0;
+		assert_int_equal(datakey_seal(key, -3, "r1", "id_no", INT64_MAX, id, strlen(id), &b), GV_OK);
+		assert_int_equal(crypto_sm4gcm_open(key, aad, strlen(aad), (unsigned char *)b.data, b.len, plain),
+				 GV_OK);
+		assert_memory_equal(plain, id, strlen(id));
+		b.len = 0;
+	}
 	/* Swapped to another record, field, version or dataset: refused. */
 	out.len = 0;
 	assert_int_equal(datakey_open(key, 3, "r2", "id_no", 1, (unsigned char *)a.data, a.len, &out), GV_ERR_CRYPTO);

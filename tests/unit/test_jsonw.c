@@ -153,12 +153,37 @@ static void test_object_member(void **state)
 	json_decref(o);
 }
 
+/* Integers are written by hand (util_fmt_i64): the same text as jansson's, at the ends
+ * of the range too. */
+static void test_integers(void **state)
+{
+	static const json_int_t values[] = {0, 7, -1, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN,
+					    INT64_MIN + 1, INT64_MAX - 1};
+	struct gv_buf out;
+
+	(void)state;
+	buf_init(&out, 4096);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		json_t *v = json_integer(values[i]);
+		char *want = json_dumps(v, JSON_ENCODE_ANY);
+
+		out.len = 0;
+		assert_int_equal(jsonw_append(&out, v), GV_OK);
+		assert_int_equal(buf_append(&out, "", 1), GV_OK);
+		assert_string_equal(out.data, want);
+		free(want);
+		json_decref(v);
+	}
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_escape_at_every_offset),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_object_member),
+		cmocka_unit_test(test_integers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,7 +110,7 @@ static void test_write_and_read(void **state)
 	}
 	assert_int_equal(rawblock_compress(b, &packed, &plen), GV_OK);
 	buf_init(&block, 1 << 20);
-	assert_int_equal(records_seal_raw_block(ds, batch_id, 3, packed, plen, &block), GV_OK);
+	assert_int_equal(records_seal_raw_block(ds, NULL, batch_id, 3, packed, plen, &block), GV_OK);
 	rawblock_builder_free(b);
 	for (int i = 0; i < 5; i++) {
 		r[i].raw.batch_id = batch_id;

@@ -394,6 +394,28 @@ static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const 
 	assert_int_equal(st->ops->batch_write(st, b, rows, (size_t)n, NULL, 0), GV_OK);
 }
 
+/* A number SQL computes on the store's database, through a second connection: the
+ * tables an import fills before its batch is visible have no other reader. */
+static int64_t sql_count(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	const char *rest = sql;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	while (rest && *rest) {
+		assert_int_equal(sqlite3_prepare_v2(db, rest, -1, &q, &rest), SQLITE_OK);
+		if (!q)
+			break;
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
 static void test_batches(void **state)
 {
 	struct gv_store *st = *state;
@@ -412,14 +434,14 @@ static void test_batches(void **state)
 	write_rows(st, ds, b1.id, 3, "a");
 	write_rows(st, ds, b2.id, 3, "b");
 	write_rows(st, ds, b3.id, 3, "c");
-	/* Loading: invisible to reads, visible to its own uniqueness checks. */
+	/* Loading: invisible to reads and to uniqueness checks (the import remembers its
+	 * own values); the index entries wait apart. */
 	assert_int_equal(st->ops->record_get(st, ds, "a0", 0, rec_count_cb, &n), GV_ERR_NOT_FOUND);
 	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", 0, &found), GV_OK);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", &found), GV_OK);
 	assert_int_equal(found, 0);
-	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", b1.id, &found), GV_OK);
-	assert_int_equal(found, 1);
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 0);
 	/* Committed: all of it at once.  Rejected: nothing of it is left. */
 	b1.state = BATCH_COMMITTED;
 	b1.rows = 2;
@@ -428,16 +450,25 @@ static void test_batches(void **state)
 	assert_int_equal(st->ops->batch_finish(st, &b2), GV_OK);
 	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 2);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", &found), GV_OK);
+	assert_int_equal(found, 1);
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 2);
 	n = 0;
 	assert_int_equal(st->ops->record_scan(st, ds, "", 100, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 2);
 	n = 0;
 	assert_int_equal(st->ops->raw_row_list(st, b2.id, -1, 0, 100, raw_count_cb, &n), GV_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-b", b2.id, &found), GV_OK);
+	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-b", &found), GV_OK);
 	assert_int_equal(found, 0);
-	/* A batch left loading (the process died) is failed and emptied at start. */
+	/* A batch left loading (the process died) is failed and emptied at start, with
+	 * the index entries it had moved before dying (as if mid-way through joining them
+	 * to the index; its stage died with the process). */
+	assert_int_equal(sql_count("INSERT INTO blind_index SELECT dataset_id, 'f', 'tok-c', record_id,"
+				   " version FROM records WHERE record_id LIKE 'c%';"
+				   " SELECT count(*) FROM blind_index"), 4);
 	assert_int_equal(st->ops->batch_recover(st, &recovered), GV_OK);
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 2);
 	assert_int_equal(recovered, 1);
 	assert_int_equal(st->ops->batch_get(st, ds, b3.id, &got), GV_OK);
 	assert_int_equal(got.state, BATCH_FAILED);
@@ -962,8 +993,9 @@ static void test_reopen(void **state)
 	store_close(st2);
 }
 
-/* A database of schema 7 (written before sharing and raw-row blocks existed) takes
- * migrations 8 and 9 when it is opened, keeping its data.  Made by taking the sharing tables out of this store's
+/* A database of schema 7 (written before sharing, raw-row blocks and the versioned
+ * blind index existed) takes migrations 8 to 10 when it is opened, keeping its data
+ * and the index entries of its committed records.  Made by taking the sharing tables out of this store's
  * database with SQLite itself: the only SQL in the tests, as it is about the SQLite
  * backend's own schema. */
 static void test_migrate_from_v7(void **state)
@@ -972,14 +1004,20 @@ static void test_migrate_from_v7(void **state)
 		"BEGIN; DROP TABLE share_events; DROP TABLE share_depts; DROP TABLE consumers;"
 		" DROP TABLE services; DROP TABLE share_requests; DROP TABLE raw_blocks;"
 		" DROP INDEX raw_rows_key; ALTER TABLE raw_rows DROP COLUMN block_row;"
-		" CREATE INDEX raw_rows_key ON raw_rows(key_version); PRAGMA user_version = 7; COMMIT;";
+		" CREATE INDEX raw_rows_key ON raw_rows(key_version);"
+		" CREATE TABLE bi7 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL, token TEXT NOT NULL,"
+		" record_id TEXT NOT NULL, PRIMARY KEY (dataset_id, field, token, record_id)) WITHOUT ROWID;"
+		" INSERT INTO bi7 SELECT dataset_id, field, token, record_id FROM blind_index;"
+		" DROP TABLE blind_index; ALTER TABLE bi7 RENAME TO blind_index;"
+		" CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);"
+		" PRAGMA user_version = 7; COMMIT;";
 	struct gv_store *st2;
 	struct store_dataset d;
 	struct store_consumer c;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	char out[32];
-	int version = 0;
+	int version = 0, n = 0;
 
 	(void)state;
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -990,7 +1028,10 @@ static void test_migrate_from_v7(void **state)
 	version = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
-	assert_true(version >= 8);
+	assert_true(version >= 10);
+	assert_int_equal(st2->ops->dataset_get(st2, "imports", &d), GV_OK);
+	assert_int_equal(st2->ops->record_find(st2, d.id, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 2);
 	assert_int_equal(st2->ops->dataset_get(st2, "shared", &d), GV_OK);
 	assert_int_equal(st2->ops->share_depts_put(st2, d.id, "Health"), GV_OK);
 	assert_int_equal(st2->ops->share_depts_get(st2, d.id, out, sizeof(out)), GV_OK);
