@@ -14,6 +14,8 @@
 int64_t util_now_us(void);
 /* Microseconds on a clock that never steps (for timeouts and ages, not dates). */
 int64_t util_mono_us(void);
+/* CPU time of the calling thread, microseconds. */
+int64_t util_thread_cpu_us(void);
 int64_t util_now_s(void);
 
 /* Cryptographically strong random bytes (libgcrypt GCRY_STRONG_RANDOM). */

@@ -36,8 +36,8 @@ struct pending {
 	char *reasons;
 };
 
-/* A block of the chunk: where its plain form is in chunk.plain, and its sealed form
- * in chunk.sealed. */
+/* A block of the chunk: where its compressed form is in chunk.packed, and its sealed
+ * form in chunk.sealed. */
 struct chunk_block {
 	int64_t first_row;
 	int rows;
@@ -46,8 +46,8 @@ struct chunk_block {
 };
 
 /* The rows of one transaction, and the blocks that hold them as received (a block
- * never spans two chunks): plain, packed by the parser; compressed and sealed by the
- * writer, which has a core of its own for it. */
+ * never spans two chunks): compressed by the parser, sealed by the writer (the two
+ * threads' shares of the work come out nearly even so). */
 struct chunk {
 	struct pending pend[CHUNK_ROWS];
 	struct store_import_row rows[CHUNK_ROWS];
@@ -56,7 +56,7 @@ struct chunk {
 	struct chunk_block blocks[CHUNK_ROWS];
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
-	struct gv_buf plain;    /* rows in clear: wiped when released */
+	struct gv_buf packed;   /* rows compressed, not encrypted: wiped when released */
 	struct gv_buf sealed;
 	/* records_index_count entries for each row */
 	struct store_index_entry *idx;
@@ -80,7 +80,6 @@ struct import_job {
 	struct csv_reader *csv;
 	struct jsonl_reader *jsonl;
 	struct rawblock_builder *rb;       /* rows as received, not yet in a block */
-	struct rawblock_builder *zb;       /* the writer's compressor */
 	struct crypto_gcm *wgcm;           /* the writer's handle of the data key */
 	size_t nindex;                     /* index entries a row may have */
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
@@ -104,6 +103,7 @@ struct import_job {
 	pthread_cond_t cond;
 	int stop;
 	gv_err write_err;
+	int64_t write_us, write_cpu_us, wait_us;   /* the writer's time writing, its CPU; the parser's waits */
 	/* unique rules: the values of this batch's accepted rows (their index entries
 	 * reach the store's index only when the batch commits), and this row's */
 	struct tokenset *uniq;
@@ -219,27 +219,23 @@ static void chunk_release(struct chunk *c)
 	c->n = 0;
 	c->bytes = 0;
 	c->nblocks = 0;
-	if (c->plain.data)
-		util_wipe(c->plain.data, c->plain.len);
-	c->plain.len = 0;
+	if (c->packed.data)
+		util_wipe(c->packed.data, c->packed.len);
+	c->packed.len = 0;
 	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
 }
 
-/* Compresses and seals the chunk's blocks; the writer's side of block_close. */
+/* Seals the chunk's blocks; the writer's side of block_close. */
 static gv_err seal_blocks(struct import_job *j, struct chunk *c)
 {
 	gv_err err = GV_OK;
 
 	for (size_t i = 0; err == GV_OK && i < c->nblocks; i++) {
 		struct chunk_block *k = &c->blocks[i];
-		const void *data;
-		size_t len;
 
 		k->sealed_at = c->sealed.len;
-		err = rawblock_compress_plain(j->zb, c->plain.data + k->at, k->len, &data, &len);
-		if (err == GV_OK)
-			err = records_seal_raw_block(j->ds, j->wgcm, j->b->id, k->first_row, data, len,
-						     &c->sealed);
+		err = records_seal_raw_block(j->ds, j->wgcm, j->b->id, k->first_row,
+					     c->packed.data + k->at, k->len, &c->sealed);
 		k->sealed_len = c->sealed.len - k->sealed_at;
 	}
 	/* Only now: the buffer may have moved while it grew. */
@@ -266,6 +262,7 @@ static void *writer_main(void *arg)
 			break;
 		c = j->chunks[j->head];
 		pthread_mutex_unlock(&j->lock);
+		int64_t w0 = util_mono_us(), c0 = util_thread_cpu_us();
 		for (size_t i = 0; i < c->n; i++)
 			c->rows[i] = c->pend[i].row;
 		err = seal_blocks(j, c);
@@ -274,6 +271,8 @@ static void *writer_main(void *arg)
 							   c->sblocks, c->nblocks);
 		chunk_release(c);
 		pthread_mutex_lock(&j->lock);
+		j->write_us += util_mono_us() - w0;
+		j->write_cpu_us += util_thread_cpu_us() - c0;
 		if (err != GV_OK && j->write_err == GV_OK)
 			j->write_err = err;
 		j->head = (j->head + 1) % NCHUNKS;
@@ -288,32 +287,37 @@ static void *writer_main(void *arg)
 static gv_err writer_wait(struct import_job *j, size_t most)
 {
 	gv_err err;
+	int64_t t0 = util_mono_us();
 
 	pthread_mutex_lock(&j->lock);
 	while (j->queued > most)
 		pthread_cond_wait(&j->cond, &j->lock);
+	j->wait_us += util_mono_us() - t0;
 	err = j->write_err;
 	pthread_mutex_unlock(&j->lock);
 	return err;
 }
 
-/* Packs the rows gathered as received into a block of the chunk being filled. */
+/* Compresses the rows gathered as received into a block of the chunk being filled. */
 static gv_err block_close(struct import_job *j)
 {
 	struct chunk *c = j->fill;
 	struct chunk_block *k = &c->blocks[c->nblocks];
-	size_t at = c->plain.len;
+	const void *data;
+	size_t len, at = c->packed.len;
 	gv_err err;
 
 	if (!rawblock_rows(j->rb))
 		return GV_OK;
 	k->first_row = rawblock_first_row(j->rb);
 	k->rows = (int)rawblock_rows(j->rb);
-	err = rawblock_take(j->rb, &c->plain);
+	err = rawblock_compress(j->rb, &data, &len);
+	if (err == GV_OK)
+		err = buf_append(&c->packed, data, len);
 	if (err != GV_OK)
 		return err;
 	k->at = at;
-	k->len = c->plain.len - at;
+	k->len = len;
 	c->nblocks++;
 	return GV_OK;
 }
@@ -667,7 +671,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			err = GV_ERR_NOMEM;
 			break;
 		}
-		buf_init(&c->plain, BLOCKS_MAX);
+		buf_init(&c->packed, BLOCKS_MAX);
 		buf_init(&c->sealed, BLOCKS_MAX);
 	}
 	if (err != GV_OK)
@@ -713,8 +717,6 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	err = crypto_sm3_stream_new(&j->sm3);
 	if (err == GV_OK)
 		err = rawblock_builder_new(&j->rb);
-	if (err == GV_OK)
-		err = rawblock_builder_new(&j->zb);
 	if (err == GV_OK)
 		err = records_gcm_new(j->ds, &j->wgcm);
 	if (err == GV_OK)
@@ -857,9 +859,11 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	if (err == GV_OK)
 		err = j->app->st->ops->batch_finish(j->app->st, j->b);
 	/* Where the end of an import goes: the writer catching up, and the index joined. */
-	log_debug("import: batch %lld, %lld rows; last writes %lld ms, finish %lld ms",
-		  (long long)j->b->id, (long long)j->b->rows, (long long)(t1 - t0) / 1000,
-		  (long long)(util_mono_us() - t2) / 1000);
+	log_debug("import: batch %lld, %lld rows; writer %lld ms (CPU %lld ms), parser waited %lld ms; "
+		  "last writes %lld ms, finish %lld ms",
+		  (long long)j->b->id, (long long)j->b->rows, (long long)j->write_us / 1000,
+		  (long long)j->write_cpu_us / 1000, (long long)j->wait_us / 1000,
+		  (long long)(t1 - t0) / 1000, (long long)(util_mono_us() - t2) / 1000);
 	if (err != GV_OK)
 		return err;
 	j->finished = 1;
@@ -896,7 +900,7 @@ void import_free(struct import_job *j)
 
 		if (c) {
 			chunk_release(c);
-			buf_release(&c->plain);
+			buf_release(&c->packed);
 			buf_release(&c->sealed);
 			free(c->idx);
 			free(c->tokens);
@@ -904,7 +908,6 @@ void import_free(struct import_job *j)
 		}
 	}
 	rawblock_builder_free(j->rb);
-	rawblock_builder_free(j->zb);
 	crypto_gcm_free(j->wgcm);
 	csv_reader_free(j->csv);
 	jsonl_reader_free(j->jsonl);

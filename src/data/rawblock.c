@@ -144,88 +144,45 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 	return err;
 }
 
-/* One zstd frame of the two parts one after the other into b->out. */
-static gv_err compress_parts(struct rawblock_builder *b, const void *p1, size_t n1, const void *p2,
-			     size_t n2, const void **data, size_t *len)
+gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *len)
 {
-	ZSTD_inBuffer parts[2] = {{p1, n1, 0}, {p2, n2, 0}};
+	ZSTD_inBuffer parts[2] = {{b->head.data, b->head.len, 0}, {b->rows.data, b->rows.len, 0}};
 	ZSTD_outBuffer o;
-	size_t bound = ZSTD_compressBound(n1 + n2), rc;
+	size_t total = b->head.len + b->rows.len, bound = ZSTD_compressBound(total), rc = 0;
 	gv_err err;
 
+	*data = NULL;
+	*len = 0;
+	if (!b->n)
+		return GV_ERR_INVALID;
+	put_le((unsigned char *)b->head.data, b->n, 4);
 	b->out.len = 0;
 	err = buf_reserve(&b->out, bound);
 	if (err != GV_OK)
-		return err;
+		goto out;
 	o = (ZSTD_outBuffer){b->out.data, bound, 0};
 	ZSTD_CCtx_reset(b->cctx, ZSTD_reset_session_only);
-	if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(b->cctx, n1 + n2)))
-		return GV_ERR_STORE;
+	err = GV_ERR_STORE;
+	if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(b->cctx, total)))
+		goto out;
 	rc = ZSTD_compressStream2(b->cctx, &o, &parts[0], ZSTD_e_continue);
 	if (ZSTD_isError(rc) || parts[0].pos != parts[0].size)
-		return GV_ERR_STORE;
+		goto out;
 	/* With room for the whole bound, one end call finishes the frame. */
 	rc = ZSTD_compressStream2(b->cctx, &o, &parts[1], ZSTD_e_end);
 	if (ZSTD_isError(rc) || rc != 0)
-		return GV_ERR_STORE;
+		goto out;
 	buf_advance(&b->out, o.pos);
 	*data = b->out.data;
 	*len = b->out.len;
-	return GV_OK;
-}
-
-/* Empties the builder, its rows wiped. */
-static void builder_clear(struct rawblock_builder *b)
-{
+	err = GV_OK;
+out:
 	util_wipe(b->head.data, b->head.len);
 	if (b->rows.data)
 		util_wipe(b->rows.data, b->rows.len);
 	b->head.len = b->rows.len = 0;
 	b->n = 0;
-}
-
-gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *len)
-{
-	gv_err err;
-
-	*data = NULL;
-	*len = 0;
-	if (!b->n)
-		return GV_ERR_INVALID;
-	put_le((unsigned char *)b->head.data, b->n, 4);
-	err = compress_parts(b, b->head.data, b->head.len, b->rows.data, b->rows.len, data, len);
-	builder_clear(b);
 	return err;
-}
-
-gv_err rawblock_take(struct rawblock_builder *b, struct gv_buf *out)
-{
-	size_t at = out->len;
-	gv_err err;
-
-	if (!b->n)
-		return GV_ERR_INVALID;
-	put_le((unsigned char *)b->head.data, b->n, 4);
-	err = buf_append(out, b->head.data, b->head.len);
-	if (err == GV_OK && b->rows.len)
-		err = buf_append(out, b->rows.data, b->rows.len);
-	if (err != GV_OK && out->len > at) {
-		util_wipe(out->data + at, out->len - at);
-		out->len = at;
-	}
-	if (err == GV_OK)
-		builder_clear(b);
-	return err;
-}
-
-gv_err rawblock_compress_plain(struct rawblock_builder *b, const void *plain, size_t plainlen,
-			       const void **data, size_t *len)
-{
-	*data = NULL;
-	*len = 0;
-	if (plainlen < 4 || plainlen > RAWBLOCK_PLAIN_MAX)
-		return GV_ERR_INVALID;
-	return compress_parts(b, plain, plainlen, "", 0, data, len);
 }
 
 gv_err rawblock_decompress(const void *data, size_t len, struct gv_buf *out)

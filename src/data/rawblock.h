@@ -47,13 +47,6 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 /* Compresses the block and empties the builder (rows wiped).  *data, *len: the
  * compressed form, owned by the builder until its next compress or free. */
 gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *len) GV_MUST_CHECK;
-/* The block's plain form appended to out (which then holds rows in clear: the caller
- * wipes it) and the builder emptied, so that another thread compresses it. */
-gv_err rawblock_take(struct rawblock_builder *b, struct gv_buf *out) GV_MUST_CHECK;
-/* Compresses a plain form that rawblock_take made, with b's compressor (b's own rows
- * are left as they are); *data, *len as for rawblock_compress. */
-gv_err rawblock_compress_plain(struct rawblock_builder *b, const void *plain, size_t plainlen,
-			       const void **data, size_t *len) GV_MUST_CHECK;
 
 /* The plain form of a compressed block into out (the caller wipes it); GV_ERR_STORE
  * when it is not a well-formed block. */

@@ -273,7 +273,8 @@ static const char *const migrations[] = {
 	 * adds its entries instead of deleting the record's old ones, and the index needs
 	 * no second B-tree by record (an import adds its entries sorted, see STAGE_SQL).
 	 * Entries of batches that never committed are not carried.  Raw rows, small now
-	 * that blocks hold their bytes, are kept in their primary key's B-tree alone. */
+	 * that blocks hold their bytes, are kept in their primary key's B-tree alone, and
+	 * name the records of a batch, which records_batch did for every imported record. */
 	"CREATE TABLE blind_index_v10 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL,"
 	" token TEXT NOT NULL, record_id TEXT NOT NULL, version INTEGER NOT NULL,"
 	" PRIMARY KEY (dataset_id, field, token, record_id, version)) WITHOUT ROWID;"
@@ -293,7 +294,8 @@ static const char *const migrations[] = {
 	" reasons, record_id, resolved_by, resolved_at, resolution, block_row FROM raw_rows;"
 	"DROP TABLE raw_rows;"
 	"ALTER TABLE raw_rows_v10 RENAME TO raw_rows;"
-	"CREATE INDEX raw_rows_key ON raw_rows(key_version) WHERE block_row = 0;",
+	"CREATE INDEX raw_rows_key ON raw_rows(key_version) WHERE block_row = 0;"
+	"DROP INDEX records_batch;",
 };
 
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,

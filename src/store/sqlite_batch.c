@@ -58,7 +58,11 @@ static const char *const batch_sql[QB__COUNT] = {
 	[QB_BATCH_LOADING] = "SELECT id FROM batches WHERE state = 0",
 	[QB_BATCH_BY_ID] = "SELECT " BATCH_COLS " FROM batches WHERE id = ?1",
 	[QB_BATCH_LOADING_DS] = "SELECT count(*) FROM batches WHERE state = 0 AND dataset_id = ?1",
-	[QB_DROP_RECORDS] = "DELETE FROM records WHERE batch_id = ?1",
+	/* Through the batch's raw rows, which name its records (a loading batch has no
+	 * corrected rows yet). */
+	[QB_DROP_RECORDS] = "DELETE FROM records WHERE dataset_id = (SELECT dataset_id FROM batches "
+			    "WHERE id = ?1) AND record_id IN (SELECT record_id FROM raw_rows WHERE "
+			    "batch_id = ?1 AND record_id <> '') AND batch_id = ?1",
 	[QB_DROP_RAW] = "DELETE FROM raw_rows WHERE batch_id = ?1",
 	[QB_DROP_BLOCKS] = "DELETE FROM raw_blocks WHERE batch_id = ?1",
 	[QB_RAW_INSERT] = "INSERT INTO raw_rows (batch_id, row_no, line_no, key_version, sealed, "
@@ -106,8 +110,8 @@ static const char *const batch_sql[QB__COUNT] = {
 	/* After a crash the stage is gone: the entries a batch had moved into the index
 	 * before are found through its records, reading the dataset's whole index. */
 	[QB_UNINDEX_BATCH] = "DELETE FROM blind_index WHERE dataset_id = (SELECT dataset_id FROM "
-			     "batches WHERE id = ?1) AND (record_id, version) IN (SELECT record_id, "
-			     "version FROM records WHERE batch_id = ?1)",
+			     "batches WHERE id = ?1) AND record_id IN (SELECT record_id FROM raw_rows "
+			     "WHERE batch_id = ?1 AND record_id <> '')",
 	[QB_LINEAGE_ADD] = "INSERT INTO lineage (dataset_id, source_id, transformation) "
 			   "VALUES (?1, ?2, ?3)",
 	[QB_LINEAGE_UP] = "SELECT d.name, l.transformation FROM lineage l JOIN datasets d ON "
@@ -327,13 +331,15 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 		for (size_t i = 0; err == GV_OK && i < nblocks; i++)
 			err = blocks[i].batch_id == batch_id ? block_insert(s, &blocks[i]) : GV_ERR_INVALID;
 		for (size_t i = 0; err == GV_OK && i < n; i++) {
-			if (rows[i].raw.batch_id != batch_id) {
+			struct store_raw_row raw = rows[i].raw;
+
+			/* The raw row names its record: a failed batch's records are found so. */
+			if (rows[i].rec)
+				raw.record_id = rows[i].rec->record_id;
+			if (raw.batch_id != batch_id || (rows[i].rec && rows[i].rec->batch_id != batch_id))
 				err = GV_ERR_INVALID;
-				break;
-			}
-			err = raw_insert(s, &rows[i].raw);
-			if (err == GV_OK && rows[i].rec && rows[i].rec->batch_id != batch_id)
-				err = GV_ERR_INVALID;
+			if (err == GV_OK)
+				err = raw_insert(s, &raw);
 			if (err == GV_OK && rows[i].rec)
 				err = sqd_record_write(s, rows[i].rec, NULL, 0, 1);
 			if (err == GV_OK && rows[i].rec)

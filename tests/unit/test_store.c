@@ -1010,6 +1010,7 @@ static void test_migrate_from_v7(void **state)
 		" INSERT INTO bi7 SELECT dataset_id, field, token, record_id FROM blind_index;"
 		" DROP TABLE blind_index; ALTER TABLE bi7 RENAME TO blind_index;"
 		" CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);"
+		" CREATE INDEX records_batch ON records(batch_id) WHERE batch_id IS NOT NULL;"
 		" PRAGMA user_version = 7; COMMIT;";
 	struct gv_store *st2;
 	struct store_dataset d;
