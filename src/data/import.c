@@ -15,6 +15,7 @@
 #include "data/jsonlread.h"
 #include "data/quality.h"
 #include "data/rawblock.h"
+#include "data/extsort.h"
 #include "data/tokenset.h"
 #include "data/records.h"
 
@@ -26,6 +27,8 @@
 #define BLOCKS_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
 #define NCHUNKS 3                       /* being filled, and up to two for the writer */
+#define INDEX_SLICE 16384               /* index entries added per transaction */
+#define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
 /* A row waiting for the next write; its bytes as received are in a block, its index
  * entries in the chunk's pools. */
@@ -58,9 +61,15 @@ struct chunk {
 	size_t nblocks;
 	struct gv_buf packed;   /* rows compressed, not encrypted: wiped when released */
 	struct gv_buf sealed;
-	/* records_index_count entries for each row */
-	struct store_index_entry *idx;
-	char (*tokens)[65];
+};
+
+/* A blind-index entry waiting for the end of the import, laid out so that memcmp
+ * orders entries as the index does: field (by name), token, record id, version. */
+struct sort_entry {
+	unsigned char field;                  /* rank of its name among the indexed fields' */
+	char token[64];
+	char record_id[RECORDS_ID_LEN + 1];   /* NUL-padded */
+	unsigned char version[8];             /* big-endian */
 };
 
 struct uniq_entry {
@@ -81,7 +90,11 @@ struct import_job {
 	struct jsonl_reader *jsonl;
 	struct rawblock_builder *rb;       /* rows as received, not yet in a block */
 	struct crypto_gcm *wgcm;           /* the writer's handle of the data key */
-	size_t nindex;                     /* index entries a row may have */
+	/* Index entries of the accepted rows, added to the index in its order at the end
+	 * (store.h, index_add); the names of the indexed fields in that order. */
+	struct extsort *entries;
+	const char *index_fields[CATALOG_MAX_FIELDS];
+	size_t nindex;
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	int header_done;
 	size_t ncols;
@@ -363,6 +376,68 @@ static gv_err stash_keep(struct import_job *j)
 	return err;
 }
 
+/* Keeps an index entry of record r for the end of the import. */
+static gv_err entry_keep(struct import_job *j, const struct store_record *r,
+			 const struct store_index_entry *e)
+{
+	struct sort_entry s;
+	size_t rank = 0;
+
+	while (rank < j->nindex && strcmp(j->index_fields[rank], e->field) != 0)
+		rank++;
+	if (rank == j->nindex || strlen(e->token) != sizeof(s.token))
+		return GV_ERR_INVALID;
+	memset(&s, 0, sizeof(s));
+	s.field = (unsigned char)rank;
+	memcpy(s.token, e->token, sizeof(s.token));
+	snprintf(s.record_id, sizeof(s.record_id), "%s", r->record_id);
+	for (int i = 0; i < 8; i++)
+		s.version[i] = (unsigned char)((uint64_t)r->version >> (56 - 8 * i));
+	return extsort_add(j->entries, &s);
+}
+
+/* Adds the batch's index entries to the store's index, in its order, a slice of
+ * INDEX_SLICE per transaction so that other requests are not held up for long. */
+static gv_err index_entries(struct import_job *j)
+{
+	struct store_index_row *rows = calloc(INDEX_SLICE, sizeof(*rows));
+	struct sort_entry *copy = calloc(INDEX_SLICE, sizeof(*copy));
+	char (*tokens)[65] = calloc(INDEX_SLICE, sizeof(*tokens));
+	gv_err err = rows && copy && tokens ? extsort_finish(j->entries) : GV_ERR_NOMEM;
+	size_t n = 0;
+
+	while (err == GV_OK) {
+		const void *e = NULL;
+
+		err = extsort_next(j->entries, &e);
+		if (err == GV_OK && e) {
+			struct sort_entry *s = &copy[n];
+
+			memcpy(s, e, sizeof(*s));
+			memcpy(tokens[n], s->token, sizeof(s->token));
+			tokens[n][sizeof(s->token)] = '\0';
+			s->record_id[sizeof(s->record_id) - 1] = '\0';
+			rows[n].field = j->index_fields[s->field < j->nindex ? s->field : 0];
+			rows[n].token = tokens[n];
+			rows[n].record_id = s->record_id;
+			rows[n].version = 0;
+			for (int i = 0; i < 8; i++)
+				rows[n].version = rows[n].version << 8 | s->version[i];
+			n++;
+		}
+		if (err == GV_OK && n && (n == INDEX_SLICE || !e)) {
+			err = j->app->st->ops->index_add(j->app->st, j->b->id, j->b->dataset_id, rows, n);
+			n = 0;
+		}
+		if (!e)
+			break;
+	}
+	free(rows);
+	free(copy);
+	free(tokens);
+	return err;
+}
+
 /* Takes one row: obj is its parsed content, or NULL with parse_reason.  header marks a
  * CSV header, kept as received but not a record. */
 static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, const char *raw,
@@ -414,7 +489,9 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	free(res);
 	if (err == GV_OK && !header && status != RAW_QUARANTINED) {
 		struct store_record *r = &p->rec;
-		size_t slot = j->fill->n * j->nindex;   /* the row's slots in the index pools */
+		struct store_index_entry idx[CATALOG_MAX_FIELDS];
+		char tokens[CATALOG_MAX_FIELDS][65];
+		size_t nidx = 0;
 
 		r->dataset_id = records_dataset(j->ds)->id;
 		records_new_id(r->record_id);
@@ -424,15 +501,15 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
-		p->row.idx = j->fill->idx + slot;
 		/* One allocation for the body, not one per doubling. */
 		err = buf_reserve(&p->body, 2 * rawlen + 512);
 		if (err == GV_OK)
-			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, j->fill->idx + slot,
-					   j->fill->tokens + slot, &p->row.nidx);
+			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, idx, tokens, &nidx);
 		r->body = (unsigned char *)p->body.data;
 		r->body_len = p->body.len;
 		p->row.rec = r;
+		for (size_t i = 0; err == GV_OK && i < nidx; i++)
+			err = entry_keep(j, r, &idx[i]);
 		if (err == GV_OK)
 			err = stash_keep(j);
 	}
@@ -600,6 +677,23 @@ static gv_err on_jsonl(void *ctx, const struct jsonl_line *line)
 			NULL, 0);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The indexed fields' names, in the order the index keeps them (by name). */
+static void index_fields_sort(struct import_job *j)
+{
+	const struct catalog_schema *s = records_schema(j->ds);
+
+	j->nindex = 0;
+	for (int i = 0; i < s->nfields; i++)
+		if (s->fields[i].indexed)
+			j->index_fields[j->nindex++] = s->fields[i].name;
+	qsort(j->index_fields, j->nindex, sizeof(*j->index_fields), cmp_names);
+}
+
 /* Opens, before any row, every dataset a reference rule names, with the importer's own
  * rights: a rule the importer cannot evaluate refuses the batch at once. */
 static gv_err open_references(struct import_job *j, const json_t *rules, char *why, size_t whylen)
@@ -721,15 +815,10 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		err = records_gcm_new(j->ds, &j->wgcm);
 	if (err == GV_OK)
 		err = tokenset_new(&j->uniq);
-	j->nindex = records_index_count(j->ds);
-	for (int k = 0; err == GV_OK && k < NCHUNKS; k++) {
-		struct chunk *c = j->chunks[k];
-
-		c->idx = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->idx));
-		c->tokens = calloc(CHUNK_ROWS * (j->nindex ? j->nindex : 1), sizeof(*c->tokens));
-		if (!c->idx || !c->tokens)
-			err = GV_ERR_NOMEM;
-	}
+	if (err == GV_OK)
+		err = extsort_new(sizeof(struct sort_entry), SORT_RUN, &j->entries);
+	if (err == GV_OK)
+		index_fields_sort(j);
 	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
 		struct csv_limits lim = {FIELD_BYTES_MAX, CATALOG_MAX_FIELDS, ROW_BYTES_MAX};
 
@@ -856,9 +945,11 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	if (err == GV_OK && verdict == GV_OK && j->commit_check)
 		err = j->commit_check(j->commit_ctx, j->b);   /* on refusal import_free fails it */
 	t2 = util_mono_us();
+	if (err == GV_OK && verdict == GV_OK)
+		err = index_entries(j);   /* on failure import_free fails the batch, entries too */
 	if (err == GV_OK)
 		err = j->app->st->ops->batch_finish(j->app->st, j->b);
-	/* Where the end of an import goes: the writer catching up, and the index joined. */
+	/* Where the end of an import goes: the writer catching up, and the index entries. */
 	log_debug("import: batch %lld, %lld rows; writer %lld ms (CPU %lld ms), parser waited %lld ms; "
 		  "last writes %lld ms, finish %lld ms",
 		  (long long)j->b->id, (long long)j->b->rows, (long long)j->write_us / 1000,
@@ -902,8 +993,6 @@ void import_free(struct import_job *j)
 			chunk_release(c);
 			buf_release(&c->packed);
 			buf_release(&c->sealed);
-			free(c->idx);
-			free(c->tokens);
 			free(c);
 		}
 	}
@@ -917,6 +1006,7 @@ void import_free(struct import_job *j)
 		records_close(j->refs[i].ds);
 	records_close(j->ds);
 	tokenset_free(j->uniq);
+	extsort_free(j->entries);
 	if (j->actor)
 		util_wipe(j->actor, sizeof(*j->actor));
 	free(j->actor);

@@ -94,19 +94,6 @@ static const char *const stmt_sql[Q__COUNT] = {
 };
 
 /* Schema versions, applied in order inside one transaction each. */
-/* An import's index entries wait in blind_stage, in row order, and join blind_index
- * sorted when the batch commits (sqlite_batch.c): inserted one by one they landed on
- * random pages of the index, and each transaction wrote every page it touched again,
- * 8 KiB for each row once the index outgrew a transaction.  The stage is a table of
- * the connection's temporary database: it is neither logged nor synced, and it is gone
- * after a crash, when the batch it served is failed anyway. */
-#define STAGE_SQL \
-	"PRAGMA temp.cache_size=-32768;" \
-	"CREATE TEMP TABLE blind_stage (batch_id INTEGER NOT NULL, n INTEGER NOT NULL," \
-	" dataset_id INTEGER NOT NULL, field TEXT NOT NULL, token TEXT NOT NULL," \
-	" record_id TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (batch_id, n))" \
-	" WITHOUT ROWID;"
-
 static const char *const migrations[] = {
 	/* 1: foundation - accounts, credentials, sessions, restrictions, audit rows */
 	"CREATE TABLE accounts ("
@@ -271,10 +258,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX raw_blocks_key ON raw_blocks(key_version);",
 	/* 10: the blind index names the version an entry was made for, so that an update
 	 * adds its entries instead of deleting the record's old ones, and the index needs
-	 * no second B-tree by record (an import adds its entries sorted, see STAGE_SQL).
-	 * Entries of batches that never committed are not carried.  Raw rows, small now
-	 * that blocks hold their bytes, are kept in their primary key's B-tree alone, and
-	 * name the records of a batch, which records_batch did for every imported record. */
+	 * no second B-tree by record.  An import adds its entries at the end, sorted
+	 * (index_add): added row by row they landed on random pages, and each transaction
+	 * wrote every page it touched again, 8 KiB a row once the index outgrew a
+	 * transaction.  A batch notes when it has entries in the index (indexed), so that
+	 * a batch failing after that, or a crash, takes them out.  Entries of batches that
+	 * never committed are not carried.  Raw rows, small now that blocks hold their
+	 * bytes, are kept in their primary key's B-tree alone, and name the records of a
+	 * batch, which records_batch did for every imported record. */
 	"CREATE TABLE blind_index_v10 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL,"
 	" token TEXT NOT NULL, record_id TEXT NOT NULL, version INTEGER NOT NULL,"
 	" PRIMARY KEY (dataset_id, field, token, record_id, version)) WITHOUT ROWID;"
@@ -295,7 +286,8 @@ static const char *const migrations[] = {
 	"DROP TABLE raw_rows;"
 	"ALTER TABLE raw_rows_v10 RENAME TO raw_rows;"
 	"CREATE INDEX raw_rows_key ON raw_rows(key_version) WHERE block_row = 0;"
-	"DROP INDEX records_batch;",
+	"DROP INDEX records_batch;"
+	"ALTER TABLE batches ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;",
 };
 
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
@@ -978,6 +970,7 @@ static const struct store_ops sqlite_ops = {
 	.meta_put = sqb_meta_put,
 	.batch_insert = sqb_batch_insert,
 	.batch_write = sqb_batch_write,
+	.index_add = sqb_index_add,
 	.batch_finish = sqb_batch_finish,
 	.batch_get = sqb_batch_get,
 	.batch_list = sqb_batch_list,
@@ -1080,10 +1073,6 @@ gv_err store_sqlite_open(const char *path, struct gv_store **out)
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	err = migrate(s->db);
-	if (err == GV_OK && sqlite3_exec(s->db, STAGE_SQL, NULL, NULL, NULL) != SQLITE_OK) {
-		log_error("sqlite: cannot create the index stage: %s", sqlite3_errmsg(s->db));
-		err = GV_ERR_STORE;
-	}
 	if (err != GV_OK)
 		goto out;
 	*out = &s->base;

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define STAGE_PER_ROW 256            /* index entries a row may have (the catalog allows 64) */
-#define STAGE_SLICE ((int64_t)1 << 18)   /* staged entries merged per transaction, about */
 
 enum batch_stmt {
 	QB_META_GET, QB_META_PUT,
@@ -18,8 +16,7 @@ enum batch_stmt {
 	QB_RAW_STALE, QB_RAW_REKEY,
 	QB_BLOCK_INSERT, QB_DROP_BLOCKS, QB_BLOCK_STALE, QB_BLOCK_REKEY,
 	QB_LINEAGE_ADD, QB_LINEAGE_UP, QB_LINEAGE_DOWN,
-	QB_STAGE_INSERT, QB_STAGE_COUNT, QB_STAGE_MERGE, QB_STAGE_LIST, QB_STAGE_UNINDEX, QB_STAGE_DROP,
-	QB_UNINDEX_BATCH,
+	QB_INDEX_ADD, QB_BATCH_INDEXED, QB_BATCH_IS_INDEXED, QB_UNINDEX_BATCH,
 	QB__COUNT
 };
 
@@ -92,23 +89,15 @@ static const char *const batch_sql[QB__COUNT] = {
 			   "b.id = k.batch_id WHERE b.dataset_id = ?1 AND k.key_version < ?2 LIMIT ?3",
 	[QB_BLOCK_REKEY] = "UPDATE raw_blocks SET sealed = ?3, key_version = ?4 WHERE batch_id = ?1 "
 			   "AND first_row = ?2 AND key_version = ?5",
-	/* A batch's index entries wait in the stage, in row order, until it commits
-	 * (STAGE_SQL in sqlite.c says why). */
-	[QB_STAGE_INSERT] = "INSERT INTO temp.blind_stage (batch_id, n, dataset_id, field, token, "
-			    "record_id, version) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-	[QB_STAGE_COUNT] = "SELECT count(*) FROM temp.blind_stage WHERE batch_id = ?1",
-	/* One range of tokens, sorted: the index pages are then written once each. */
-	[QB_STAGE_MERGE] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id, "
-			   "version) SELECT dataset_id, field, token, record_id, version FROM "
-			   "temp.blind_stage WHERE batch_id = ?1 AND token >= ?2 AND "
-			   "(?3 IS NULL OR token < ?3) ORDER BY dataset_id, field, token, record_id, version",
-	[QB_STAGE_LIST] = "SELECT dataset_id, field, token, record_id, version FROM temp.blind_stage "
-			  "WHERE batch_id = ?1",
-	[QB_STAGE_UNINDEX] = "DELETE FROM blind_index WHERE dataset_id = ?1 AND field = ?2 AND "
-			     "token = ?3 AND record_id = ?4 AND version = ?5",
-	[QB_STAGE_DROP] = "DELETE FROM temp.blind_stage WHERE batch_id = ?1",
-	/* After a crash the stage is gone: the entries a batch had moved into the index
-	 * before are found through its records, reading the dataset's whole index. */
+	/* A loading batch's entries, added sorted when it is about to commit; the batch
+	 * notes it in the same transaction. */
+	[QB_INDEX_ADD] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id, "
+			 "version) VALUES (?1,?2,?3,?4,?5)",
+	[QB_BATCH_INDEXED] = "UPDATE batches SET indexed = 1 WHERE id = ?1 AND dataset_id = ?2 AND "
+			     "state = 0",
+	[QB_BATCH_IS_INDEXED] = "SELECT indexed FROM batches WHERE id = ?1",
+	/* The entries of a batch that had added them and then failed: found through its
+	 * records, reading the dataset's whole index (rare: a failure at the very end). */
 	[QB_UNINDEX_BATCH] = "DELETE FROM blind_index WHERE dataset_id = (SELECT dataset_id FROM "
 			     "batches WHERE id = ?1) AND record_id IN (SELECT record_id FROM raw_rows "
 			     "WHERE batch_id = ?1 AND record_id <> '')",
@@ -291,34 +280,6 @@ static gv_err block_insert(struct sqlite_store *s, const struct store_raw_block 
 	return exec_simple(s, q);
 }
 
-/* Index entries of an imported record, held back until its batch commits; each is
- * numbered by its row, so that the batch's entries stay in row order. */
-static gv_err stage_insert(struct sqlite_store *s, const struct store_import_row *w)
-{
-	const struct store_record *r = w->rec;
-
-	if (w->nidx > STAGE_PER_ROW || r->raw_row < 0 || r->raw_row > INT64_MAX / STAGE_PER_ROW - 1)
-		return GV_ERR_INVALID;
-	for (size_t i = 0; i < w->nidx; i++) {
-		sqlite3_stmt *q = batch_stmt(s, QB_STAGE_INSERT);
-		gv_err err;
-
-		if (!q)
-			return GV_ERR_STORE;
-		sqlite3_bind_int64(q, 1, r->batch_id);
-		sqlite3_bind_int64(q, 2, r->raw_row * STAGE_PER_ROW + (int64_t)i);
-		sqlite3_bind_int64(q, 3, r->dataset_id);
-		bind_text_static(q, 4, w->idx[i].field);
-		bind_text_static(q, 5, w->idx[i].token);
-		bind_text_static(q, 6, r->record_id);
-		sqlite3_bind_int64(q, 7, r->version);
-		err = exec_simple(s, q);
-		if (err != GV_OK)
-			return err;
-	}
-	return GV_OK;
-}
-
 gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store_import_row *rows,
 		       size_t n, const struct store_raw_block *blocks, size_t nblocks)
 {
@@ -342,8 +303,6 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 				err = raw_insert(s, &raw);
 			if (err == GV_OK && rows[i].rec)
 				err = sqd_record_write(s, rows[i].rec, NULL, 0, 1);
-			if (err == GV_OK && rows[i].rec)
-				err = stage_insert(s, &rows[i]);
 		}
 		if (err == GV_OK)
 			err = sqd_commit(s);
@@ -354,36 +313,31 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 	return err;
 }
 
-/* Takes out of the index the entries of a batch that had joined it before the batch
- * failed to commit (a crash, or a failed last write); lock and transaction held. */
-static gv_err stage_unindex(struct sqlite_store *s, int64_t batch_id)
+/* Whether the batch has added entries to the index (index_add); lock held. */
+static gv_err batch_indexed(struct sqlite_store *s, int64_t batch_id, int *indexed)
 {
-	sqlite3_stmt *q = batch_stmt(s, QB_STAGE_LIST), *d = batch_stmt(s, QB_STAGE_UNINDEX);
-	gv_err err = q && d ? GV_OK : GV_ERR_STORE;
-	int rc = SQLITE_DONE;
+	sqlite3_stmt *q = batch_stmt(s, QB_BATCH_IS_INDEXED);
+	int rc;
 
-	if (err != GV_OK)
-		return err;
+	*indexed = 0;
+	if (!q)
+		return GV_ERR_STORE;
 	sqlite3_bind_int64(q, 1, batch_id);
-	while (err == GV_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		for (int i = 0; i < 5; i++)
-			sqlite3_bind_value(d, i + 1, sqlite3_column_value(q, i));
-		err = exec_simple(s, d);
-	}
-	if (err == GV_OK && rc != SQLITE_ROW)
-		err = map_rc(s, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*indexed = sqlite3_column_int(q, 0) != 0;
 	stmt_done(q);
-	return err;
+	return rc == SQLITE_ROW ? GV_OK : rc == SQLITE_DONE ? GV_ERR_NOT_FOUND : map_rc(s, rc);
 }
 
-/* Removes what a batch that will never be committed stored; lock and transaction held.
- * crashed: it was left loading by a process that died, whose stage is gone. */
-static gv_err drop_rows(struct sqlite_store *s, int64_t batch_id, int crashed)
+/* Removes what a batch that will never be committed stored; lock and transaction held. */
+static gv_err drop_rows(struct sqlite_store *s, int64_t batch_id)
 {
-	gv_err err = crashed ? exec_id(s, QB_UNINDEX_BATCH, batch_id) : stage_unindex(s, batch_id);
+	int indexed = 0;
+	gv_err err = batch_indexed(s, batch_id, &indexed);
 
-	if (err == GV_OK)
-		err = exec_id(s, QB_STAGE_DROP, batch_id);
+	if (err == GV_OK && indexed)
+		err = exec_id(s, QB_UNINDEX_BATCH, batch_id);
 	if (err == GV_OK)
 		err = exec_id(s, QB_DROP_RECORDS, batch_id);
 	if (err == GV_OK)
@@ -393,7 +347,7 @@ static gv_err drop_rows(struct sqlite_store *s, int64_t batch_id, int crashed)
 	return err;
 }
 
-static gv_err finish_locked(struct sqlite_store *s, const struct store_batch *b, int crashed)
+static gv_err finish_locked(struct sqlite_store *s, const struct store_batch *b)
 {
 	sqlite3_stmt *q = batch_stmt(s, QB_BATCH_UPDATE);
 	gv_err err = GV_ERR_STORE;
@@ -405,63 +359,48 @@ static gv_err finish_locked(struct sqlite_store *s, const struct store_batch *b,
 			err = GV_ERR_NOT_FOUND;
 	}
 	if (err == GV_OK && b->state != BATCH_COMMITTED)
-		err = drop_rows(s, b->id, crashed);
-	else if (err == GV_OK)
-		err = exec_id(s, QB_STAGE_DROP, b->id);   /* in the index now */
+		err = drop_rows(s, b->id);
 	return err;
 }
 
-/* Moves a batch's staged entries into the index, sorted, in token ranges of up to
- * STAGE_SLICE entries, each in a transaction of its own so that other requests are
- * not held up for the whole batch.  Entries that joined stay invisible while the
- * batch is loading (the queries see only committed batches' records). */
-static gv_err stage_merge(struct sqlite_store *s, int64_t batch_id)
+gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
+		     const struct store_index_row *rows, size_t n)
 {
+	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
-	int64_t count = 0;
-	int slices;
-	gv_err err = GV_ERR_STORE;
+	gv_err err;
 
 	pthread_mutex_lock(&s->lock);
-	q = batch_stmt(s, QB_STAGE_COUNT);
+	err = sqd_begin(s);
+	if (err != GV_OK)
+		goto out;
+	q = batch_stmt(s, QB_BATCH_INDEXED);
+	err = q ? GV_OK : GV_ERR_STORE;
 	if (q) {
 		sqlite3_bind_int64(q, 1, batch_id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			count = sqlite3_column_int64(q, 0);
-			err = GV_OK;
-		}
-		stmt_done(q);
+		sqlite3_bind_int64(q, 2, dataset_id);
+		err = exec_simple(s, q);
+		if (err == GV_OK && sqlite3_changes(s->db) == 0)
+			err = GV_ERR_STATE;   /* not a loading batch of that dataset */
 	}
+	for (size_t i = 0; err == GV_OK && i < n; i++) {
+		q = batch_stmt(s, QB_INDEX_ADD);
+		err = GV_ERR_STORE;
+		if (q) {
+			sqlite3_bind_int64(q, 1, dataset_id);
+			bind_text_static(q, 2, rows[i].field);
+			bind_text_static(q, 3, rows[i].token);
+			bind_text_static(q, 4, rows[i].record_id);
+			sqlite3_bind_int64(q, 5, rows[i].version);
+			err = exec_simple(s, q);
+		}
+	}
+	if (err == GV_OK)
+		err = sqd_commit(s);
+	else
+		sqd_rollback(s);
+out:
 	pthread_mutex_unlock(&s->lock);
-	/* Tokens are hex digits of a MAC, evenly spread: ranges of the first four split
-	 * the entries evenly. */
-	slices = (int)(count / STAGE_SLICE) + 1;
-	if (slices > 0x10000)
-		slices = 0x10000;
-	for (int i = 0; err == GV_OK && count && i < slices; i++) {
-		char lo[16], hi[16];
-
-		snprintf(lo, sizeof(lo), "%04x", (unsigned)((long)i * 0x10000 / slices));
-		snprintf(hi, sizeof(hi), "%04x", (unsigned)((long)(i + 1) * 0x10000 / slices));
-		pthread_mutex_lock(&s->lock);
-		err = sqd_begin(s);
-		if (err == GV_OK) {
-			q = batch_stmt(s, QB_STAGE_MERGE);
-			err = q ? GV_OK : GV_ERR_STORE;
-			if (q) {
-				sqlite3_bind_int64(q, 1, batch_id);
-				bind_text(q, 2, i ? lo : "");
-				if (i + 1 < slices)   /* else unbound: NULL, no upper end */
-					bind_text(q, 3, hi);
-				err = exec_simple(s, q);
-			}
-			if (err == GV_OK)
-				err = sqd_commit(s);
-			else
-				sqd_rollback(s);
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
 	return err;
 }
 
@@ -480,14 +419,12 @@ static void wal_truncate(struct sqlite_store *s)
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b)
 {
 	struct sqlite_store *s = impl(st);
-	gv_err err = b->state == BATCH_COMMITTED ? stage_merge(s, b->id) : GV_OK;
+	gv_err err;
 
-	if (err != GV_OK)
-		return err;
 	pthread_mutex_lock(&s->lock);
 	err = sqd_begin(s);
 	if (err == GV_OK) {
-		err = finish_locked(s, b, 0);
+		err = finish_locked(s, b);
 		if (err == GV_OK)
 			err = sqd_commit(s);
 		else
@@ -618,7 +555,7 @@ gv_err sqb_batch_recover(struct gv_store *st, int *n)
 				b->finished_at = (int64_t)time(NULL);
 				snprintf(b->state_reason, sizeof(b->state_reason), "%s",
 					 "the service stopped while the batch was loading; nothing of it was kept");
-				err = finish_locked(s, b, 1);
+				err = finish_locked(s, b);
 			}
 			if (err == GV_OK)
 				err = sqd_commit(s);

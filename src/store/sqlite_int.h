@@ -204,6 +204,8 @@ gv_err sqb_batch_insert(struct gv_store *st, struct store_batch *b);
 gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store_import_row *rows,
 		       size_t n, const struct store_raw_block *blocks, size_t nblocks);
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b);
+gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
+		     const struct store_index_row *rows, size_t n);
 gv_err sqb_batch_get(struct gv_store *st, int64_t dataset_id, int64_t id, struct store_batch *out);
 gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
 gv_err sqb_batch_loading(struct gv_store *st, int64_t dataset_id, int *n);

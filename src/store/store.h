@@ -317,12 +317,18 @@ typedef int (*store_consumer_cb)(const struct store_consumer *c, void *ctx);
 typedef int (*store_lineage_cb)(const char *dataset, const char *transformation, void *ctx);
 
 /* One imported row as batch_write stores it: the raw row, and the record made from
- * it (rec NULL for a quarantined row). */
+ * it (rec NULL for a quarantined row).  Its index entries come with index_add. */
 struct store_import_row {
 	struct store_raw_row raw;
 	const struct store_record *rec;
-	const struct store_index_entry *idx;
-	size_t nidx;
+};
+
+/* An index entry of an imported record (index_add). */
+struct store_index_row {
+	const char *field;
+	const char *token;            /* hex HMAC-SM3 */
+	const char *record_id;
+	int64_t version;
 };
 
 /* Callbacks return 0 to continue, non-zero to stop early (not an error). */
@@ -441,14 +447,19 @@ struct store_ops {
 	/* Import batches.  insert sets b->id (state BATCH_LOADING). */
 	gv_err (*batch_insert)(struct gv_store *st, struct store_batch *b);
 	/* Stores n rows of a loading batch and the nblocks blocks holding them, in one
-	 * transaction.  The rows' index entries are held apart until the batch commits. */
+	 * transaction. */
 	gv_err (*batch_write)(struct gv_store *st, int64_t batch_id,
 			      const struct store_import_row *rows, size_t n,
 			      const struct store_raw_block *blocks, size_t nblocks);
+	/* Adds n index entries of the records of loading batch batch_id (of dataset_id;
+	 * GV_ERR_STATE otherwise), in one transaction.  They find nothing while the batch
+	 * loads.  An import adds them at its end in the index's order (field, token,
+	 * record, version), where a page is written once for many entries, not once for
+	 * each as entries in row order would. */
+	gv_err (*index_add)(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
+			    const struct store_index_row *rows, size_t n);
 	/* Sets the final state, counts and report; a batch that is not committed loses its
-	 * rows and records in the same transaction.  A committed batch's index entries
-	 * join the index first, in transactions of their own, which find nothing while
-	 * the batch is loading. */
+	 * rows, records and index entries in the same transaction. */
 	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
 	gv_err (*batch_get)(struct gv_store *st, int64_t dataset_id, int64_t id,
 			    struct store_batch *out);

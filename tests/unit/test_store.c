@@ -356,13 +356,11 @@ static int64_t batch_dataset(struct gv_store *st, const char *name)
 	return d.id;
 }
 
-/* Writes n imported rows (each a record with one index token) into batch b. */
+/* Writes n imported rows into batch b: records tag0.. and a quarantined last row. */
 static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const char *tag)
 {
 	struct store_record rec[8];
-	struct store_index_entry idx[8];
 	struct store_import_row rows[8];
-	char tokens[8][65];
 	unsigned char body[] = "P{}";
 
 	assert_true(n <= 8);
@@ -376,9 +374,6 @@ static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const 
 		rec[i].body_len = 3;
 		rec[i].batch_id = b;
 		rec[i].raw_row = i + 1;
-		snprintf(tokens[i], sizeof(tokens[i]), "tok-%s", tag);
-		idx[i].field = "f";
-		idx[i].token = tokens[i];
 		memset(&rows[i], 0, sizeof(rows[i]));
 		rows[i].raw.batch_id = b;
 		rows[i].raw.row_no = i + 1;
@@ -388,10 +383,22 @@ static void write_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const 
 		rows[i].raw.sealed_len = 3;
 		rows[i].raw.status = i == n - 1 ? RAW_QUARANTINED : RAW_ACCEPTED;
 		rows[i].rec = i == n - 1 ? NULL : &rec[i];
-		rows[i].idx = &idx[i];
-		rows[i].nidx = 1;
 	}
 	assert_int_equal(st->ops->batch_write(st, b, rows, (size_t)n, NULL, 0), GV_OK);
+}
+
+/* Indexes the n - 1 records write_rows made under field f, token "tok-<tag>". */
+static gv_err index_rows(struct gv_store *st, int64_t ds, int64_t b, int n, const char *tag)
+{
+	struct store_index_row rows[8];
+	char ids[8][16], token[16];
+
+	snprintf(token, sizeof(token), "tok-%s", tag);
+	for (int i = 0; i < n - 1; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s%d", tag, i);
+		rows[i] = (struct store_index_row){"f", token, ids[i], 1};
+	}
+	return st->ops->index_add(st, b, ds, rows, (size_t)(n - 1));
 }
 
 /* A number SQL computes on the store's database, through a second connection: the
@@ -419,7 +426,7 @@ static int64_t sql_count(const char *sql)
 static void test_batches(void **state)
 {
 	struct gv_store *st = *state;
-	static struct store_batch b1, b2, b3, got;
+	static struct store_batch b1, b2, b3, b4, got;
 	int64_t ds = batch_dataset(st, "imports");
 	int n = 0, found = 0, recovered = 0;
 	struct store_raw_row w;
@@ -427,32 +434,42 @@ static void test_batches(void **state)
 	memset(&b1, 0, sizeof(b1));
 	b1.dataset_id = ds;
 	snprintf(b1.format, sizeof(b1.format), "csv");
-	b2 = b3 = b1;
+	b2 = b3 = b4 = b1;
 	assert_int_equal(st->ops->batch_insert(st, &b1), GV_OK);
 	assert_int_equal(st->ops->batch_insert(st, &b2), GV_OK);
 	assert_int_equal(st->ops->batch_insert(st, &b3), GV_OK);
+	assert_int_equal(st->ops->batch_insert(st, &b4), GV_OK);
 	write_rows(st, ds, b1.id, 3, "a");
 	write_rows(st, ds, b2.id, 3, "b");
 	write_rows(st, ds, b3.id, 3, "c");
+	write_rows(st, ds, b4.id, 3, "d");
+	assert_int_equal(index_rows(st, ds, b1.id, 3, "a"), GV_OK);
+	assert_int_equal(index_rows(st, ds, b2.id, 3, "b"), GV_OK);
+	assert_int_equal(index_rows(st, ds, b3.id, 3, "c"), GV_OK);
+	assert_int_equal(index_rows(st, ds + 1000, b3.id, 3, "c"), GV_ERR_STATE);   /* another dataset's */
 	/* Loading: invisible to reads and to uniqueness checks (the import remembers its
-	 * own values); the index entries wait apart. */
+	 * own values), index entries included. */
 	assert_int_equal(st->ops->record_get(st, ds, "a0", 0, rec_count_cb, &n), GV_ERR_NOT_FOUND);
 	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", &found), GV_OK);
 	assert_int_equal(found, 0);
-	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 0);
-	/* Committed: all of it at once.  Rejected: nothing of it is left. */
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 6);
+	/* Committed: all of it at once.  Rejected: nothing of it is left, index entries
+	 * included; one that never added any leaves the index alone. */
 	b1.state = BATCH_COMMITTED;
 	b1.rows = 2;
 	assert_int_equal(st->ops->batch_finish(st, &b1), GV_OK);
+	assert_int_equal(index_rows(st, ds, b1.id, 3, "a"), GV_ERR_STATE);   /* committed */
 	b2.state = BATCH_REJECTED;
 	assert_int_equal(st->ops->batch_finish(st, &b2), GV_OK);
+	b4.state = BATCH_REJECTED;
+	assert_int_equal(st->ops->batch_finish(st, &b4), GV_OK);
 	assert_int_equal(st->ops->record_find(st, ds, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-a", &found), GV_OK);
 	assert_int_equal(found, 1);
-	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 2);
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 4);   /* a's and c's */
 	n = 0;
 	assert_int_equal(st->ops->record_scan(st, ds, "", 100, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 2);
@@ -461,12 +478,8 @@ static void test_batches(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(st->ops->index_exists(st, ds, "f", "tok-b", &found), GV_OK);
 	assert_int_equal(found, 0);
-	/* A batch left loading (the process died) is failed and emptied at start, with
-	 * the index entries it had moved before dying (as if mid-way through joining them
-	 * to the index; its stage died with the process). */
-	assert_int_equal(sql_count("INSERT INTO blind_index SELECT dataset_id, 'f', 'tok-c', record_id,"
-				   " version FROM records WHERE record_id LIKE 'c%';"
-				   " SELECT count(*) FROM blind_index"), 4);
+	/* A batch left loading (the process died while adding its index entries) is
+	 * failed and emptied at start, index entries included. */
 	assert_int_equal(st->ops->batch_recover(st, &recovered), GV_OK);
 	assert_int_equal(sql_count("SELECT count(*) FROM blind_index"), 2);
 	assert_int_equal(recovered, 1);
@@ -1011,6 +1024,7 @@ static void test_migrate_from_v7(void **state)
 		" DROP TABLE blind_index; ALTER TABLE bi7 RENAME TO blind_index;"
 		" CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);"
 		" CREATE INDEX records_batch ON records(batch_id) WHERE batch_id IS NOT NULL;"
+		" ALTER TABLE batches DROP COLUMN indexed;"
 		" PRAGMA user_version = 7; COMMIT;";
 	struct gv_store *st2;
 	struct store_dataset d;
