@@ -27,6 +27,7 @@
 #define BLOCKS_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
 #define NCHUNKS 3                       /* being filled, and up to two for the writer */
+#define FEED_MAX ((size_t)1 << 20)      /* bytes taken in one step */
 #define INDEX_SLICE 16384               /* index entries added per transaction */
 #define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
@@ -60,6 +61,7 @@ struct chunk {
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
 	struct gv_buf packed;   /* rows compressed, not encrypted: wiped when released */
+	struct gv_buf input;    /* the bytes received since the chunk before, for the digest */
 	struct gv_buf sealed;
 };
 
@@ -235,6 +237,9 @@ static void chunk_release(struct chunk *c)
 	if (c->packed.data)
 		util_wipe(c->packed.data, c->packed.len);
 	c->packed.len = 0;
+	if (c->input.data)
+		util_wipe(c->input.data, c->input.len);
+	c->input.len = 0;
 	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
 }
 
@@ -276,10 +281,13 @@ static void *writer_main(void *arg)
 		c = j->chunks[j->head];
 		pthread_mutex_unlock(&j->lock);
 		int64_t w0 = util_mono_us(), c0 = util_thread_cpu_us();
+		/* The digest of the file as received runs here, chunk after chunk in order,
+		 * where it balances the parser's share of the work. */
+		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
 		for (size_t i = 0; i < c->n; i++)
 			c->rows[i] = c->pend[i].row;
 		err = seal_blocks(j, c);
-		if (err == GV_OK)
+		if (err == GV_OK && (c->n || c->nblocks))
 			err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n,
 							   c->sblocks, c->nblocks);
 		chunk_release(c);
@@ -345,7 +353,7 @@ static gv_err flush(struct import_job *j)
 		return err;
 	}
 	err = writer_wait(j, NCHUNKS - 2);
-	if (err == GV_OK && j->fill->n) {
+	if (err == GV_OK && (j->fill->n || j->fill->input.len)) {
 		pthread_mutex_lock(&j->lock);
 		j->queued++;
 		j->fill = j->chunks[(j->head + j->queued) % NCHUNKS];
@@ -766,6 +774,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			break;
 		}
 		buf_init(&c->packed, BLOCKS_MAX);
+		buf_init(&c->input, BLOCKS_MAX);
 		buf_init(&c->sealed, BLOCKS_MAX);
 	}
 	if (err != GV_OK)
@@ -864,13 +873,28 @@ fail:
 
 gv_err import_feed(struct import_job *j, const void *data, size_t len)
 {
-	gv_err err;
+	const char *p = data;
+	gv_err err = GV_OK;
 
 	if (j->finished || j->store_err)
 		return GV_ERR_STATE;
-	crypto_sm3_stream_update(j->sm3, data, len);
-	j->b->bytes += (int64_t)len;
-	err = j->csv ? csv_reader_feed(j->csv, data, len) : jsonl_reader_feed(j->jsonl, data, len);
+	while (err == GV_OK && len) {
+		size_t n = len < FEED_MAX ? len : FEED_MAX;
+
+		/* For the digest, in the chunk being filled (rows these bytes end may land
+		 * in the next one: the digest needs only the bytes in order).  A rejected
+		 * batch takes no more rows, so its bytes go on their own. */
+		if (j->fill->input.len + n > CHUNK_BYTES)
+			err = flush(j);
+		if (err == GV_OK)
+			err = buf_append(&j->fill->input, p, n);
+		if (err == GV_OK) {
+			j->b->bytes += (int64_t)n;
+			err = j->csv ? csv_reader_feed(j->csv, p, n) : jsonl_reader_feed(j->jsonl, p, n);
+		}
+		p += n;
+		len -= n;
+	}
 	if (err != GV_OK && !j->store_err)
 		j->store_err = err;
 	return err;
@@ -992,6 +1016,7 @@ void import_free(struct import_job *j)
 		if (c) {
 			chunk_release(c);
 			buf_release(&c->packed);
+			buf_release(&c->input);
 			buf_release(&c->sealed);
 			free(c);
 		}
