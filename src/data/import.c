@@ -31,12 +31,12 @@
 #define INDEX_SLICE 16384               /* index entries added per transaction */
 #define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
-/* A row waiting for the next write; its bytes as received are in a block, its index
- * entries in the chunk's pools. */
+/* A row waiting for the next write; its bytes as received are in a block, its
+ * record's body in the chunk's bodies. */
 struct pending {
 	struct store_import_row row;
 	struct store_record rec;
-	struct gv_buf body;
+	size_t body_at, body_len;
 	char *reasons;
 };
 
@@ -62,6 +62,8 @@ struct chunk {
 	size_t nblocks;
 	struct gv_buf packed;   /* rows compressed, not encrypted: wiped when released */
 	struct gv_buf input;    /* the bytes received since the chunk before, for the digest */
+	struct gv_buf bodies;   /* the records' bodies, one after another (wiped: grade 1
+				 * bodies are clear text) */
 	struct gv_buf sealed;
 };
 
@@ -122,6 +124,7 @@ struct import_job {
 	/* unique rules: the values of this batch's accepted rows (their index entries
 	 * reach the store's index only when the batch commits), and this row's */
 	struct tokenset *uniq;
+	struct quality_result *qres;       /* the row's, reused (it is large) */
 	struct uniq_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
 	struct {
@@ -225,9 +228,6 @@ static void chunk_release(struct chunk *c)
 	for (size_t i = 0; i < c->n; i++) {
 		struct pending *p = &c->pend[i];
 
-		if (p->body.data)
-			util_wipe(p->body.data, p->body.len);   /* grade-1 bodies are clear text */
-		buf_release(&p->body);
 		free(p->reasons);
 		p->reasons = NULL;
 	}
@@ -240,6 +240,9 @@ static void chunk_release(struct chunk *c)
 	if (c->input.data)
 		util_wipe(c->input.data, c->input.len);
 	c->input.len = 0;
+	if (c->bodies.data)
+		util_wipe(c->bodies.data, c->bodies.len);
+	c->bodies.len = 0;
 	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
 }
 
@@ -284,8 +287,11 @@ static void *writer_main(void *arg)
 		/* The digest of the file as received runs here, chunk after chunk in order,
 		 * where it balances the parser's share of the work. */
 		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
-		for (size_t i = 0; i < c->n; i++)
+		for (size_t i = 0; i < c->n; i++) {   /* bodies stay where they are now */
+			c->pend[i].rec.body = (unsigned char *)c->bodies.data + c->pend[i].body_at;
+			c->pend[i].rec.body_len = c->pend[i].body_len;
 			c->rows[i] = c->pend[i].row;
+		}
 		err = seal_blocks(j, c);
 		if (err == GV_OK && (c->n || c->nblocks))
 			err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n,
@@ -452,14 +458,14 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		       size_t rawlen, const json_t *obj, const char *parse_reason, int header)
 {
 	struct pending *p = &j->fill->pend[j->fill->n];
-	struct quality_result *res = NULL;
+	struct quality_result *res = j->qres;
 	json_t *reasons = json_array();
 	char why[256];
 	int status = RAW_ACCEPTED;
 	gv_err err;
 
 	memset(p, 0, sizeof(*p));
-	buf_init(&p->body, 4 * ROW_BYTES_MAX);
+	p->body_at = j->fill->bodies.len;
 	if (!reasons)
 		return GV_ERR_NOMEM;
 	err = rawblock_needs_close(j->rb, rawlen) ? block_close(j) : GV_OK;
@@ -480,8 +486,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	} else if (j->rules) {
 		struct quality_hooks hooks = {j, hook_seen, hook_exists};
 
-		res = malloc(sizeof(*res));
-		err = res ? quality_check_row(j->rules, obj, &hooks, res) : GV_ERR_NOMEM;
+		err = quality_check_row(j->rules, obj, &hooks, res);
 		if (err == GV_OK) {
 			quality_report_add(&j->report, res);
 			status = res->verdict == QUALITY_ROW_QUARANTINED ? RAW_QUARANTINED :
@@ -494,7 +499,6 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 			}
 		}
 	}
-	free(res);
 	if (err == GV_OK && !header && status != RAW_QUARANTINED) {
 		struct store_record *r = &p->rec;
 		struct store_index_entry idx[CATALOG_MAX_FIELDS];
@@ -509,12 +513,8 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
-		/* One allocation for the body, not one per doubling. */
-		err = buf_reserve(&p->body, 2 * rawlen + 512);
-		if (err == GV_OK)
-			err = records_seal(j->ds, r->record_id, 1, obj, &p->body, idx, tokens, &nidx);
-		r->body = (unsigned char *)p->body.data;
-		r->body_len = p->body.len;
+		err = records_seal(j->ds, r->record_id, 1, obj, &j->fill->bodies, idx, tokens, &nidx);
+		p->body_len = j->fill->bodies.len - p->body_at;
 		p->row.rec = r;
 		for (size_t i = 0; err == GV_OK && i < nidx; i++)
 			err = entry_keep(j, r, &idx[i]);
@@ -527,7 +527,12 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		err = GV_ERR_NOMEM;
 	json_decref(reasons);
 	if (err != GV_OK) {
-		buf_release(&p->body);
+		struct gv_buf *b = &j->fill->bodies;
+
+		if (b->len > p->body_at) {
+			util_wipe(b->data + p->body_at, b->len - p->body_at);
+			b->len = p->body_at;
+		}
 		free(p->reasons);
 		p->reasons = NULL;
 		j->store_err = err;
@@ -541,7 +546,7 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	p->row.raw.reasons = p->reasons;
 	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
 	j->fill->n++;
-	j->fill->bytes += rawlen + p->body.len;
+	j->fill->bytes += rawlen + p->body_len;
 	if (!header) {
 		j->b->rows++;
 		if (status == RAW_QUARANTINED)
@@ -775,6 +780,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		}
 		buf_init(&c->packed, BLOCKS_MAX);
 		buf_init(&c->input, BLOCKS_MAX);
+		buf_init(&c->bodies, CHUNK_BYTES + 4 * ROW_BYTES_MAX + ((size_t)1 << 20));
 		buf_init(&c->sealed, BLOCKS_MAX);
 	}
 	if (err != GV_OK)
@@ -824,6 +830,8 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		err = records_gcm_new(j->ds, &j->wgcm);
 	if (err == GV_OK)
 		err = tokenset_new(&j->uniq);
+	if (err == GV_OK && !(j->qres = malloc(sizeof(*j->qres))))
+		err = GV_ERR_NOMEM;
 	if (err == GV_OK)
 		err = extsort_new(sizeof(struct sort_entry), SORT_RUN, &j->entries);
 	if (err == GV_OK)
@@ -1017,6 +1025,7 @@ void import_free(struct import_job *j)
 			chunk_release(c);
 			buf_release(&c->packed);
 			buf_release(&c->input);
+			buf_release(&c->bodies);
 			buf_release(&c->sealed);
 			free(c);
 		}
@@ -1031,6 +1040,7 @@ void import_free(struct import_job *j)
 		records_close(j->refs[i].ds);
 	records_close(j->ds);
 	tokenset_free(j->uniq);
+	free(j->qres);
 	extsort_free(j->entries);
 	if (j->actor)
 		util_wipe(j->actor, sizeof(*j->actor));
