@@ -12,7 +12,7 @@ enum batch_stmt {
 	QB_META_GET, QB_META_PUT,
 	QB_BATCH_INSERT, QB_BATCH_UPDATE, QB_BATCH_GET, QB_BATCH_LIST, QB_BATCH_LOADING, QB_BATCH_BY_ID, QB_BATCH_LOADING_DS,
 	QB_DROP_RECORDS, QB_DROP_RAW,
-	QB_RAW_INSERT, QB_RAW_LIST, QB_RAW_LIST_STATUS, QB_RAW_GET, QB_RAW_RESOLVE, QB_BATCH_COUNT,
+	QB_RAW_INSERT, QB_RAW_INSERT_MANY, QB_RAW_LIST, QB_RAW_LIST_STATUS, QB_RAW_GET, QB_RAW_RESOLVE, QB_BATCH_COUNT,
 	QB_RAW_STALE, QB_RAW_REKEY,
 	QB_BLOCK_INSERT, QB_DROP_BLOCKS, QB_BLOCK_STALE, QB_BLOCK_REKEY,
 	QB_LINEAGE_ADD, QB_LINEAGE_UP, QB_LINEAGE_DOWN,
@@ -26,6 +26,11 @@ _Static_assert(QB__COUNT <= SQLITE_BATCH_STMTS, "SQLITE_BATCH_STMTS is too small
 	"id, dataset_id, format, source, submitted_by, submitted_at, finished_at, state, " \
 	"state_reason, sm3, declared_sm3, bytes, rows, accepted, flagged, quarantined, corrected, " \
 	"discarded, report"
+
+/* A raw row of an insert: 12 parameters (raw_bind); RAW_MANY at a time for imports. */
+#define RAW_ROW "(?,?,?,?,?,?,?,?,?,?,?,?)"
+#define RAW_ROWS_4 RAW_ROW "," RAW_ROW "," RAW_ROW "," RAW_ROW
+#define RAW_MANY 16
 
 /* index_add's rows: (dataset, field, token, record, version), INDEX_MANY at a time. */
 #define INDEX_ROW "(?,?,?,?,?)"
@@ -70,7 +75,11 @@ static const char *const batch_sql[QB__COUNT] = {
 	[QB_DROP_BLOCKS] = "DELETE FROM raw_blocks WHERE batch_id = ?1",
 	[QB_RAW_INSERT] = "INSERT INTO raw_rows (batch_id, row_no, line_no, key_version, sealed, "
 			  "status, reasons, record_id, resolved_by, resolved_at, resolution, "
-			  "block_row) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+			  "block_row) VALUES " RAW_ROW,
+	[QB_RAW_INSERT_MANY] = "INSERT INTO raw_rows (batch_id, row_no, line_no, key_version, "
+			       "sealed, status, reasons, record_id, resolved_by, resolved_at, "
+			       "resolution, block_row) VALUES " RAW_ROWS_4 "," RAW_ROWS_4 ","
+			       RAW_ROWS_4 "," RAW_ROWS_4,
 	[QB_BLOCK_INSERT] = "INSERT INTO raw_blocks (batch_id, first_row, rows, key_version, sealed) "
 			    "VALUES (?1,?2,?3,?4,?5)",
 	[QB_RAW_LIST] = "SELECT " RAW_COLS RAW_FROM " WHERE w.batch_id = ?1 AND "
@@ -251,28 +260,25 @@ gv_err sqb_batch_insert(struct gv_store *st, struct store_batch *b)
 	return err;
 }
 
-static gv_err raw_insert(struct sqlite_store *s, const struct store_raw_row *w)
+/* Binds raw row w as the row of an insert whose parameters start after at; record_id,
+ * when not NULL, replaces w's. */
+static void raw_bind(sqlite3_stmt *q, int at, const struct store_raw_row *w, const char *record_id)
 {
-	sqlite3_stmt *q = batch_stmt(s, QB_RAW_INSERT);
-
-	if (!q)
-		return GV_ERR_STORE;
-	sqlite3_bind_int64(q, 1, w->batch_id);
-	sqlite3_bind_int64(q, 2, w->row_no);
-	sqlite3_bind_int64(q, 3, w->line_no);
-	sqlite3_bind_int(q, 4, w->key_version);
+	sqlite3_bind_int64(q, at + 1, w->batch_id);
+	sqlite3_bind_int64(q, at + 2, w->row_no);
+	sqlite3_bind_int64(q, at + 3, w->line_no);
+	sqlite3_bind_int(q, at + 4, w->key_version);
 	if (w->block_row)
-		sqlite3_bind_zeroblob(q, 5, 0);   /* its bytes are in the block */
+		sqlite3_bind_zeroblob(q, at + 5, 0);   /* its bytes are in the block */
 	else
-		bind_blob_static(q, 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
-	sqlite3_bind_int(q, 6, w->status);
-	bind_text_static(q, 7, w->reasons ? w->reasons : "[]");
-	bind_text_static(q, 8, w->record_id ? w->record_id : "");
-	bind_text_static(q, 9, w->resolved_by ? w->resolved_by : "");
-	sqlite3_bind_int64(q, 10, w->resolved_at);
-	bind_text_static(q, 11, w->resolution ? w->resolution : "");
-	sqlite3_bind_int64(q, 12, w->block_row);
-	return exec_simple(s, q);
+		bind_blob_static(q, at + 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
+	sqlite3_bind_int(q, at + 6, w->status);
+	bind_text_static(q, at + 7, w->reasons ? w->reasons : "[]");
+	bind_text_static(q, at + 8, record_id ? record_id : w->record_id ? w->record_id : "");
+	bind_text_static(q, at + 9, w->resolved_by ? w->resolved_by : "");
+	sqlite3_bind_int64(q, at + 10, w->resolved_at);
+	bind_text_static(q, at + 11, w->resolution ? w->resolution : "");
+	sqlite3_bind_int64(q, at + 12, w->block_row);
 }
 
 static gv_err block_insert(struct sqlite_store *s, const struct store_raw_block *k)
@@ -300,18 +306,31 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 	if (err == GV_OK) {
 		for (size_t i = 0; err == GV_OK && i < nblocks; i++)
 			err = blocks[i].batch_id == batch_id ? block_insert(s, &blocks[i]) : GV_ERR_INVALID;
-		for (size_t i = 0; err == GV_OK && i < n; i++) {
-			struct store_raw_row raw = rows[i].raw;
-
-			/* The raw row names its record: a failed batch's records are found so. */
-			if (rows[i].rec)
-				raw.record_id = rows[i].rec->record_id;
-			if (raw.batch_id != batch_id || (rows[i].rec && rows[i].rec->batch_id != batch_id))
+		for (size_t i = 0; err == GV_OK && i < n; i++)
+			if (rows[i].raw.batch_id != batch_id ||
+			    (rows[i].rec && rows[i].rec->batch_id != batch_id))
 				err = GV_ERR_INVALID;
+		for (size_t i = 0; err == GV_OK && i < n;) {
+			size_t k = n - i >= RAW_MANY ? RAW_MANY : 1;
+			sqlite3_stmt *q = batch_stmt(s, k > 1 ? QB_RAW_INSERT_MANY : QB_RAW_INSERT);
+			const struct store_record *recs[RAW_MANY];
+			size_t nrec = 0;
+
+			if (!q) {
+				err = GV_ERR_STORE;
+				break;
+			}
+			for (size_t j = 0; j < k; j++, i++) {
+				const struct store_record *r = rows[i].rec;
+
+				/* The raw row names its record: a failed batch's records are found so. */
+				raw_bind(q, (int)(12 * j), &rows[i].raw, r ? r->record_id : NULL);
+				if (r)
+					recs[nrec++] = r;
+			}
+			err = exec_simple(s, q);
 			if (err == GV_OK)
-				err = raw_insert(s, &raw);
-			if (err == GV_OK && rows[i].rec)
-				err = sqd_record_write(s, rows[i].rec, NULL, 0, 1);
+				err = sqd_records_insert(s, recs, nrec);
 		}
 		if (err == GV_OK)
 			err = sqd_commit(s);

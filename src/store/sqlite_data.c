@@ -9,7 +9,7 @@ enum data_stmt {
 	QD_BEGIN, QD_COMMIT, QD_ROLLBACK,
 	QD_KEY_PUT, QD_KEY_GET,
 	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
-	QD_REC_HISTORY, QD_IDX_INSERT, QD_REC_FIND,
+	QD_REC_HISTORY, QD_IDX_INSERT, QD_REC_FIND, QD_REC_INSERT_MANY,
 	QD_KEY_LATEST, QD_KEY_LIST, QD_KEY_REPLACE, QD_KEY_DELETE, QD_KEY_USE_REC, QD_KEY_USE_RAW,
 	QD_REC_SCAN, QD_IDX_EXISTS, QD_REC_STALE, QD_REC_REKEY,
 	QD__COUNT
@@ -31,6 +31,11 @@ _Static_assert(QD__COUNT <= SQLITE_DATA_STMTS, "SQLITE_DATA_STMTS is too small")
 #define VISIBLE \
 	" AND (r.batch_id IS NULL OR EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch_id " \
 	"AND b.state = 1))"
+
+/* A record row of an insert: 9 parameters (rec_bind), current = 1. */
+#define REC_ROW "(?,?,?,?,?,?,?,1,?,?)"
+#define REC_ROWS_4 REC_ROW "," REC_ROW "," REC_ROW "," REC_ROW
+#define REC_MANY 16
 
 static const char *const data_sql[QD__COUNT] = {
 	[QD_DATASET_INSERT] =
@@ -58,8 +63,11 @@ static const char *const data_sql[QD__COUNT] = {
 	[QD_REC_UNSET_CURRENT] = "UPDATE records SET current = 0 WHERE dataset_id = ?1 AND "
 				 "record_id = ?2 AND current = 1",
 	[QD_REC_INSERT] = "INSERT INTO records (dataset_id, record_id, version, key_version, body, "
-			  "created_by, created_at, current, batch_id, raw_row) "
-			  "VALUES (?1,?2,?3,?4,?5,?6,?7,1,?8,?9)",
+			  "created_by, created_at, current, batch_id, raw_row) VALUES " REC_ROW,
+	/* REC_MANY new records a statement (an import's): fewer statements to run. */
+	[QD_REC_INSERT_MANY] = "INSERT INTO records (dataset_id, record_id, version, key_version, "
+			       "body, created_by, created_at, current, batch_id, raw_row) VALUES "
+			       REC_ROWS_4 "," REC_ROWS_4 "," REC_ROWS_4 "," REC_ROWS_4,
 	[QD_REC_GET_CURRENT] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
 			       "r.record_id = ?2 AND r.current = 1" VISIBLE,
 	[QD_REC_GET_VERSION] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
@@ -367,6 +375,37 @@ void sqd_rollback(struct sqlite_store *s)
 	(void)dtx(s, QD_ROLLBACK);
 }
 
+/* Binds record r as the row of an insert whose parameters start after at. */
+static void rec_bind(sqlite3_stmt *q, int at, const struct store_record *r)
+{
+	sqlite3_bind_int64(q, at + 1, r->dataset_id);
+	bind_text_static(q, at + 2, r->record_id);
+	sqlite3_bind_int64(q, at + 3, r->version);
+	sqlite3_bind_int(q, at + 4, r->key_version);
+	bind_blob_static(q, at + 5, r->body, r->body_len);   /* step and reset follow */
+	bind_text_static(q, at + 6, r->created_by);
+	sqlite3_bind_int64(q, at + 7, r->created_at);
+	bind_id(q, at + 8, r->batch_id);
+	bind_id(q, at + 9, r->raw_row);
+}
+
+gv_err sqd_records_insert(struct sqlite_store *s, const struct store_record *const *r, size_t n)
+{
+	gv_err err = GV_OK;
+
+	for (size_t i = 0; err == GV_OK && i < n;) {
+		size_t k = n - i >= REC_MANY ? REC_MANY : 1;
+		sqlite3_stmt *q = data_stmt(s, k > 1 ? QD_REC_INSERT_MANY : QD_REC_INSERT);
+
+		if (!q)
+			return GV_ERR_STORE;
+		for (size_t j = 0; j < k; j++, i++)
+			rec_bind(q, (int)(9 * j), r[i]);
+		err = exec_simple(s, q);
+	}
+	return err;
+}
+
 gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 			const struct store_index_entry *idx, size_t nidx, int fresh)
 {
@@ -394,22 +433,8 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 		if (err == GV_OK)
 			err = rec_exec(s, QD_REC_UNSET_CURRENT, r->dataset_id, r->record_id);
 	}
-	if (err == GV_OK) {
-		q = data_stmt(s, QD_REC_INSERT);
-		err = GV_ERR_STORE;
-		if (q) {
-			sqlite3_bind_int64(q, 1, r->dataset_id);
-			bind_text_static(q, 2, r->record_id);
-			sqlite3_bind_int64(q, 3, r->version);
-			sqlite3_bind_int(q, 4, r->key_version);
-			bind_blob_static(q, 5, r->body, r->body_len);   /* step and reset follow */
-			bind_text_static(q, 6, r->created_by);
-			sqlite3_bind_int64(q, 7, r->created_at);
-			bind_id(q, 8, r->batch_id);
-			bind_id(q, 9, r->raw_row);
-			err = exec_simple(s, q);
-		}
-	}
+	if (err == GV_OK)
+		err = sqd_records_insert(s, &r, 1);
 	for (size_t i = 0; err == GV_OK && i < nidx; i++) {
 		q = data_stmt(s, QD_IDX_INSERT);
 		err = GV_ERR_STORE;

@@ -172,6 +172,8 @@ uint64_t sqd_generation(struct gv_store *st);
 gv_err sqd_begin(struct sqlite_store *s);
 gv_err sqd_commit(struct sqlite_store *s);   /* rolls back when the commit fails */
 void sqd_rollback(struct sqlite_store *s);
+/* Inserts n versions as they are (an import's new records); lock and transaction held. */
+gv_err sqd_records_insert(struct sqlite_store *s, const struct store_record *const *r, size_t n);
 gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 			const struct store_index_entry *idx, size_t nidx, int fresh);
 gv_err sqd_record_scan(struct gv_store *st, int64_t dataset_id, const char *after_id, int limit,
