@@ -58,6 +58,7 @@ struct gv_config {
 	/* [data] */
 	char data_important_kinds[256];
 	int data_important_rows;
+	int data_import_unique_values;
 	/* [audit] */
 	char audit_dir[GV_PATH_MAX];
 	char audit_witness[GV_PATH_MAX];

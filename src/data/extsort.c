@@ -1,19 +1,28 @@
-/* extsort.c - sorted runs in unlinked temporary files, merged through a binary heap of
- * the runs' next entries. */
+/* extsort.c - sorted runs one after another in one unlinked temporary file (one file
+ * descriptor however many runs), merged through a binary heap of the runs' next
+ * entries, each run read back READ_ENTRIES at a time. */
 #include "data/extsort.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "common/util.h"
 
-/* A run being read back: its file, and its next entry (in heads). */
+#define READ_ENTRIES 256   /* read back per run at a time */
+
+/* A run in the file: where it starts, and when reading back, what is left of it and
+ * the entries read ahead. */
 struct run {
-	FILE *f;
-	size_t left;   /* entries not yet read from f */
+	off_t at;
+	size_t left;          /* entries not yet read from the file */
+	unsigned char *ahead; /* READ_ENTRIES entries */
+	size_t nahead, pos;
 };
 
 struct extsort {
@@ -21,6 +30,8 @@ struct extsort {
 	unsigned char *buf;   /* cap entries */
 	size_t n;             /* in buf */
 	size_t total;
+	int fd;               /* the runs' file, -1 until the first run */
+	off_t end;
 	struct run *runs;
 	size_t nruns, capruns;
 	int reading;
@@ -37,32 +48,61 @@ static int cmp_entries(const void *a, const void *b, void *size)
 	return memcmp(a, b, *(size_t *)size);
 }
 
-/* An unlinked temporary file, 0600 (mkstemp's mode). */
-static FILE *temp_file(void)
+/* An unlinked temporary file, 0600 (mkostemp's mode), closed on exec. */
+static int temp_file(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
-	FILE *f = NULL;
 	int fd;
 
 	if (!dir || !*dir || strlen(dir) > sizeof(path) - 32)
 		dir = "/tmp";
 	snprintf(path, sizeof(path), "%s/govvault-sort-XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd < 0)
-		return NULL;
-	unlink(path);
-	f = fdopen(fd, "w+b");
-	if (!f)
-		close(fd);
-	return f;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* pwrite of all of len bytes at off. */
+static gv_err write_at(int fd, const unsigned char *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GV_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return GV_OK;
+}
+
+/* pread of exactly len bytes at off. */
+static gv_err read_at(int fd, unsigned char *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GV_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return GV_OK;
 }
 
 /* Sorts the buffer and writes it out as a run. */
 static gv_err spill(struct extsort *s)
 {
 	struct run *r;
-	FILE *f;
+	gv_err err;
 
 	if (s->nruns == s->capruns) {
 		size_t cap = s->capruns ? 2 * s->capruns : 8;
@@ -74,16 +114,16 @@ static gv_err spill(struct extsort *s)
 		s->capruns = cap;
 	}
 	qsort_r(s->buf, s->n, s->size, cmp_entries, &s->size);
-	f = temp_file();
-	if (!f)
+	if (s->fd < 0 && (s->fd = temp_file()) < 0)
 		return GV_ERR_IO;
-	if (fwrite(s->buf, s->size, s->n, f) != s->n || fflush(f) != 0) {
-		fclose(f);
-		return GV_ERR_IO;
-	}
+	err = write_at(s->fd, s->buf, s->n * s->size, s->end);
+	if (err != GV_OK)
+		return err;
 	r = &s->runs[s->nruns++];
-	r->f = f;
+	memset(r, 0, sizeof(*r));
+	r->at = s->end;
 	r->left = s->n;
+	s->end += (off_t)(s->n * s->size);
 	util_wipe(s->buf, s->n * s->size);
 	s->n = 0;
 	return GV_OK;
@@ -94,13 +134,15 @@ gv_err extsort_new(size_t entry_size, size_t run_entries, struct extsort **out)
 	struct extsort *s;
 
 	*out = NULL;
-	if (!entry_size || !run_entries || run_entries > SIZE_MAX / entry_size)
+	if (!entry_size || !run_entries || run_entries > SIZE_MAX / entry_size ||
+	    entry_size > SIZE_MAX / READ_ENTRIES)
 		return GV_ERR_INVALID;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return GV_ERR_NOMEM;
 	s->size = entry_size;
 	s->cap = run_entries;
+	s->fd = -1;
 	s->buf = malloc(entry_size * run_entries);
 	s->out = malloc(entry_size);
 	if (!s->buf || !s->out) {
@@ -121,8 +163,13 @@ void extsort_free(struct extsort *s)
 		util_wipe(s->heads, (s->nruns + 1) * s->size);
 	if (s->out)
 		util_wipe(s->out, s->size);
-	for (size_t i = 0; i < s->nruns; i++)
-		fclose(s->runs[i].f);
+	for (size_t i = 0; i < s->nruns; i++) {
+		if (s->runs[i].ahead)
+			util_wipe(s->runs[i].ahead, READ_ENTRIES * s->size);
+		free(s->runs[i].ahead);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s->buf);
 	free(s->heads);
 	free(s->out);
@@ -183,19 +230,29 @@ static void sift_down(struct extsort *s, size_t i)
 /* Loads run i's next entry into its head; 0 when the run is used up. */
 static int refill(struct extsort *s, size_t i, gv_err *err)
 {
+	struct run *r;
+
 	if (i == s->nruns) {   /* the buffer */
 		if (s->pos == s->n)
 			return 0;
 		memcpy(head(s, i), s->buf + s->pos++ * s->size, s->size);
 		return 1;
 	}
-	if (!s->runs[i].left)
-		return 0;
-	if (fread(head(s, i), s->size, 1, s->runs[i].f) != 1) {
-		*err = GV_ERR_IO;
-		return 0;
+	r = &s->runs[i];
+	if (r->pos == r->nahead) {
+		size_t n = r->left < READ_ENTRIES ? r->left : READ_ENTRIES;
+
+		if (!n)
+			return 0;
+		*err = read_at(s->fd, r->ahead, n * s->size, r->at);
+		if (*err != GV_OK)
+			return 0;
+		r->at += (off_t)(n * s->size);
+		r->left -= n;
+		r->nahead = n;
+		r->pos = 0;
 	}
-	s->runs[i].left--;
+	memcpy(head(s, i), r->ahead + r->pos++ * s->size, s->size);
 	return 1;
 }
 
@@ -212,8 +269,8 @@ gv_err extsort_finish(struct extsort *s)
 	if (!s->heads || !s->heap)
 		return GV_ERR_NOMEM;
 	for (size_t i = 0; i < s->nruns; i++)
-		if (fseek(s->runs[i].f, 0, SEEK_SET) != 0)
-			return GV_ERR_IO;
+		if (!(s->runs[i].ahead = malloc(READ_ENTRIES * s->size)))
+			return GV_ERR_NOMEM;
 	for (size_t i = 0; i <= s->nruns; i++)
 		if (refill(s, i, &err))
 			s->heap[s->nheap++] = i;

@@ -1,14 +1,15 @@
 /* extsort.h - sorting more fixed-size entries than memory should hold.
  *
  * Entries are gathered in a buffer of run_entries; each full buffer is sorted and
- * written to an unnamed temporary file as a run, and reading back merges the runs (and
- * what is still in memory) in order.  The order is memcmp's over the whole entry, so a
+ * appended to one unnamed temporary file as a run, and reading back merges the runs
+ * (and what is still in memory) in order, holding a few entries of each run.  The order is memcmp's over the whole entry, so a
  * caller lays its fields out most significant first (big-endian numbers, strings
  * padded with NUL).  An import adds its blind-index entries in index order with it
  * (data/import.c): a 1 GB file must not need its index entries in memory.
  *
- * Temporary files go to $TMPDIR or /tmp, are unlinked at once and created 0600; the
- * buffer is wiped when freed.  One thread at a time. */
+ * The temporary file goes to $TMPDIR or /tmp, is created 0600 and close-on-exec and
+ * unlinked at once, so it is gone with the sort (its blocks are freed, not wiped);
+ * the buffers are wiped when freed.  One thread at a time. */
 #ifndef GV_DATA_EXTSORT_H
 #define GV_DATA_EXTSORT_H
 

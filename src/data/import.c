@@ -125,6 +125,7 @@ struct import_job {
 	 * reach the store's index only when the batch commits), and this row's */
 	struct tokenset *uniq;
 	struct quality_result *qres;       /* the row's, reused (it is large) */
+	int unique_max;                    /* data.import_unique_values */
 	struct uniq_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
 	struct {
@@ -381,10 +382,24 @@ static int reason_add(json_t *list, const char *rule, const char *field, const c
 	return o ? json_array_append_new(list, o) : -1;
 }
 
+static void set_fatal(struct import_job *j, const char *msg)
+{
+	if (!j->fatal[0])
+		snprintf(j->fatal, sizeof(j->fatal), "%s", msg);
+}
+
 static gv_err stash_keep(struct import_job *j)
 {
 	gv_err err = GV_OK;
 
+	if (j->nstash && tokenset_count(j->uniq) + j->nstash > (size_t)j->unique_max) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "more than %d values under unique rules in one batch "
+			 "(data.import_unique_values): split the file", j->unique_max);
+		set_fatal(j, msg);
+		return GV_OK;   /* no more rows are taken; the batch is rejected at its end */
+	}
 	for (size_t i = 0; err == GV_OK && i < j->nstash; i++)
 		err = tokenset_add(j->uniq, j->stash[i].rule, j->stash[i].token);
 	return err;
@@ -595,12 +610,6 @@ static json_t *cell_value(const struct catalog_field *f, const char *text, size_
 	return json_stringn_nocheck(text, len);
 }
 
-static void set_fatal(struct import_job *j, const char *msg)
-{
-	if (!j->fatal[0])
-		snprintf(j->fatal, sizeof(j->fatal), "%s", msg);
-}
-
 static gv_err csv_header(struct import_job *j, const struct csv_row *row)
 {
 	const struct catalog_schema *s = records_schema(j->ds);
@@ -678,6 +687,8 @@ static gv_err on_jsonl(void *ctx, const struct jsonl_line *line)
 	struct import_job *j = ctx;
 	char msg[200];
 
+	if (j->fatal[0])
+		return GV_OK;   /* the batch is rejected already; the digest still runs */
 	if (line->status != JSONL_OK) {
 		if (line->detail && line->detail[0])
 			snprintf(msg, sizeof(msg), "%s: %s", line->reason, line->detail);
@@ -834,8 +845,16 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		err = GV_ERR_NOMEM;
 	if (err == GV_OK)
 		err = extsort_new(sizeof(struct sort_entry), SORT_RUN, &j->entries);
-	if (err == GV_OK)
+	if (err == GV_OK) {
+		struct gv_config *cfg = malloc(sizeof(*cfg));   /* large */
+
 		index_fields_sort(j);
+		if (cfg)
+			app_policy(app, cfg);
+		j->unique_max = cfg ? cfg->data_import_unique_values : 0;
+		err = cfg ? GV_OK : GV_ERR_NOMEM;
+		free(cfg);
+	}
 	if (err == GV_OK && strcmp(rq->format, "csv") == 0) {
 		struct csv_limits lim = {FIELD_BYTES_MAX, CATALOG_MAX_FIELDS, ROW_BYTES_MAX};
 
@@ -974,13 +993,16 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	j->b->state = verdict == GV_OK ? BATCH_COMMITTED : BATCH_REJECTED;
 	j->b->finished_at = util_now_s();
 	err = report_json(j);
+	t2 = util_mono_us();
+	/* The index entries first (they find nothing until the commit): the check of the
+	 * caller's access and its audit record must come right before the commit, not
+	 * before a step as long as the batch is large. */
+	if (err == GV_OK && verdict == GV_OK && (err = index_entries(j)) != GV_OK)
+		j->store_err = err;   /* import_free fails the batch, its entries too */
 	if (err == GV_OK && verdict == GV_OK && j->commit_check)
 		err = j->commit_check(j->commit_ctx, j->b);   /* on refusal import_free fails it */
-	t2 = util_mono_us();
-	if (err == GV_OK && verdict == GV_OK)
-		err = index_entries(j);   /* on failure import_free fails the batch, entries too */
-	if (err == GV_OK)
-		err = j->app->st->ops->batch_finish(j->app->st, j->b);
+	if (err == GV_OK && (err = j->app->st->ops->batch_finish(j->app->st, j->b)) != GV_OK)
+		j->store_err = err;
 	/* Where the end of an import goes: the writer catching up, and the index entries. */
 	log_debug("import: batch %lld, %lld rows; writer %lld ms (CPU %lld ms), parser waited %lld ms; "
 		  "last writes %lld ms, finish %lld ms",

@@ -99,6 +99,11 @@ void tokenset_free(struct tokenset *t)
 	free(t);
 }
 
+size_t tokenset_count(const struct tokenset *t)
+{
+	return t->n;
+}
+
 int tokenset_has(const struct tokenset *t, int tag, const char *token)
 {
 	unsigned char key[KEY_BYTES];

@@ -19,6 +19,8 @@ void tokenset_free(struct tokenset *t);
 /* 1 when (tag, token) is in the set, 0 when not, -1 when token is not 32+ hex digits
  * or tag not 0-255. */
 int tokenset_has(const struct tokenset *t, int tag, const char *token);
+/* Members so far. */
+size_t tokenset_count(const struct tokenset *t);
 /* GV_ERR_INVALID for a token or tag as above, GV_ERR_NOMEM when the set cannot grow. */
 gv_err tokenset_add(struct tokenset *t, int tag, const char *token);
 

@@ -41,6 +41,10 @@ def sm3(data):
 
 
 class ImportTest(DaemonTest):
+    # Values one import remembers for unique rules: small enough to reach here
+    # (test_unique_values_bounded), above the 2,000 of test_unique_across_chunks.
+    extra = "[data]\nimport_unique_values = 2500\n"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -320,6 +324,25 @@ class ImportTest(DaemonTest):
         # Against what is stored: a second batch with one old and one new value.
         s, b = self.upload("serials", b"k\ns00001\nnew1\n")
         self.assertEqual((s, b["accepted"], b["quarantined"]), (201, 1, 1), b)
+
+    def test_unique_values_bounded(self):
+        """An import remembers the values of its own rows under unique rules (they reach
+        the index only at its end), up to data.import_unique_values: a batch with more
+        is rejected as a whole, with the key to raise or the advice to split the file."""
+        self.dataset("capped", {"fields": [{"name": "k", "type": "string", "indexed": True}]}, grade=1,
+                     quality_rules=[{"field": "k", "rule": "unique"}])
+        data = ("k\n" + "".join("c%05d\n" % i for i in range(2501))).encode()
+        s, b = self.upload("capped", data)
+        self.assertEqual(s, 400, b)
+        self.assertIn("more than 2500 values under unique rules", b["error"]["message"])
+        self.assertIn("data.import_unique_values", b["error"]["message"])
+        s, r = self.d.req("GET", "/v1/datasets/capped/batches", token=self.owner)
+        self.assertEqual([(x["state"], x["sm3"]) for x in r["batches"]], [("rejected", sm3(data))], r)
+        s, r = self.d.req("GET", "/v1/datasets/capped/search?field=k&value=c00001", token=self.owner)
+        self.assertEqual((s, r["records"]), (200, []))
+        # At the bound it is accepted.
+        s, b = self.upload("capped", data[:-len(b"c02500\n")])
+        self.assertEqual((s, b["accepted"]), (201, 2500), b)
 
     def test_rows_as_received_in_sealed_blocks(self):
         """Rows as received are kept in compressed blocks sealed under the dataset key

@@ -337,6 +337,21 @@ static int rec_count_cb(const struct store_record *r, void *ctx)
 	return 0;
 }
 
+/* How many records a callback saw, and the last one's id. */
+struct rec_ids {
+	int n;
+	char id[65];
+};
+
+static int rec_ids_cb(const struct store_record *r, void *ctx)
+{
+	struct rec_ids *c = ctx;
+
+	c->n++;
+	snprintf(c->id, sizeof(c->id), "%s", r->record_id);
+	return 0;
+}
+
 static int raw_count_cb(const struct store_raw_row *w, void *ctx)
 {
 	(void)w;
@@ -504,6 +519,68 @@ static void test_batches(void **state)
 	assert_int_equal(st->ops->raw_row_resolve(st, &w, NULL, NULL, 0), GV_ERR_STATE);
 	assert_int_equal(st->ops->batch_get(st, ds, b1.id, &got), GV_OK);
 	assert_int_equal(got.discarded, 1);
+}
+
+/* An import of more rows than one statement takes (raw rows and records go 16, index
+ * entries 32 to a statement): every row, record and entry lands, and each token finds
+ * its own record. */
+static void test_many_rows(void **state)
+{
+	struct gv_store *st = *state;
+	static struct store_batch b;
+	static struct store_record rec[40];
+	static struct store_import_row rows[40];
+	static struct store_index_row idx[40];
+	static char tokens[40][65];
+	unsigned char body[] = "P{}";
+	int64_t ds = batch_dataset(st, "many");
+	int n = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.dataset_id = ds;
+	snprintf(b.format, sizeof(b.format), "csv");
+	assert_int_equal(st->ops->batch_insert(st, &b), GV_OK);
+	for (int i = 0; i < 40; i++) {
+		memset(&rec[i], 0, sizeof(rec[i]));
+		rec[i].dataset_id = ds;
+		snprintf(rec[i].record_id, sizeof(rec[i].record_id), "m%02d", i);
+		rec[i].version = 1;
+		rec[i].key_version = 1;
+		rec[i].body = body;
+		rec[i].body_len = 3;
+		rec[i].batch_id = b.id;
+		rec[i].raw_row = i + 1;
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].raw.batch_id = b.id;
+		rows[i].raw.row_no = i + 1;
+		rows[i].raw.line_no = i + 2;
+		rows[i].raw.key_version = 1;
+		rows[i].raw.sealed = body;
+		rows[i].raw.sealed_len = 3;
+		rows[i].raw.status = i == 20 ? RAW_QUARANTINED : RAW_ACCEPTED;
+		rows[i].rec = i == 20 ? NULL : &rec[i];
+		snprintf(tokens[i], sizeof(tokens[i]), "%064x", i);
+		idx[i] = (struct store_index_row){"f", tokens[i], rec[i].record_id, 1};
+	}
+	assert_int_equal(st->ops->batch_write(st, b.id, rows, 40, NULL, 0), GV_OK);
+	assert_int_equal(st->ops->index_add(st, b.id, ds, idx, 20), GV_OK);
+	assert_int_equal(st->ops->index_add(st, b.id, ds, idx + 21, 19), GV_OK);
+	b.state = BATCH_COMMITTED;
+	b.rows = 40;
+	assert_int_equal(st->ops->batch_finish(st, &b), GV_OK);
+	assert_int_equal(st->ops->raw_row_list(st, b.id, -1, 0, 100, raw_count_cb, &n), GV_OK);
+	assert_int_equal(n, 40);
+	n = 0;
+	assert_int_equal(st->ops->record_scan(st, ds, "", 100, rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 39);
+	for (int i = 0; i < 40; i++) {
+		struct rec_ids got = {0};
+
+		assert_int_equal(st->ops->record_find(st, ds, "f", tokens[i], 10, rec_ids_cb, &got), GV_OK);
+		assert_int_equal(got.n, i == 20 ? 0 : 1);
+		if (i != 20)
+			assert_string_equal(got.id, rec[i].record_id);
+	}
 }
 
 /* A copy of the raw rows a callback saw. */
@@ -1067,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_datasets),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_raw_blocks),
+		cmocka_unit_test(test_many_rows),
 		cmocka_unit_test(test_keys_meta_lineage),
 		cmocka_unit_test(test_share_commit),
 		cmocka_unit_test(test_share_depts),
