@@ -64,28 +64,11 @@ static int temp_file(void)
 	return fd;
 }
 
-/* pwrite of all of len bytes at off. */
-static gv_err write_at(int fd, const unsigned char *p, size_t len, off_t off)
+/* Writes (writing) or reads exactly len bytes at off; GV_ERR_IO short of that. */
+static gv_err io_at(int fd, int writing, unsigned char *p, size_t len, off_t off)
 {
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return GV_ERR_IO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return GV_OK;
-}
-
-/* pread of exactly len bytes at off. */
-static gv_err read_at(int fd, unsigned char *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
+		ssize_t n = writing ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -116,7 +99,7 @@ static gv_err spill(struct extsort *s)
 	qsort_r(s->buf, s->n, s->size, cmp_entries, &s->size);
 	if (s->fd < 0 && (s->fd = temp_file()) < 0)
 		return GV_ERR_IO;
-	err = write_at(s->fd, s->buf, s->n * s->size, s->end);
+	err = io_at(s->fd, 1, s->buf, s->n * s->size, s->end);
 	if (err != GV_OK)
 		return err;
 	r = &s->runs[s->nruns++];
@@ -244,7 +227,7 @@ static int refill(struct extsort *s, size_t i, gv_err *err)
 
 		if (!n)
 			return 0;
-		*err = read_at(s->fd, r->ahead, n * s->size, r->at);
+		*err = io_at(s->fd, 0, r->ahead, n * s->size, r->at);
 		if (*err != GV_OK)
 			return 0;
 		r->at += (off_t)(n * s->size);
