@@ -101,7 +101,7 @@ static const struct config_key config_table[] = {
 		"expected records of personal data that make a dataset important (0: volume never "
 		"decides; the Xinyang measures Art. 29 grade large-scale personal data 2)"),
 	INT_KEY("data", "import_unique_values", data_import_unique_values, 1, 50000000, 1, "6000000",
-		"values one import remembers for unique rules (about 25 bytes each); a batch with "
+		"values one import remembers for unique rules (24-48 bytes each); a batch with "
 		"more is rejected"),
 	PATH_KEY("audit", "dir", audit_dir, 0, "audit", "directory of the audit segment files"),
 	PATH_KEY("audit", "witness", audit_witness, 0, "audit-witness/checkpoints.log",

@@ -288,7 +288,7 @@ gv_err batch_correct(struct gv_app *app, const struct store_account *actor, cons
 		err = GV_ERR_STATE;
 	}
 	if (err == GV_OK)
-		err = import_check_record(app, actor, ds, id, data, reasons, &status);
+		err = import_check_record(app, actor, ds, data, reasons, &status);
 	if (err == GV_OK && status == RAW_QUARANTINED) {
 		*why = "the corrected row still fails the dataset's rules";
 		*reasons_out = json_incref(reasons);

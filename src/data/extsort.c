@@ -35,6 +35,7 @@ struct extsort {
 	struct run *runs;
 	size_t nruns, capruns;
 	int reading;
+	gv_err failed;          /* reading cannot go on: what went wrong */
 	/* reading: heap[0..nheap) are run indexes ordered by their head entry; the
 	 * buffer's own sorted entries count as run nruns (no file). */
 	size_t *heap, nheap;
@@ -227,9 +228,12 @@ static int refill(struct extsort *s, size_t i, gv_err *err)
 
 		if (!n)
 			return 0;
-		*err = io_at(s->fd, 0, r->ahead, n * s->size, r->at);
-		if (*err != GV_OK)
+		gv_err e = io_at(s->fd, 0, r->ahead, n * s->size, r->at);
+
+		if (e != GV_OK) {
+			*err = e;
 			return 0;
+		}
 		r->at += (off_t)(n * s->size);
 		r->left -= n;
 		r->nahead = n;
@@ -250,15 +254,17 @@ gv_err extsort_finish(struct extsort *s)
 	s->heads = malloc((s->nruns + 1) * s->size);
 	s->heap = malloc((s->nruns + 1) * sizeof(*s->heap));
 	if (!s->heads || !s->heap)
-		return GV_ERR_NOMEM;
-	for (size_t i = 0; i < s->nruns; i++)
+		err = GV_ERR_NOMEM;
+	for (size_t i = 0; err == GV_OK && i < s->nruns; i++)
 		if (!(s->runs[i].ahead = malloc(READ_ENTRIES * s->size)))
-			return GV_ERR_NOMEM;
-	for (size_t i = 0; i <= s->nruns; i++)
+			err = GV_ERR_NOMEM;
+	for (size_t i = 0; err == GV_OK && i <= s->nruns; i++)
 		if (refill(s, i, &err))
 			s->heap[s->nheap++] = i;
-	if (err != GV_OK)
+	if (err != GV_OK) {
+		s->failed = err;   /* a run missing from the merge would lose entries */
 		return err;
+	}
 	for (size_t i = s->nheap / 2; i-- > 0;)
 		sift_down(s, i);
 	return GV_OK;
@@ -272,13 +278,17 @@ gv_err extsort_next(struct extsort *s, const void **entry)
 	*entry = NULL;
 	if (!s->reading)
 		return GV_ERR_STATE;
+	if (s->failed)
+		return s->failed;
 	if (!s->nheap)
 		return GV_OK;
 	top = s->heap[0];
 	memcpy(s->out, head(s, top), s->size);
 	if (!refill(s, top, &err)) {
-		if (err != GV_OK)
+		if (err != GV_OK) {
+			s->failed = err;
 			return err;
+		}
 		s->heap[0] = s->heap[--s->nheap];
 	}
 	sift_down(s, 0);

@@ -20,17 +20,18 @@
 struct extsort;
 
 gv_err extsort_new(size_t entry_size, size_t run_entries, struct extsort **out) GV_MUST_CHECK;
-/* Frees, closing its files; NULL is ignored. */
+/* Frees, closing its file; NULL is ignored. */
 void extsort_free(struct extsort *s);
 /* Copies one entry in (GV_ERR_STATE once reading began, GV_ERR_IO when a run cannot be
- * written). */
+ * written, GV_ERR_NOMEM). */
 gv_err extsort_add(struct extsort *s, const void *entry) GV_MUST_CHECK;
 /* Entries added so far. */
 size_t extsort_count(const struct extsort *s);
 /* Ends adding and starts reading from the smallest entry. */
 gv_err extsort_finish(struct extsort *s) GV_MUST_CHECK;
 /* *entry at the next entry in order (valid until the next call), NULL after the last;
- * GV_ERR_IO when a run cannot be read back. */
+ * GV_ERR_IO when a run cannot be read back, and from then on (as after a failed
+ * finish): an entry is never skipped silently. */
 gv_err extsort_next(struct extsort *s, const void **entry) GV_MUST_CHECK;
 
 #endif

@@ -76,7 +76,7 @@ struct sort_entry {
 	unsigned char version[8];             /* big-endian */
 };
 
-struct uniq_entry {
+struct stash_entry {   /* a value of the row being checked, under a unique rule */
 	int rule;
 	char token[65];
 };
@@ -106,8 +106,9 @@ struct import_job {
 	char fatal[256];                  /* set: the batch will be rejected */
 	gv_err store_err;                 /* set: a write failed; the batch fails */
 	int finished;
-	/* Rows are parsed, checked and sealed into `fill` while the writer thread commits
-	 * the chunks before, so that the two share the work and the wait for the disk.
+	/* Rows are parsed, checked, sealed and their blocks compressed into `fill` while
+	 * the writer thread digests, seals the blocks of and commits the chunks before, so
+	 * that the two share the work and the wait for the disk.
 	 * chunks is a ring: `queued` chunks from `head` are the writer's (the first being
 	 * written), the next one is `fill`.  Two queued let either side run ahead of the
 	 * other for a chunk, as when a commit also checkpoints the log. */
@@ -121,12 +122,12 @@ struct import_job {
 	int stop;
 	gv_err write_err;
 	int64_t write_us, write_cpu_us, wait_us;   /* the writer's time writing, its CPU; the parser's waits */
-	/* unique rules: the values of this batch's accepted rows (their index entries
-	 * reach the store's index only when the batch commits), and this row's */
+	/* unique rules: the values of this batch's accepted rows (their index entries are
+	 * added only at its end, and found only once it commits), and this row's */
 	struct tokenset *uniq;
 	struct quality_result *qres;       /* the row's, reused (it is large) */
 	int unique_max;                    /* data.import_unique_values */
-	struct uniq_entry stash[QUALITY_MAX_RULES];
+	struct stash_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
 	struct {
 		char name[64];
@@ -175,7 +176,7 @@ int64_t import_batch_id(const struct import_job *j)
 static int hook_seen(void *ctx, int rule, const char *field, const char *value)
 {
 	struct import_job *j = ctx;
-	struct uniq_entry *e = &j->stash[j->nstash];
+	struct stash_entry *e = &j->stash[j->nstash];
 	int found = 0;
 
 	if (j->nstash >= GV_ARRAY_LEN(j->stash) ||
@@ -276,6 +277,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
 		struct chunk *c;
+		int64_t w0, c0;
 		gv_err err;
 
 		while (!j->queued && !j->stop)
@@ -284,7 +286,8 @@ static void *writer_main(void *arg)
 			break;
 		c = j->chunks[j->head];
 		pthread_mutex_unlock(&j->lock);
-		int64_t w0 = util_mono_us(), c0 = util_thread_cpu_us();
+		w0 = util_mono_us();
+		c0 = util_thread_cpu_us();
 		/* The digest of the file as received runs here, chunk after chunk in order,
 		 * where it balances the parser's share of the work. */
 		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
@@ -439,6 +442,8 @@ static gv_err index_entries(struct import_job *j)
 		const void *e = NULL;
 
 		err = extsort_next(j->entries, &e);
+		if (err == GV_OK && e && ((const struct sort_entry *)e)->field >= j->nindex)
+			err = GV_ERR_STORE;   /* not what entry_keep wrote: the temporary file changed */
 		if (err == GV_OK && e) {
 			struct sort_entry *s = &copy[n];
 
@@ -446,7 +451,7 @@ static gv_err index_entries(struct import_job *j)
 			memcpy(tokens[n], s->token, sizeof(s->token));
 			tokens[n][sizeof(s->token)] = '\0';
 			s->record_id[sizeof(s->record_id) - 1] = '\0';
-			rows[n].field = j->index_fields[s->field < j->nindex ? s->field : 0];
+			rows[n].field = j->index_fields[s->field];
 			rows[n].token = tokens[n];
 			rows[n].record_id = s->record_id;
 			rows[n].version = 0;
@@ -559,7 +564,6 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	p->row.raw.key_version = records_key_version(j->ds);
 	p->row.raw.status = status;
 	p->row.raw.reasons = p->reasons;
-	p->row.raw.record_id = p->row.rec ? p->rec.record_id : "";
 	j->fill->n++;
 	j->fill->bytes += rawlen + p->body_len;
 	if (!header) {
@@ -571,8 +575,8 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
-	/* Small chunks first, so that the writer starts early; then large ones, since each
-	 * transaction rewrites the blind index's pages it touches, which are random. */
+	/* Small chunks first, so that the writer starts early; then larger ones: a commit
+	 * rewrites the last page of each table it appended to, and syncs the log. */
 	if (j->fill->n >= j->chunk_rows || j->fill->bytes >= CHUNK_BYTES) {
 		if (j->chunk_rows < CHUNK_ROWS)
 			j->chunk_rows *= 2;
@@ -957,12 +961,11 @@ static gv_err report_json(struct import_job *j)
 gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, size_t whylen)
 {
 	gv_err err = GV_OK, verdict = GV_OK;
+	int64_t t0 = util_mono_us(), t1 = t0, t2;
 
 	why[0] = '\0';
 	if (j->finished)
 		return GV_ERR_STATE;
-	int64_t t0 = util_mono_us(), t1 = t0, t2;
-
 	if (!j->store_err) {
 		err = j->csv ? csv_reader_finish(j->csv) : jsonl_reader_finish(j->jsonl);
 		if (err == GV_OK)
@@ -1072,15 +1075,13 @@ void import_free(struct import_job *j)
 }
 
 gv_err import_check_record(struct gv_app *app, const struct store_account *actor,
-			   struct records_ds *ds, int64_t batch_id, const json_t *data,
-			   json_t *reasons, int *status)
+			   struct records_ds *ds, const json_t *data, json_t *reasons, int *status)
 {
 	struct import_job *j = calloc(1, sizeof(*j));
-	struct store_batch *b = calloc(1, sizeof(*b));
 	struct quality_result *res = malloc(sizeof(*res));
 	json_t *rules = json_loads(records_dataset(ds)->quality_rules, 0, NULL);
 	char why[256];
-	gv_err err = j && b && res ? GV_OK : GV_ERR_NOMEM;
+	gv_err err = j && res ? GV_OK : GV_ERR_NOMEM;
 
 	*status = RAW_QUARANTINED;
 	if (err == GV_OK && records_check(ds, data, why, sizeof(why)) != GV_OK) {
@@ -1101,8 +1102,6 @@ gv_err import_check_record(struct gv_app *app, const struct store_account *actor
 		struct quality_hooks hooks = {j, hook_seen, hook_exists};
 
 		j->ds = ds;
-		j->b = b;
-		b->id = batch_id;
 		err = quality_check_row(j->rules, data, &hooks, res);
 		for (size_t i = 0; err == GV_OK && i < res->n; i++)
 			reason_add(reasons, quality_rule_name(res->issues[i].kind), res->issues[i].field,
@@ -1122,7 +1121,6 @@ out:
 	}
 	json_decref(rules);
 	free(res);
-	free(b);
 	free(j);
 	return err;
 }

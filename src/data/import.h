@@ -59,11 +59,11 @@ void import_free(struct import_job *j);
 
 /* The checks of an import for one record outside a batch run (a quarantine
  * correction): schema, then the quality rules with uniqueness against what is stored
- * and batch_id's records.  status gets RAW_ACCEPTED, RAW_FLAGGED or RAW_QUARANTINED
- * and reasons (an array) the issues. */
+ * (the batch is committed: its records are).  status gets RAW_ACCEPTED, RAW_FLAGGED
+ * or RAW_QUARANTINED and reasons (an array) the issues. */
 gv_err import_check_record(struct gv_app *app, const struct store_account *actor,
-			   struct records_ds *ds, int64_t batch_id, const json_t *data,
-			   json_t *reasons, int *status) GV_MUST_CHECK;
+			   struct records_ds *ds, const json_t *data, json_t *reasons,
+			   int *status) GV_MUST_CHECK;
 
 /* Names of enum raw_status and enum batch_state ("quarantined", "committed", ...), and
  * the inverse (-1 when unknown). */

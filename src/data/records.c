@@ -869,15 +869,6 @@ out:
 	return GV_OK;
 }
 
-size_t records_index_count(const struct records_ds *c)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < c->m->schema.nfields; i++)
-		n += c->m->schema.fields[i].indexed != 0;
-	return n;
-}
-
 gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
 		    struct gv_buf *body, struct store_index_entry *idx, char (*tokens)[65],
 		    size_t *nidx)

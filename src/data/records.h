@@ -57,12 +57,9 @@ void records_new_id(char out[RECORDS_ID_LEN + 1]);
 /* catalog_record_check against the dataset's schema. */
 gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf,
 		     size_t whylen) GV_MUST_CHECK;
-/* How many of the schema's fields are indexed: the most blind-index entries a record
- * of the dataset has. */
-size_t records_index_count(const struct records_ds *c);
 /* The stored body of data as version of rid (appended to body) and its blind-index
- * entries (idx and tokens have room for records_index_count(c); idx[i].token points
- * into tokens). */
+ * entries (idx and tokens have room for CATALOG_MAX_FIELDS, one per indexed field;
+ * idx[i].token points into tokens). */
 gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
 		    struct gv_buf *body, struct store_index_entry *idx, char (*tokens)[65],
 		    size_t *nidx) GV_MUST_CHECK;
@@ -86,8 +83,11 @@ gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w,
 gv_err records_seal_raw_block(struct records_ds *c, struct crypto_gcm *g, int64_t batch_id,
 			      int64_t first_row, const void *compressed, size_t len,
 			      struct gv_buf *out) GV_MUST_CHECK;
-/* A handle of c's current data key for a second thread (c's own serve one thread at
- * a time, like c); crypto_gcm_free frees it.  GV_ERR_STATE before c has a key. */
+/* A handle of c's current data key for a second thread (c's own handles serve one
+ * thread at a time).  With it, that thread may call records_seal_raw_block and
+ * records_key_version on c while another uses c, which reads only the dataset's id
+ * and key version there, fixed while c is open.  crypto_gcm_free frees it;
+ * GV_ERR_STATE before c has a key. */
 gv_err records_gcm_new(struct records_ds *c, struct crypto_gcm **out) GV_MUST_CHECK;
 /* Key rotation: the same content sealed again under the current data key (a block
  * as a whole, when w names one). */

@@ -1,11 +1,12 @@
 /* tokenset.h - a set of blind-index tokens, each under a small tag (the quality rule
  * it was seen for): what an import remembers of its own accepted values, so that a
- * uniqueness rule sees the rows before in the same batch, whose index entries reach
- * the store's index only when the batch commits.
+ * uniqueness rule sees the rows before in the same batch, whose index entries are
+ * added only at its end and found only once it commits.
  *
  * A token is the hex of a keyed MAC; the set keeps its first 128 bits, so two distinct
- * values collide with probability 2^-128 per pair.  16 bytes and a tag per value, in a
- * table kept at most 3/4 full: about 25 MB per million values. */
+ * values collide with probability 2^-128 per pair.  18 bytes a slot, in a table that
+ * doubles when 3/4 full: 24-48 MB per million values, and half as much again for a
+ * moment while it doubles. */
 #ifndef GV_DATA_TOKENSET_H
 #define GV_DATA_TOKENSET_H
 

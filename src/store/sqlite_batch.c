@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-
 enum batch_stmt {
 	QB_META_GET, QB_META_PUT,
 	QB_BATCH_INSERT, QB_BATCH_UPDATE, QB_BATCH_GET, QB_BATCH_LIST, QB_BATCH_LOADING, QB_BATCH_BY_ID, QB_BATCH_LOADING_DS,

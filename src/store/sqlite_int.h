@@ -12,7 +12,7 @@
 
 #define SQLITE_CORE_STMTS 64   /* sqlite.c's enum stmt_id fits (checked there) */
 #define SQLITE_DATA_STMTS 48   /* sqlite_data.c's statements */
-#define SQLITE_BATCH_STMTS 40  /* sqlite_batch.c's statements */
+#define SQLITE_BATCH_STMTS 32  /* sqlite_batch.c's statements */
 #define SQLITE_POLICY_STMTS 16 /* sqlite_policy.c's statements */
 #define SQLITE_SHARE_STMTS 32  /* sqlite_share.c's statements */
 
@@ -172,7 +172,8 @@ uint64_t sqd_generation(struct gv_store *st);
 gv_err sqd_begin(struct sqlite_store *s);
 gv_err sqd_commit(struct sqlite_store *s);   /* rolls back when the commit fails */
 void sqd_rollback(struct sqlite_store *s);
-/* Inserts n versions as they are (an import's new records); lock and transaction held. */
+/* Inserts n versions as they are (many to a statement for an import's new records);
+ * lock and transaction held. */
 gv_err sqd_records_insert(struct sqlite_store *s, const struct store_record *const *r, size_t n);
 gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 			const struct store_index_entry *idx, size_t nidx, int fresh);

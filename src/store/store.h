@@ -433,7 +433,8 @@ struct store_ops {
 	gv_err (*record_scan)(struct gv_store *st, int64_t dataset_id, const char *after_id,
 			      int limit, store_record_cb cb, void *ctx);
 	/* 1 in *found if a visible record has the token (a loading batch's records are
-	 * not visible, nor indexed yet: data/import.c remembers its own). */
+	 * not visible, even once their entries are added: data/import.c remembers its
+	 * own values). */
 	gv_err (*index_exists)(struct gv_store *st, int64_t dataset_id, const char *field,
 			       const char *token, int *found);
 	/* Up to limit record versions sealed under key versions below key_version. */
@@ -452,7 +453,9 @@ struct store_ops {
 			      const struct store_import_row *rows, size_t n,
 			      const struct store_raw_block *blocks, size_t nblocks);
 	/* Adds n index entries of the records of loading batch batch_id (of dataset_id;
-	 * GV_ERR_STATE otherwise), in one transaction.  They find nothing while the batch
+	 * GV_ERR_STATE otherwise), in one transaction; should the batch fail, the entries
+	 * naming its records are taken out (entries naming other records are the
+	 * caller's mistake and stay).  They find nothing while the batch
 	 * loads.  An import adds them at its end in the index's order (field, token,
 	 * record, version), where a page is written once for many entries, not once for
 	 * each as entries in row order would. */

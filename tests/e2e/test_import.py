@@ -307,8 +307,9 @@ class ImportTest(DaemonTest):
 
     def test_unique_across_chunks(self):
         """Rows are written in chunks (512 rows, then 1024, doubling) while the next chunk
-        is checked: a value repeated in a later chunk (one already written, or one still
-        being written) is caught all the same."""
+        is checked, and their index entries are added only at the end: a value repeated
+        in a later chunk (one already written, or one still being written) or in the
+        same chunk is caught all the same, from the import's own set of values."""
         self.dataset("serials", {"fields": [{"name": "k", "type": "string", "indexed": True}]}, grade=1,
                      quality_rules=[{"field": "k", "rule": "unique"}])
         keys = ["s%05d" % i for i in range(2000)]

@@ -81,6 +81,29 @@ static void test_runs(void **state)
 	sort_and_check(5000, 1);
 }
 
+/* A run that cannot be written is an error, not a lost entry. */
+static void test_no_temporary_directory(void **state)
+{
+	struct extsort *s;
+	unsigned char e[SIZE] = {0};
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	gv_err err = GV_OK;
+
+	(void)state;
+	setenv("TMPDIR", "/nonexistent/govvault-test", 1);
+	assert_int_equal(extsort_new(SIZE, 4, &s), GV_OK);
+	for (int i = 0; i < 5 && err == GV_OK; i++)
+		err = extsort_add(s, e);
+	assert_int_equal(err, GV_ERR_IO);   /* the fifth entry needed a run */
+	extsort_free(s);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+}
+
 static void test_misuse(void **state)
 {
 	struct extsort *s;
@@ -112,6 +135,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_memory),
 		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_no_temporary_directory),
 		cmocka_unit_test(test_misuse),
 	};
 

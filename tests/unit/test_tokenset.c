@@ -30,6 +30,7 @@ static void test_members(void **state)
 		assert_int_equal(tokenset_has(t, (int)(i % 3), tok), 0);
 		assert_int_equal(tokenset_add(t, (int)(i % 3), tok), GV_OK);
 		assert_int_equal(tokenset_add(t, (int)(i % 3), tok), GV_OK);   /* again: no change */
+		assert_int_equal(tokenset_count(t), i + 1);
 	}
 	for (unsigned i = 0; i < 100000; i++) {
 		token(i, tok);
@@ -55,6 +56,7 @@ static void test_refused(void **state)
 
 	(void)state;
 	assert_int_equal(tokenset_new(&t), GV_OK);
+	assert_int_equal(tokenset_count(t), 0);
 	token(1, tok);
 	assert_int_equal(tokenset_add(t, -1, tok), GV_ERR_INVALID);
 	assert_int_equal(tokenset_add(t, 256, tok), GV_ERR_INVALID);
@@ -63,6 +65,7 @@ static void test_refused(void **state)
 	tok[5] = 'g';
 	assert_int_equal(tokenset_add(t, 0, tok), GV_ERR_INVALID);
 	assert_int_equal(tokenset_has(t, 0, tok), -1);
+	assert_int_equal(tokenset_count(t), 0);   /* nothing refused got in */
 	tokenset_free(t);
 }
 
