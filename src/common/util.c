@@ -97,7 +97,8 @@ gv_err util_hex_decode(const char *in, unsigned char *out, size_t outlen)
 gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen)
 {
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = util_hex_digit(in[2 * i]), lo = util_hex_digit(in[2 * i + 1]);
+		/* The second digit only after a first: in may end (NUL) early. */
+		int hi = util_hex_digit(in[2 * i]), lo = hi < 0 ? -1 : util_hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return GV_ERR_INVALID;

@@ -26,14 +26,7 @@ struct tokenset {
 /* The first KEY_BYTES bytes of a hex token; 0 when it is shorter or not hex. */
 static int token_key(const char *token, unsigned char key[KEY_BYTES])
 {
-	for (size_t i = 0; i < KEY_BYTES; i++) {
-		int hi = util_hex_digit(token[2 * i]), lo = hi < 0 ? -1 : util_hex_digit(token[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return 0;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 1;
+	return util_hex_decode_n(token, key, KEY_BYTES) == GV_OK;
 }
 
 static size_t slot_of(const struct tokenset *t, unsigned char tag, const unsigned char key[KEY_BYTES])

@@ -290,6 +290,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE batches ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;",
 };
 
+gv_err sq_insert_rows(struct sqlite_store *s, sqlite3_stmt *one, sqlite3_stmt *many, size_t nmany,
+		      int stride, size_t n, sq_bind_row_fn bind, const void *ctx)
+{
+	gv_err err = one && many ? GV_OK : GV_ERR_STORE;
+
+	for (size_t i = 0; err == GV_OK && i < n;) {
+		size_t k = n - i >= nmany ? nmany : 1;
+		sqlite3_stmt *q = k > 1 ? many : one;
+
+		for (size_t r = 0; r < k; r++, i++)
+			bind(q, (int)r * stride, i, ctx);
+		err = exec_simple(s, q);
+	}
+	return err;
+}
+
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
 	       void *ctx, int *found, const char *spec, ...)
 {

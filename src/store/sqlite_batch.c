@@ -259,10 +259,15 @@ gv_err sqb_batch_insert(struct gv_store *st, struct store_batch *b)
 	return err;
 }
 
-/* Binds raw row w as the row of an insert whose parameters start after at; record_id,
- * when not NULL, replaces w's. */
-static void raw_bind(sqlite3_stmt *q, int at, const struct store_raw_row *w, const char *record_id)
+/* Binds import row i as the raw row of an insert whose parameters start after at.
+ * The raw row names its record, whatever the caller set: a failed batch's records
+ * are found so. */
+static void raw_bind(sqlite3_stmt *q, int at, size_t i, const void *rows)
 {
+	const struct store_import_row *row = (const struct store_import_row *)rows + i;
+	const struct store_raw_row *w = &row->raw;
+	const char *record_id = row->rec ? row->rec->record_id : w->record_id;
+
 	sqlite3_bind_int64(q, at + 1, w->batch_id);
 	sqlite3_bind_int64(q, at + 2, w->row_no);
 	sqlite3_bind_int64(q, at + 3, w->line_no);
@@ -273,7 +278,7 @@ static void raw_bind(sqlite3_stmt *q, int at, const struct store_raw_row *w, con
 		bind_blob_static(q, at + 5, w->sealed, w->sealed_len);   /* exec_simple resets at once */
 	sqlite3_bind_int(q, at + 6, w->status);
 	bind_text_static(q, at + 7, w->reasons ? w->reasons : "[]");
-	bind_text_static(q, at + 8, record_id ? record_id : w->record_id ? w->record_id : "");
+	bind_text_static(q, at + 8, record_id ? record_id : "");
 	bind_text_static(q, at + 9, w->resolved_by ? w->resolved_by : "");
 	sqlite3_bind_int64(q, at + 10, w->resolved_at);
 	bind_text_static(q, at + 11, w->resolution ? w->resolution : "");
@@ -309,27 +314,17 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 			if (rows[i].raw.batch_id != batch_id ||
 			    (rows[i].rec && rows[i].rec->batch_id != batch_id))
 				err = GV_ERR_INVALID;
-		for (size_t i = 0; err == GV_OK && i < n;) {
-			size_t k = n - i >= RAW_MANY ? RAW_MANY : 1;
-			sqlite3_stmt *q = batch_stmt(s, k > 1 ? QB_RAW_INSERT_MANY : QB_RAW_INSERT);
+		if (err == GV_OK)
+			err = sq_insert_rows(s, batch_stmt(s, QB_RAW_INSERT), batch_stmt(s, QB_RAW_INSERT_MANY),
+					     RAW_MANY, 12, n, raw_bind, rows);
+		for (size_t i = 0; err == GV_OK && i < n;) {   /* the records, RAW_MANY at a time */
 			const struct store_record *recs[RAW_MANY];
 			size_t nrec = 0;
 
-			if (!q) {
-				err = GV_ERR_STORE;
-				break;
-			}
-			for (size_t j = 0; j < k; j++, i++) {
-				const struct store_record *r = rows[i].rec;
-
-				/* The raw row names its record: a failed batch's records are found so. */
-				raw_bind(q, (int)(12 * j), &rows[i].raw, r ? r->record_id : NULL);
-				if (r)
-					recs[nrec++] = r;
-			}
-			err = exec_simple(s, q);
-			if (err == GV_OK)
-				err = sqd_records_insert(s, recs, nrec);
+			for (; i < n && nrec < RAW_MANY; i++)
+				if (rows[i].rec)
+					recs[nrec++] = rows[i].rec;
+			err = sqd_records_insert(s, recs, nrec);
 		}
 		if (err == GV_OK)
 			err = sqd_commit(s);
@@ -390,6 +385,25 @@ static gv_err finish_locked(struct sqlite_store *s, const struct store_batch *b)
 	return err;
 }
 
+/* What index_bind binds from: the rows, and their dataset. */
+struct index_rows {
+	const struct store_index_row *rows;
+	int64_t dataset_id;
+};
+
+/* Binds index row i after parameter at. */
+static void index_bind(sqlite3_stmt *q, int at, size_t i, const void *ctx)
+{
+	const struct index_rows *x = ctx;
+	const struct store_index_row *r = &x->rows[i];
+
+	sqlite3_bind_int64(q, at + 1, x->dataset_id);
+	bind_text_static(q, at + 2, r->field);
+	bind_text_static(q, at + 3, r->token);
+	bind_text_static(q, at + 4, r->record_id);
+	sqlite3_bind_int64(q, at + 5, r->version);
+}
+
 gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 		     const struct store_index_row *rows, size_t n)
 {
@@ -410,24 +424,10 @@ gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 		if (err == GV_OK && sqlite3_changes(s->db) == 0)
 			err = GV_ERR_STATE;   /* not a loading batch of that dataset */
 	}
-	for (size_t i = 0; err == GV_OK && i < n;) {
-		size_t k = n - i >= INDEX_MANY ? INDEX_MANY : 1;
-
-		q = batch_stmt(s, k > 1 ? QB_INDEX_ADD_MANY : QB_INDEX_ADD);
-		err = GV_ERR_STORE;
-		if (!q)
-			break;
-		for (size_t r = 0; r < k; r++, i++) {
-			int at = (int)(5 * r);
-
-			sqlite3_bind_int64(q, at + 1, dataset_id);
-			bind_text_static(q, at + 2, rows[i].field);
-			bind_text_static(q, at + 3, rows[i].token);
-			bind_text_static(q, at + 4, rows[i].record_id);
-			sqlite3_bind_int64(q, at + 5, rows[i].version);
-		}
-		err = exec_simple(s, q);
-	}
+	if (err == GV_OK)
+		err = sq_insert_rows(s, batch_stmt(s, QB_INDEX_ADD), batch_stmt(s, QB_INDEX_ADD_MANY),
+				     INDEX_MANY, 5, n, index_bind,
+				     &(struct index_rows){rows, dataset_id});
 	if (err == GV_OK)
 		err = sqd_commit(s);
 	else

@@ -375,9 +375,12 @@ void sqd_rollback(struct sqlite_store *s)
 	(void)dtx(s, QD_ROLLBACK);
 }
 
-/* Binds record r as the row of an insert whose parameters start after at. */
-static void rec_bind(sqlite3_stmt *q, int at, const struct store_record *r)
+/* Binds record i of an array of pointers as the row of an insert whose parameters
+ * start after at. */
+static void rec_bind(sqlite3_stmt *q, int at, size_t i, const void *rows)
 {
+	const struct store_record *r = ((const struct store_record *const *)rows)[i];
+
 	sqlite3_bind_int64(q, at + 1, r->dataset_id);
 	bind_text_static(q, at + 2, r->record_id);
 	sqlite3_bind_int64(q, at + 3, r->version);
@@ -391,19 +394,8 @@ static void rec_bind(sqlite3_stmt *q, int at, const struct store_record *r)
 
 gv_err sqd_records_insert(struct sqlite_store *s, const struct store_record *const *r, size_t n)
 {
-	gv_err err = GV_OK;
-
-	for (size_t i = 0; err == GV_OK && i < n;) {
-		size_t k = n - i >= REC_MANY ? REC_MANY : 1;
-		sqlite3_stmt *q = data_stmt(s, k > 1 ? QD_REC_INSERT_MANY : QD_REC_INSERT);
-
-		if (!q)
-			return GV_ERR_STORE;
-		for (size_t j = 0; j < k; j++, i++)
-			rec_bind(q, (int)(9 * j), r[i]);
-		err = exec_simple(s, q);
-	}
-	return err;
+	return sq_insert_rows(s, data_stmt(s, QD_REC_INSERT), data_stmt(s, QD_REC_INSERT_MANY),
+			      REC_MANY, 9, n, rec_bind, r);
 }
 
 gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,

@@ -162,6 +162,13 @@ static inline void bind_id(sqlite3_stmt *q, int i, int64_t id)
  * int, 's' const char * - stepped, and every row handed to row(q, ctx) until it returns
  * non-zero.  *found (may be NULL) gets the rows handed over.  sqlite.c */
 typedef int (*sq_row_fn)(sqlite3_stmt *q, void *ctx);
+/* Inserts n rows through one statement that takes `many` rows (`stride` parameters
+ * each) and one that takes a single row, for what does not fill the first: bind
+ * binds row i of ctx after parameter `at`.  An import's rows go many to a statement,
+ * which runs a third of the statements.  Lock and transaction held. */
+typedef void (*sq_bind_row_fn)(sqlite3_stmt *q, int at, size_t i, const void *ctx);
+gv_err sq_insert_rows(struct sqlite_store *s, sqlite3_stmt *one, sqlite3_stmt *many, size_t nmany,
+		      int stride, size_t n, sq_bind_row_fn bind, const void *ctx);
 gv_err sq_rows(struct sqlite_store *s, sqlite3_stmt **slot, const char *sql, sq_row_fn row,
 	       void *ctx, int *found, const char *spec, ...);
 
