@@ -202,12 +202,16 @@ out:
 	return err;
 }
 
-gv_err util_write_all(int fd, const void *data, size_t len)
+enum io_op { IO_WRITE, IO_PWRITE, IO_PREAD };
+
+/* All of len bytes by op (at off for the positioned ones), EINTR retried. */
+static gv_err io_all(int fd, enum io_op op, void *data, size_t len, off_t off)
 {
-	const char *p = data;
+	char *p = data;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = op == IO_WRITE ? write(fd, p, len) :
+			    op == IO_PWRITE ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -215,8 +219,24 @@ gv_err util_write_all(int fd, const void *data, size_t len)
 			return GV_ERR_IO;
 		p += n;
 		len -= (size_t)n;
+		off += n;
 	}
 	return GV_OK;
+}
+
+gv_err util_write_all(int fd, const void *data, size_t len)
+{
+	return io_all(fd, IO_WRITE, (void *)data, len, 0);
+}
+
+gv_err util_pwrite_all(int fd, const void *data, size_t len, off_t off)
+{
+	return io_all(fd, IO_PWRITE, (void *)data, len, off);
+}
+
+gv_err util_pread_all(int fd, void *data, size_t len, off_t off)
+{
+	return io_all(fd, IO_PREAD, data, len, off);
 }
 
 int util_time_rfc3339(int64_t t, char out[32])

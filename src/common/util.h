@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>   /* off_t */
 
 #include "common/error.h"
 
@@ -53,6 +54,10 @@ gv_err util_strcpy(char *dst, size_t dstlen, const char *src) GV_MUST_CHECK;
 gv_err util_file_read(const char *path, size_t maxlen, char **out, size_t *outlen) GV_MUST_CHECK;
 /* write() until all of data is written (EINTR retried); GV_ERR_IO otherwise. */
 gv_err util_write_all(int fd, const void *data, size_t len) GV_MUST_CHECK;
+/* The same at offset off, and its inverse: exactly len bytes read at off, GV_ERR_IO
+ * short of that (end of file included). */
+gv_err util_pwrite_all(int fd, const void *data, size_t len, off_t off) GV_MUST_CHECK;
+gv_err util_pread_all(int fd, void *data, size_t len, off_t off) GV_MUST_CHECK;
 /* "2026-11-24T02:03:04Z" for unix seconds t; 0 (out "") if t cannot be shown. */
 int util_time_rfc3339(int64_t t, char out[32]);
 

@@ -3,7 +3,6 @@
  * entries, each run read back READ_ENTRIES at a time. */
 #include "data/extsort.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,23 +64,6 @@ static int temp_file(void)
 	return fd;
 }
 
-/* Writes (writing) or reads exactly len bytes at off; GV_ERR_IO short of that. */
-static gv_err io_at(int fd, int writing, unsigned char *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = writing ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return GV_ERR_IO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return GV_OK;
-}
-
 /* Sorts the buffer and writes it out as a run. */
 static gv_err spill(struct extsort *s)
 {
@@ -100,7 +82,7 @@ static gv_err spill(struct extsort *s)
 	qsort_r(s->buf, s->n, s->size, cmp_entries, &s->size);
 	if (s->fd < 0 && (s->fd = temp_file()) < 0)
 		return GV_ERR_IO;
-	err = io_at(s->fd, 1, s->buf, s->n * s->size, s->end);
+	err = util_pwrite_all(s->fd, s->buf, s->n * s->size, s->end);
 	if (err != GV_OK)
 		return err;
 	r = &s->runs[s->nruns++];
@@ -228,7 +210,7 @@ static int refill(struct extsort *s, size_t i, gv_err *err)
 
 		if (!n)
 			return 0;
-		gv_err e = io_at(s->fd, 0, r->ahead, n * s->size, r->at);
+		gv_err e = util_pread_all(s->fd, r->ahead, n * s->size, r->at);
 
 		if (e != GV_OK) {
 			*err = e;

@@ -404,6 +404,13 @@ static void index_bind(sqlite3_stmt *q, int at, size_t i, const void *ctx)
 	sqlite3_bind_int64(q, at + 5, r->version);
 }
 
+gv_err sqb_index_insert(struct sqlite_store *s, int64_t dataset_id,
+			const struct store_index_row *rows, size_t n)
+{
+	return sq_insert_rows(s, batch_stmt(s, QB_INDEX_ADD), batch_stmt(s, QB_INDEX_ADD_MANY),
+			      INDEX_MANY, 5, n, index_bind, &(struct index_rows){rows, dataset_id});
+}
+
 gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 		     const struct store_index_row *rows, size_t n)
 {
@@ -425,9 +432,7 @@ gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 			err = GV_ERR_STATE;   /* not a loading batch of that dataset */
 	}
 	if (err == GV_OK)
-		err = sq_insert_rows(s, batch_stmt(s, QB_INDEX_ADD), batch_stmt(s, QB_INDEX_ADD_MANY),
-				     INDEX_MANY, 5, n, index_bind,
-				     &(struct index_rows){rows, dataset_id});
+		err = sqb_index_insert(s, dataset_id, rows, n);
 	if (err == GV_OK)
 		err = sqd_commit(s);
 	else

@@ -9,7 +9,7 @@ enum data_stmt {
 	QD_BEGIN, QD_COMMIT, QD_ROLLBACK,
 	QD_KEY_PUT, QD_KEY_GET,
 	QD_REC_LAST, QD_REC_UNSET_CURRENT, QD_REC_INSERT, QD_REC_GET_CURRENT, QD_REC_GET_VERSION,
-	QD_REC_HISTORY, QD_IDX_INSERT, QD_REC_FIND, QD_REC_INSERT_MANY,
+	QD_REC_HISTORY, QD_REC_FIND, QD_REC_INSERT_MANY,
 	QD_KEY_LATEST, QD_KEY_LIST, QD_KEY_REPLACE, QD_KEY_DELETE, QD_KEY_USE_REC, QD_KEY_USE_RAW,
 	QD_REC_SCAN, QD_IDX_EXISTS, QD_REC_STALE, QD_REC_REKEY,
 	QD__COUNT
@@ -74,10 +74,8 @@ static const char *const data_sql[QD__COUNT] = {
 			       "r.record_id = ?2 AND r.version = ?3" VISIBLE,
 	[QD_REC_HISTORY] = "SELECT " RECORD_COLS " FROM records r WHERE r.dataset_id = ?1 AND "
 			   "r.record_id = ?2" VISIBLE " ORDER BY r.version",
-	/* An entry holds for the version it was made for: the join below skips the
-	 * entries of versions that are no longer current. */
-	[QD_IDX_INSERT] = "INSERT OR IGNORE INTO blind_index (dataset_id, field, token, record_id, "
-			  "version) VALUES (?1,?2,?3,?4,?5)",
+	/* An index entry holds for the version it was made for (sqb_index_insert): the
+	 * join skips the entries of versions that are no longer current. */
 	[QD_REC_FIND] = "SELECT " RECORD_COLS " FROM blind_index i CROSS JOIN records r ON "
 			"r.dataset_id = i.dataset_id AND r.record_id = i.record_id AND "
 			"r.version = i.version AND r.current = 1 "
@@ -427,17 +425,15 @@ gv_err sqd_record_write(struct sqlite_store *s, const struct store_record *r,
 	}
 	if (err == GV_OK)
 		err = sqd_records_insert(s, &r, 1);
-	for (size_t i = 0; err == GV_OK && i < nidx; i++) {
-		q = data_stmt(s, QD_IDX_INSERT);
-		err = GV_ERR_STORE;
-		if (q) {
-			sqlite3_bind_int64(q, 1, r->dataset_id);
-			bind_text_static(q, 2, idx[i].field);
-			bind_text_static(q, 3, idx[i].token);
-			bind_text_static(q, 4, r->record_id);
-			sqlite3_bind_int64(q, 5, r->version);
-			err = exec_simple(s, q);
-		}
+	if (err == GV_OK && nidx) {
+		struct store_index_row rows[64];
+
+		if (nidx > sizeof(rows) / sizeof(rows[0]))
+			return GV_ERR_INVALID;   /* the catalog allows 64 fields */
+		for (size_t i = 0; i < nidx; i++)
+			rows[i] = (struct store_index_row){idx[i].field, idx[i].token, r->record_id,
+							   r->version};
+		err = sqb_index_insert(s, r->dataset_id, rows, nidx);
 	}
 	return err;
 }

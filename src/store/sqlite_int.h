@@ -216,6 +216,10 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b);
 gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 		     const struct store_index_row *rows, size_t n);
+/* Inserts blind-index entries of dataset_id (record writes and index_add share it);
+ * lock and transaction held. */
+gv_err sqb_index_insert(struct sqlite_store *s, int64_t dataset_id,
+			const struct store_index_row *rows, size_t n);
 gv_err sqb_batch_get(struct gv_store *st, int64_t dataset_id, int64_t id, struct store_batch *out);
 gv_err sqb_batch_list(struct gv_store *st, int64_t dataset_id, store_batch_cb cb, void *ctx);
 gv_err sqb_batch_loading(struct gv_store *st, int64_t dataset_id, int *n);

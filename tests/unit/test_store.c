@@ -197,6 +197,19 @@ static void test_sessions_roles(void **state)
 /* Sessions, accounts and role restrictions are served from memory after a first read
  * (sqlite_cache.c): each read here comes after one that filled the cache, so a write
  * that failed to drop its entry shows as a stale answer. */
+/* Stores session s as id with token hash n (in hex digits) for account, created and
+ * seen at 100, and reads it back into g. */
+static void put_session(struct gv_store *st, struct store_session *s, const char *id, int n,
+			int64_t account, struct store_session *g)
+{
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->token_hash, sizeof(s->token_hash), "%064d", n);
+	s->account_id = account;
+	s->created_at = s->last_seen = 100;
+	assert_int_equal(st->ops->session_insert(st, s), GV_OK);
+	assert_int_equal(st->ops->session_get(st, s->token_hash, g), GV_OK);
+}
+
 static void test_cached_rows_follow_writes(void **state)
 {
 	struct gv_store *st = *state;
@@ -215,12 +228,7 @@ static void test_cached_rows_follow_writes(void **state)
 	assert_int_equal(b.status, ACCOUNT_DISABLED);
 	assert_string_equal(b.username, "erin2");
 
-	snprintf(s.id, sizeof(s.id), "sidc");
-	snprintf(s.token_hash, sizeof(s.token_hash), "%064d", 7);
-	s.account_id = a.id;
-	s.created_at = s.last_seen = 100;
-	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
-	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	put_session(st, &s, "sidc", 7, a.id, &g);
 	assert_string_equal(g.username, "erin2");
 	/* The session row carries the account's name: a rename shows at once. */
 	snprintf(b.username, sizeof(b.username), "erin3");
@@ -266,12 +274,7 @@ static void test_cached_rows_expire(void **state)
 
 	make_account(&a, "frank");
 	assert_int_equal(st->ops->account_insert(st, &a), GV_OK);
-	snprintf(s.id, sizeof(s.id), "sidx");
-	snprintf(s.token_hash, sizeof(s.token_hash), "%064d", 8);
-	s.account_id = a.id;
-	s.created_at = s.last_seen = 100;
-	assert_int_equal(st->ops->session_insert(st, &s), GV_OK);
-	assert_int_equal(st->ops->session_get(st, s.token_hash, &g), GV_OK);
+	put_session(st, &s, "sidx", 8, a.id, &g);
 	assert_int_equal(st->ops->account_get_id(st, a.id, &a), GV_OK);
 	assert_int_equal(st->ops->role_get(st, "operator", ip, sizeof(ip), win, sizeof(win)),
 			 GV_ERR_NOT_FOUND);
