@@ -76,6 +76,21 @@ size_t util_fmt_i64(int64_t v, char *out)
 	return len;
 }
 
+void util_put_le(unsigned char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+uint64_t util_get_le(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 int util_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -36,6 +36,11 @@ gv_err util_hex_decode_n(const char *in, unsigned char *out, size_t outlen) GV_M
 #define UTIL_I64_CHARS 21
 size_t util_fmt_i64(int64_t v, char *out);
 
+/* The low `bytes` bytes of v at p, least significant first, and back: the byte order
+ * of the stored formats that pack integers (raw blocks, split record bodies). */
+void util_put_le(unsigned char *p, uint64_t v, int bytes);
+uint64_t util_get_le(const unsigned char *p, int bytes);
+
 /* 1 when equal; time depends only on len. */
 int util_ct_equal(const void *a, const void *b, size_t len);
 /* Constant-time comparison of two NUL-terminated strings of possibly different length. */

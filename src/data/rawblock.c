@@ -55,21 +55,6 @@ static void wipe_free(void *opaque, void *addr)
 
 static const ZSTD_customMem wiping_mem = {wipe_alloc, wipe_free, NULL};
 
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = bytes - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 gv_err rawblock_builder_new(struct rawblock_builder **out)
 {
 	struct rawblock_builder *b = calloc(1, sizeof(*b));
@@ -131,8 +116,8 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 		err = buf_append(&b->head, zero, sizeof(zero));
 		b->first_row = row_no;
 	}
-	put_le(e, (uint64_t)row_no, 8);
-	put_le(e + 8, (uint64_t)(b->rows.len + len), 4);
+	util_put_le(e, (uint64_t)row_no, 8);
+	util_put_le(e + 8, (uint64_t)(b->rows.len + len), 4);
 	if (err == GV_OK)
 		err = buf_append(&b->head, e, sizeof(e));
 	if (err == GV_OK && len)
@@ -155,7 +140,7 @@ gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *
 	*len = 0;
 	if (!b->n)
 		return GV_ERR_INVALID;
-	put_le((unsigned char *)b->head.data, b->n, 4);
+	util_put_le((unsigned char *)b->head.data, b->n, 4);
 	b->out.len = 0;
 	err = buf_reserve(&b->out, bound);
 	if (err != GV_OK)
@@ -220,7 +205,7 @@ gv_err rawblock_find(const void *plain, size_t plainlen, int64_t row_no, const v
 	*len = 0;
 	if (plainlen < 4)
 		return GV_ERR_STORE;
-	n = (size_t)get_le(p, 4);
+	n = (size_t)util_get_le(p, 4);
 	if (n == 0 || n > RAWBLOCK_ROWS || plainlen < 4 + ENTRY_BYTES * n)
 		return GV_ERR_STORE;
 	data_at = 4 + ENTRY_BYTES * n;
@@ -229,11 +214,11 @@ gv_err rawblock_find(const void *plain, size_t plainlen, int64_t row_no, const v
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *e = p + 4 + ENTRY_BYTES * i;
 
-		if (i && ((int64_t)get_le(e, 8) <= (int64_t)get_le(e - ENTRY_BYTES, 8) ||
-			  get_le(e + 8, 4) < get_le(e - ENTRY_BYTES + 8, 4)))
+		if (i && ((int64_t)util_get_le(e, 8) <= (int64_t)util_get_le(e - ENTRY_BYTES, 8) ||
+			  util_get_le(e + 8, 4) < util_get_le(e - ENTRY_BYTES + 8, 4)))
 			return GV_ERR_STORE;
 	}
-	if (get_le(p + 4 + ENTRY_BYTES * (n - 1) + 8, 4) != plainlen - data_at)
+	if (util_get_le(p + 4 + ENTRY_BYTES * (n - 1) + 8, 4) != plainlen - data_at)
 		return GV_ERR_STORE;
 	/* Row numbers ascend: binary search. */
 	lo = 0;
@@ -241,17 +226,17 @@ gv_err rawblock_find(const void *plain, size_t plainlen, int64_t row_no, const v
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((int64_t)get_le(p + 4 + ENTRY_BYTES * mid, 8) < row_no)
+		if ((int64_t)util_get_le(p + 4 + ENTRY_BYTES * mid, 8) < row_no)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == n || (int64_t)get_le(p + 4 + ENTRY_BYTES * lo, 8) != row_no)
+	if (lo == n || (int64_t)util_get_le(p + 4 + ENTRY_BYTES * lo, 8) != row_no)
 		return GV_ERR_NOT_FOUND;
 	if (lo)
-		start = get_le(p + 4 + ENTRY_BYTES * (lo - 1) + 8, 4);
+		start = util_get_le(p + 4 + ENTRY_BYTES * (lo - 1) + 8, 4);
 	{
-		uint64_t end = get_le(p + 4 + ENTRY_BYTES * lo + 8, 4);
+		uint64_t end = util_get_le(p + 4 + ENTRY_BYTES * lo + 8, 4);
 
 		if (end < start || end > plainlen - data_at)
 			return GV_ERR_STORE;

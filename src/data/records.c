@@ -20,15 +20,21 @@
 
 /* Storage formats, the first byte of a stored body. */
 #define FMT_PLAIN 'P'    /* grade 1: JSON */
-#define FMT_FIELDS 'F'   /* grade 2: JSON, sensitive values as {"$sm4": "<hex>"} */
+#define FMT_SPLIT 'S'    /* grade 2: u32le n, the clear fields' JSON (n bytes), then the
+			  * sensitive fields' JSON sealed once */
+#define FMT_FIELDS 'F'   /* grade 2 before FMT_SPLIT, read only: JSON, sensitive values as
+			  * {"$sm4": "<hex>"}, each sealed alone */
 #define FMT_RECORD 'R'   /* grade 3: the JSON sealed whole */
+#define SPLIT_HEAD 5     /* the format byte and n */
+/* The associated data's field of a FMT_SPLIT seal: no field name has '$'. */
+#define SPLIT_FIELD "$sensitive"
 
 /* Raw rows of imports are sealed under the data key in a place no record can have:
  * '#' is not allowed in record ids. */
 #define RAW_FIELD "raw"
 #define BLOCK_FIELD "rawblock"
 #define BLOCK_ZSTD 'z'   /* a block's first byte: how the rest is compressed */
-/* How a FMT_FIELDS body writes a sealed value around its hex. */
+/* How a FMT_FIELDS body wrote a sealed value around its hex. */
 #define SEALED_HEAD "{\"$sm4\":\""
 #define SEALED_TAIL "\"}"
 
@@ -73,6 +79,7 @@ struct records_ds {
 	struct gv_buf block;
 	int64_t block_batch, block_first;
 	int block_kv;
+	struct gv_buf sens;   /* the sensitive fields' JSON being sealed: wiped after each use */
 };
 
 /* The cipher of the current data key is kept by the thread when its handle closes:
@@ -161,6 +168,7 @@ void records_close(struct records_ds *c)
 		crypto_gcm_free(c->gcm_old[i]);
 	crypto_hmac_free(c->mac);
 	buf_release(&c->block);
+	buf_release(&c->sens);
 	meta_unref(c->m);
 	util_wipe(c->key, sizeof(c->key));
 	util_wipe(c->old_keys, sizeof(c->old_keys));
@@ -578,87 +586,91 @@ gv_err records_token_text(struct records_ds *c, const char *field, const char *t
 	return m ? datakey_blind_index_mac(m, field, text, out) : GV_ERR_CRYPTO;
 }
 
-/* What seal_member needs to seal a record's sensitive fields as it is written. */
-struct seal_ctx {
-	struct records_ds *c;
-	struct crypto_gcm *g;
-	const char *rid;
-	int64_t version;
-	struct gv_buf plain, sealed;   /* scratch, reused from field to field */
-};
-
-/* Writes a sensitive field's value as {"$sm4": hex(nonce || ciphertext || tag)}, with
- * the dataset, record, field and version bound in; other values are left to the writer. */
-static gv_err seal_member(void *arg, const char *field, const json_t *v, struct gv_buf *out,
-			  int *taken)
-{
-	static const char head[] = SEALED_HEAD, tail[] = SEALED_TAIL;
-	struct seal_ctx *x = arg;
-	const struct catalog_field *f = catalog_field_find(&x->c->m->schema, field);
-	gv_err err;
-
-	if (!f || !f->sensitive || json_is_null(v))
-		return GV_OK;
-	*taken = 1;
-	x->plain.len = x->sealed.len = 0;
-	err = jsonw_append(&x->plain, v);
-	if (err == GV_OK)
-		err = datakey_seal_gcm(x->g, x->c->m->d.id, x->rid, field, x->version, x->plain.data,
-				       x->plain.len, &x->sealed);
-	if (x->plain.data)
-		util_wipe(x->plain.data, x->plain.len);
-	if (err == GV_OK)
-		err = buf_reserve(out, sizeof(head) - 1 + 2 * x->sealed.len + sizeof(tail) - 1);
-	if (err == GV_OK) {
-		memcpy(out->data + out->len, head, sizeof(head) - 1);
-		util_hex_encode((unsigned char *)x->sealed.data, x->sealed.len,
-				out->data + out->len + sizeof(head) - 1);
-		buf_advance(out, sizeof(head) - 1 + 2 * x->sealed.len);
-		err = buf_append(out, tail, sizeof(tail) - 1);
-	}
-	return err;
-}
-
 /* How much a format protects: plain < sensitive fields sealed < all sealed. */
 static int fmt_strength(char fmt)
 {
-	return fmt == FMT_RECORD ? 2 : fmt == FMT_FIELDS ? 1 : 0;
+	return fmt == FMT_RECORD ? 2 : fmt == FMT_SPLIT || fmt == FMT_FIELDS ? 1 : 0;
+}
+
+/* Writes the members of data as two compact objects: the non-null values of sensitive
+ * fields into sens, the others into clear. */
+static gv_err split_members(const struct catalog_schema *schema, const json_t *data,
+			    struct gv_buf *clear, struct gv_buf *sens)
+{
+	const char *k;
+	json_t *v;
+	int nclear = 0, nsens = 0;
+	gv_err err = buf_append(clear, "{", 1);
+
+	if (err == GV_OK)
+		err = buf_append(sens, "{", 1);
+	json_object_foreach((json_t *)data, k, v) {
+		const struct catalog_field *f = catalog_field_find(schema, k);
+		int sensitive = f && f->sensitive && !json_is_null(v);
+		struct gv_buf *to = sensitive ? sens : clear;
+
+		if (err == GV_OK && (sensitive ? nsens++ : nclear++))
+			err = buf_append(to, ",", 1);
+		if (err == GV_OK)
+			err = jsonw_append_string(to, k, strlen(k));
+		if (err == GV_OK)
+			err = buf_append(to, ":", 1);
+		if (err == GV_OK)
+			err = jsonw_append(to, v);
+		if (err != GV_OK)
+			return err;
+	}
+	err = buf_append(clear, "}", 1);
+	return err == GV_OK ? buf_append(sens, "}", 1) : err;
 }
 
 /* Seals data into body (with its format byte) for version, under the current key, in
- * the format of the dataset's grade or, when stronger, in floor's (so that re-sealing a
- * version written under a higher grade never exposes it). */
+ * the format of the dataset's grade or, when stronger, in floor's strength (so that
+ * re-sealing a version written under a higher grade never exposes it).  A grade-2 body
+ * seals its sensitive values once, together: sealing each alone cost an AEAD message
+ * per value, the larger part of an import's sealing. */
 static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, const json_t *data,
 			char floor, struct gv_buf *body)
 {
-	struct seal_ctx x = {c, NULL, rid, version, {0}, {0}};
+	struct crypto_gcm *g = NULL;
 	struct gv_buf text;
+	size_t at;
 	gv_err err = GV_OK;
-	char fmt = c->m->d.grade >= 3 ? FMT_RECORD : c->m->d.grade == 2 ? FMT_FIELDS : FMT_PLAIN;
+	char fmt = c->m->d.grade >= 3 ? FMT_RECORD : c->m->d.grade == 2 ? FMT_SPLIT : FMT_PLAIN;
 
 	if (fmt_strength(floor) > fmt_strength(fmt))
-		fmt = floor;
+		fmt = fmt_strength(floor) == 2 ? FMT_RECORD : FMT_SPLIT;
 	if (fmt != FMT_PLAIN)
-		err = key_for(c, c->kv, &x.g);
+		err = key_for(c, c->kv, &g);
 	if (err == GV_OK)
 		err = buf_append(body, &fmt, 1);
 	if (err != GV_OK)
 		return err;
 	if (fmt == FMT_PLAIN)
 		return jsonw_append(body, data);
-	if (fmt == FMT_FIELDS) {
-		/* Written straight into the body, each sensitive value sealed on the way. */
-		buf_init(&x.plain, BODY_MAX);
-		buf_init(&x.sealed, BODY_MAX + CRYPTO_SEAL_OVERHEAD);
-		err = jsonw_append_object(body, data, seal_member, &x);
-		buf_release(&x.plain);
-		buf_release(&x.sealed);
+	if (fmt == FMT_SPLIT) {
+		static const unsigned char n0[SPLIT_HEAD - 1];
+
+		at = body->len;
+		if (!c->sens.max)
+			buf_init(&c->sens, BODY_MAX);
+		err = buf_append(body, n0, sizeof(n0));
+		if (err == GV_OK)
+			err = split_members(&c->m->schema, data, body, &c->sens);
+		if (err == GV_OK) {
+			util_put_le((unsigned char *)body->data + at, body->len - at - sizeof(n0), 4);
+			err = datakey_seal_gcm(g, c->m->d.id, rid, SPLIT_FIELD, version, c->sens.data,
+					       c->sens.len, body);
+		}
+		if (c->sens.data)
+			util_wipe(c->sens.data, c->sens.len);
+		c->sens.len = 0;
 		return err;
 	}
 	buf_init(&text, BODY_MAX);
 	err = jsonw_append(&text, data);
 	if (err == GV_OK)
-		err = datakey_seal_gcm(x.g, c->m->d.id, rid, "", version, text.data, text.len, body);
+		err = datakey_seal_gcm(g, c->m->d.id, rid, "", version, text.data, text.len, body);
 	if (text.data)
 		util_wipe(text.data, text.len);
 	buf_release(&text);
@@ -808,45 +820,24 @@ other:   /* text in another form (err GV_OK), or a sealed value that does not op
 	return err;
 }
 
-/* The JSON data of a stored body (new reference). */
-static gv_err open_body(struct records_ds *c, const struct store_record *r, json_t **out)
+/* The object of JSON text: as the writer makes it through body_read, in any other
+ * form through jansson (a FMT_FIELDS body's sealed values opened on the way). */
+static gv_err read_object(struct records_ds *c, const struct store_record *r,
+			  struct crypto_gcm *key, const char *text, size_t tlen, json_t **out)
 {
-	struct crypto_gcm *key = NULL;
-	struct gv_buf plain;
-	const char *text;   /* the JSON: as stored, or opened */
-	size_t tlen;
-	json_t *j = NULL;
-	gv_err err = GV_OK;
+	const char *k;
+	json_t *j = NULL, *v;
+	gv_err err = body_read(c, r, key, text, tlen, &j);
 
-	*out = NULL;
-	if (r->body_len < 1)
+	*out = j;
+	if (j || err != GV_OK)
+		return err;
+	j = json_loadb(text, tlen, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
 		return GV_ERR_STORE;
-	text = (const char *)r->body + 1;
-	tlen = r->body_len - 1;
-	if (r->body[0] != FMT_PLAIN) {
-		err = key_for(c, r->key_version, &key);
-		if (err != GV_OK)
-			return err;
 	}
-	buf_init(&plain, BODY_MAX);
-	if (r->body[0] == FMT_RECORD) {
-		err = datakey_open_gcm(key, c->m->d.id, r->record_id, "", r->version, r->body + 1,
-				   r->body_len - 1, &plain);
-		text = plain.data ? plain.data : "";
-		tlen = plain.len;
-	}
-	if (err == GV_OK) {
-		err = body_read(c, r, key, text, tlen, &j);
-		if (j || err != GV_OK)
-			goto out;
-		j = json_loadb(text, tlen, 0, NULL);
-		if (!json_is_object(j))
-			err = GV_ERR_STORE;
-	}
-	if (err == GV_OK && r->body[0] == FMT_FIELDS) {
-		const char *k;
-		json_t *v;
-
+	if (r->body[0] == FMT_FIELDS)
 		json_object_foreach(j, k, v) {
 			const char *hex = json_string_value(json_object_get(v, "$sm4"));
 			json_t *val;
@@ -858,15 +849,71 @@ static gv_err open_body(struct records_ds *c, const struct store_record *r, json
 				break;
 			json_object_set_new(j, k, val);
 		}
-	}
-out:
-	buf_release(&plain);
 	if (err != GV_OK) {
 		json_decref(j);
-		return err == GV_ERR_CRYPTO ? GV_ERR_STORE : err;
+		return err;
 	}
 	*out = j;
 	return GV_OK;
+}
+
+/* The data of a FMT_SPLIT body: its sensitive fields opened, then its clear ones.  A
+ * clear member that names a sealed one does not replace it (the clear part is not
+ * authenticated). */
+static gv_err split_read(struct records_ds *c, const struct store_record *r,
+			 struct crypto_gcm *key, struct gv_buf *plain, json_t **out)
+{
+	size_t n = r->body_len >= SPLIT_HEAD ? (size_t)util_get_le(r->body + 1, 4) : 0;
+	json_t *clear = NULL;
+	gv_err err = GV_ERR_STORE;
+
+	*out = NULL;
+	if (r->body_len >= SPLIT_HEAD && n <= r->body_len - SPLIT_HEAD)
+		err = datakey_open_gcm(key, c->m->d.id, r->record_id, SPLIT_FIELD, r->version,
+				       r->body + SPLIT_HEAD + n, r->body_len - SPLIT_HEAD - n, plain);
+	if (err == GV_OK)
+		err = read_object(c, r, key, plain->data ? plain->data : "", plain->len, out);
+	if (err == GV_OK)
+		err = read_object(c, r, key, (const char *)r->body + SPLIT_HEAD, n, &clear);
+	if (err == GV_OK && json_object_update_missing(*out, clear) != 0)
+		err = GV_ERR_NOMEM;
+	json_decref(clear);
+	if (err != GV_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+/* The JSON data of a stored body (new reference). */
+static gv_err open_body(struct records_ds *c, const struct store_record *r, json_t **out)
+{
+	struct crypto_gcm *key = NULL;
+	struct gv_buf plain;
+	char fmt = r->body_len ? (char)r->body[0] : 0;
+	gv_err err = GV_OK;
+
+	*out = NULL;
+	if (fmt != FMT_PLAIN && fmt != FMT_SPLIT && fmt != FMT_FIELDS && fmt != FMT_RECORD)
+		return GV_ERR_STORE;
+	if (fmt != FMT_PLAIN) {
+		err = key_for(c, r->key_version, &key);
+		if (err != GV_OK)
+			return err;
+	}
+	buf_init(&plain, BODY_MAX);
+	if (fmt == FMT_SPLIT) {
+		err = split_read(c, r, key, &plain, out);
+	} else if (fmt == FMT_RECORD) {
+		err = datakey_open_gcm(key, c->m->d.id, r->record_id, "", r->version, r->body + 1,
+				       r->body_len - 1, &plain);
+		if (err == GV_OK)
+			err = read_object(c, r, key, plain.data ? plain.data : "", plain.len, out);
+	} else {
+		err = read_object(c, r, key, (const char *)r->body + 1, r->body_len - 1, out);
+	}
+	buf_release(&plain);
+	return err == GV_ERR_CRYPTO ? GV_ERR_STORE : err;
 }
 
 gv_err records_seal(struct records_ds *c, const char *rid, int64_t version, const json_t *data,

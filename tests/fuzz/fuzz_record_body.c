@@ -2,10 +2,11 @@
  *
  * Input: 1 mode byte, then text.  Mode 0: the text as a grade-1 body; it must read as
  * exactly what jansson makes of it (the same object, or an error when jansson refuses
- * it), whichever reader took it.  Mode 1: the text as a grade-2 body, whose sealed
- * values do not authenticate: it must not crash.  Mode 2: an object jansson makes of
- * the text that the schema accepts is sealed under the dataset's key and read back: it
- * must come back equal.
+ * it), whichever reader took it.  Modes 1 and 3: the text as a grade-2 body of the
+ * earlier format (F) and of the current one (S), whose sealed parts do not
+ * authenticate: it must not crash.  Mode 2: an object jansson makes of the text that
+ * the schema accepts is sealed under the dataset's key and read back: it must come
+ * back equal.
  * The store lives in a temporary directory made on the first input. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(body);
 	memcpy(body + 1, data + 1, size - 1);
 	ref = json_loadb((const char *)data + 1, size - 1, 0, NULL);
-	if (data[0] % 3 == 0) {
+	if (data[0] % 4 == 0) {
 		body[0] = 'P';
 		got = read_body(body, size);
 		if (json_is_object(ref))
@@ -72,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			CHECK(!got);
 		json_decref(got);
-	} else if (data[0] % 3 == 1) {
-		body[0] = 'F';
+	} else if (data[0] % 4 == 1 || data[0] % 4 == 3) {
+		body[0] = data[0] % 4 == 1 ? 'F' : 'S';
 		json_decref(read_body(body, size));
 	} else if (json_is_object(ref) && records_check(ds, ref, why, sizeof(why)) == GV_OK) {
 		struct store_index_entry idx[1];

@@ -1,6 +1,7 @@
 /* test_records.c - a record version's stored body read back: every kind of value
  * sealed and opened through the reader that skips jansson's parser, bodies in any
- * other JSON form through jansson, and bodies that must not open. */
+ * other JSON form through jansson, grade-2 bodies of the earlier format (F), and
+ * bodies that must not open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+#include "crypto/crypto.h"
+#include "crypto/datakey.h"
 #include "data/records.h"
 #include "testapp.h"
 
@@ -65,9 +69,14 @@ static void round_trip(struct records_ds *ds, const char *text)
 	assert_non_null(data);
 	buf_init(&body, 1 << 20);
 	assert_int_equal(records_seal(ds, "r1", 1, data, &body, idx, tokens, &nidx), GV_OK);
-	assert_int_equal(body.data[0], 'F');
-	if (json_object_get(data, "s"))   /* a sensitive value is never stored in clear */
-		assert_null(memmem(body.data, body.len, "\"s\":\"", 5));
+	assert_int_equal(body.data[0], 'S');
+	/* The clear part holds no sensitive value (a null stays there); the sealed part
+	 * follows it. */
+	assert_true(body.len >= 5 + util_get_le((unsigned char *)body.data + 1, 4) + 28);
+	if (json_is_string(json_object_get(data, "s")))
+		assert_null(memmem(body.data, body.len, "\"s\":", 4));
+	if (json_is_string(json_object_get(data, "m")))
+		assert_null(memmem(body.data, body.len, "\"m\":", 4));
 	back = read_body(ds, body.data, body.len, &err);
 	assert_int_equal(err, GV_OK);
 	assert_non_null(back);
@@ -142,14 +151,25 @@ static void expect_refused(struct records_ds *ds, const char *body, size_t len)
 	assert_int_equal(err, GV_ERR_STORE);
 }
 
+/* Seals data as version 1 of "r1" into body. */
+static void seal(struct records_ds *ds, const char *text, struct gv_buf *body)
+{
+	struct store_index_entry idx[4];
+	char tokens[4][65];
+	size_t nidx = 0;
+	json_t *data = json_loads(text, 0, NULL);
+
+	assert_non_null(data);
+	buf_init(body, 1 << 20);
+	assert_int_equal(records_seal(ds, "r1", 1, data, body, idx, tokens, &nidx), GV_OK);
+	json_decref(data);
+}
+
 static void test_refused(void **state)
 {
 	struct records_ds *ds = open_ds();
-	struct store_index_entry idx[4];
-	char tokens[4][65], *at;
-	size_t nidx = 0;
 	struct gv_buf body;
-	json_t *data = json_loads("{\"s\":\"王伟\",\"t\":\"x\"}", 0, NULL);
+	size_t n;
 
 	(void)state;
 	expect_refused(ds, "P{\"a\":01}", 9);
@@ -159,8 +179,116 @@ static void test_refused(void **state)
 	expect_refused(ds, "P[1]", 4);
 	expect_refused(ds, "P", 1);
 	expect_refused(ds, "P{\"a\":\"\xff\"}", 10);   /* not UTF-8 */
+	expect_refused(ds, "X{}", 3);                  /* no such format */
+	expect_refused(ds, "S", 1);
+	expect_refused(ds, "S\x02\0\0\0{}", 7);      /* nothing sealed */
+	seal(ds, "{\"s\":\"王伟\",\"t\":\"x\"}", &body);
+	n = (size_t)util_get_le((unsigned char *)body.data + 1, 4);
+	/* A flipped byte of the sealed part, a cut one, and a clear part that claims
+	 * more or fewer bytes than it has. */
+	body.data[body.len - 1] ^= 1;
+	expect_refused(ds, body.data, body.len);
+	body.data[body.len - 1] ^= 1;
+	expect_refused(ds, body.data, body.len - 1);
+	util_put_le((unsigned char *)body.data + 1, n + 1, 4);
+	expect_refused(ds, body.data, body.len);
+	util_put_le((unsigned char *)body.data + 1, body.len, 4);
+	expect_refused(ds, body.data, body.len);
+	util_put_le((unsigned char *)body.data + 1, n - 1, 4);
+	expect_refused(ds, body.data, body.len);
+	util_put_le((unsigned char *)body.data + 1, n, 4);
+	buf_release(&body);
+	records_close(ds);
+}
+
+/* The clear part is not authenticated: a member put there under a sealed field's name
+ * does not replace the sealed value, and a clear value can still be changed. */
+static void test_split_clear_part(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct gv_buf body, forged;
+	size_t n;
+	json_t *data;
+	gv_err err;
+	const char *at;
+
+	(void)state;
+	seal(ds, "{\"s\":\"王伟\",\"t\":\"x\",\"i\":7}", &body);
+	n = (size_t)util_get_le((unsigned char *)body.data + 1, 4);
+	assert_int_equal(n, strlen("{\"t\":\"x\",\"i\":7}"));
+	assert_memory_equal(body.data + 5, "{\"t\":\"x\",\"i\":7}", n);
+	assert_null(memmem(body.data, body.len, "王伟", strlen("王伟")));
+	buf_init(&forged, 1 << 20);
+	at = "{\"s\":\"forged\",\"t\":\"y\"}";
+	assert_int_equal(buf_append(&forged, "S", 1), GV_OK);
+	assert_int_equal(buf_append(&forged, "\0\0\0\0", 4), GV_OK);
+	util_put_le((unsigned char *)forged.data + 1, strlen(at), 4);
+	assert_int_equal(buf_append(&forged, at, strlen(at)), GV_OK);
+	assert_int_equal(buf_append(&forged, body.data + 5 + n, body.len - 5 - n), GV_OK);
+	data = read_body(ds, forged.data, forged.len, &err);
+	assert_int_equal(err, GV_OK);
+	assert_string_equal(json_string_value(json_object_get(data, "s")), "王伟");
+	assert_string_equal(json_string_value(json_object_get(data, "t")), "y");
+	assert_null(json_object_get(data, "i"));
+	json_decref(data);
+	buf_release(&forged);
+	buf_release(&body);
+	records_close(ds);
+}
+
+/* Appends {"$sm4":"<hex>"} of value (JSON text) sealed as field of version 1 of "r1",
+ * the way grade-2 bodies were written before the split format. */
+static void put_sealed_field(struct records_ds *ds, struct crypto_gcm *g, const char *field,
+			     const char *value, struct gv_buf *out)
+{
+	struct gv_buf sealed;
+	char hex[512];
+
+	buf_init(&sealed, 1024);
+	assert_int_equal(datakey_seal_gcm(g, records_dataset(ds)->id, "r1", field, 1, value,
+					  strlen(value), &sealed), GV_OK);
+	assert_true(2 * sealed.len < sizeof(hex));
+	util_hex_encode((unsigned char *)sealed.data, sealed.len, hex);
+	assert_int_equal(buf_append(out, "{\"$sm4\":\"", 9), GV_OK);
+	assert_int_equal(buf_append(out, hex, strlen(hex)), GV_OK);
+	assert_int_equal(buf_append(out, "\"}", 2), GV_OK);
+	buf_release(&sealed);
+}
+
+/* Grade-2 bodies stored in the earlier format (each sensitive value sealed alone) still
+ * read, through either reader, and refuse a sealed value altered or cut. */
+static void test_fields_format(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct crypto_gcm *g;
+	struct gv_buf body;
+	json_t *data;
+	gv_err err;
+	char *at;
+
+	(void)state;
+	assert_int_equal(records_gcm_new(ds, &g), GV_OK);
 	buf_init(&body, 1 << 20);
-	assert_int_equal(records_seal(ds, "r1", 1, data, &body, idx, tokens, &nidx), GV_OK);
+	assert_int_equal(buf_append(&body, "F{\"s\":", 6), GV_OK);
+	put_sealed_field(ds, g, "s", "\"王伟\"", &body);
+	assert_int_equal(buf_append(&body, ",\"t\":\"x\",\"m\":", 13), GV_OK);
+	put_sealed_field(ds, g, "m", "\"13800138000\"", &body);
+	assert_int_equal(buf_append(&body, "}", 1), GV_OK);
+	data = read_body(ds, body.data, body.len, &err);
+	assert_int_equal(err, GV_OK);
+	assert_string_equal(json_string_value(json_object_get(data, "s")), "王伟");
+	assert_string_equal(json_string_value(json_object_get(data, "m")), "13800138000");
+	assert_string_equal(json_string_value(json_object_get(data, "t")), "x");
+	json_decref(data);
+	/* A space after the first colon sends it through jansson. */
+	assert_int_equal(buf_append(&body, "", 0), GV_OK);
+	memmove(body.data + 6, body.data + 5, body.len - 5);
+	body.data[5] = ' ';
+	data = read_body(ds, body.data, body.len + 1, &err);
+	assert_int_equal(err, GV_OK);
+	assert_string_equal(json_string_value(json_object_get(data, "s")), "王伟");
+	json_decref(data);
+	memmove(body.data + 5, body.data + 6, body.len - 5);
 	/* A flipped digit of the sealed value, a cut one, and one that is not hex. */
 	at = memmem(body.data, body.len, "{\"$sm4\":\"", 9);
 	assert_non_null(at);
@@ -172,7 +300,7 @@ static void test_refused(void **state)
 	memmove(at, at + 1, body.len - (size_t)(at + 1 - body.data));
 	expect_refused(ds, body.data, body.len - 1);
 	buf_release(&body);
-	json_decref(data);
+	crypto_gcm_free(g);
 	records_close(ds);
 }
 
@@ -182,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_values_round_trip),
 		cmocka_unit_test(test_other_forms),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_split_clear_part),
+		cmocka_unit_test(test_fields_format),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
