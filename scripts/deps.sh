@@ -7,7 +7,7 @@ level=${1:-runtime}
 pkgs=(build-essential cmake pkg-config
       libmicrohttpd-dev libgnutls28-dev libgcrypt20-dev libargon2-dev liboath-dev
       libjansson-dev libsqlite3-dev libpq-dev libqrencode-dev libcurl4-gnutls-dev
-      zlib1g-dev libpcre2-dev libzstd-dev
+      zlib1g-dev libpcre2-dev libzstd-dev liblz4-dev
       john-data ca-certificates curl)
 if [ "$level" = test ] || [ "$level" = bench ]; then
   pkgs+=(libcmocka-dev python3 openssl clang libclang-rt-14-dev rsyslog)

@@ -21,6 +21,7 @@
 
 #define CHUNK_ROWS 2048                /* rows per store transaction, */
 #define FIRST_CHUNK_ROWS 512           /* doubling up to CHUNK_ROWS, */
+#define LAST_CHUNK_ROWS 128            /* halving to this near the end, */
 #define CHUNK_BYTES ((size_t)16 << 20)  /* or fewer when they are large */
 #define ROW_BYTES_MAX ((size_t)1 << 20) /* one row as received */
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
@@ -28,7 +29,7 @@
 #define REF_MAX 8                       /* datasets reference rules may name */
 #define NCHUNKS 3                       /* being filled, and up to two for the writer */
 #define FEED_MAX ((size_t)1 << 20)      /* bytes taken in one step */
-#define INDEX_SLICE 16384               /* index entries added per transaction */
+#define INDEX_SLICE 65536               /* index entries added per transaction */
 #define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
 /* A row waiting for the next write; its bytes as received are in a block, its
@@ -57,6 +58,7 @@ struct chunk {
 	struct store_import_row rows[CHUNK_ROWS];
 	size_t n;
 	size_t bytes;
+	size_t raw;   /* bytes of its rows as received, line ends counted */
 	struct chunk_block blocks[CHUNK_ROWS];
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
@@ -100,6 +102,8 @@ struct import_job {
 	const char *index_fields[CATALOG_MAX_FIELDS];
 	size_t nindex;
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
+	uint64_t expected_bytes;           /* import_request's */
+	uint64_t taken_bytes;              /* bytes of the rows taken so far, line ends counted */
 	int header_done;
 	size_t ncols;
 	const struct catalog_field *cols[CATALOG_MAX_FIELDS];
@@ -107,21 +111,27 @@ struct import_job {
 	gv_err store_err;                 /* set: a write failed; the batch fails */
 	int finished;
 	/* Rows are parsed, checked, sealed and their blocks compressed into `fill` while
-	 * the writer thread digests, seals the blocks of and commits the chunks before, so
-	 * that the two share the work and the wait for the disk.
-	 * chunks is a ring: `queued` chunks from `head` are the writer's (the first being
-	 * written), the next one is `fill`.  Two queued let either side run ahead of the
-	 * other for a chunk, as when a commit also checkpoints the log. */
+	 * the writer thread seals the blocks of and commits the chunks before, and the
+	 * digest thread runs the file's SM3 over them, so that the work is shared and the
+	 * wait for the disk hidden.  On two cores three threads even out by themselves:
+	 * with the digest on the writer, the writer was the slower side once blocks were
+	 * compressed with LZ4.
+	 * chunks is a ring: chunk k is chunks[k % NCHUNKS].  `handed` chunks went to the
+	 * two threads, of which the writer has written `written` and the digest thread
+	 * digested `digested`; the next one is `fill`, whose slot both have left.  Two
+	 * handed and not done let a side run ahead for a chunk, as when a commit also
+	 * checkpoints the log. */
 	struct chunk *chunks[NCHUNKS];
 	struct chunk *fill;
-	size_t head, queued;
-	pthread_t writer;
-	int writer_started;
+	size_t handed, written, digested;
+	pthread_t writer, digester;
+	int writer_started, digester_started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
 	gv_err write_err;
 	int64_t write_us, write_cpu_us, wait_us;   /* the writer's time writing, its CPU; the parser's waits */
+	int64_t digest_us;                         /* the digest thread's time digesting */
 	/* unique rules: the values of this batch's accepted rows (their index entries are
 	 * added only at its end, and found only once it commits), and this row's */
 	struct tokenset *uniq;
@@ -225,7 +235,8 @@ static int hook_exists(void *ctx, const char *dataset, const char *field, const 
 	return found;
 }
 
-static void chunk_release(struct chunk *c)
+/* Empties a written chunk, all but its input (the digest thread's). */
+static void chunk_release_written(struct chunk *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct pending *p = &c->pend[i];
@@ -235,17 +246,22 @@ static void chunk_release(struct chunk *c)
 	}
 	c->n = 0;
 	c->bytes = 0;
+	c->raw = 0;
 	c->nblocks = 0;
 	if (c->packed.data)
 		util_wipe(c->packed.data, c->packed.len);
 	c->packed.len = 0;
-	if (c->input.data)
-		util_wipe(c->input.data, c->input.len);
-	c->input.len = 0;
 	if (c->bodies.data)
 		util_wipe(c->bodies.data, c->bodies.len);
 	c->bodies.len = 0;
 	c->sealed.len = 0;   /* kept for the next chunk: ciphertext only */
+}
+
+static void chunk_release_input(struct chunk *c)
+{
+	if (c->input.data)
+		util_wipe(c->input.data, c->input.len);
+	c->input.len = 0;
 }
 
 /* Seals the chunk's blocks; the writer's side of block_close. */
@@ -270,27 +286,28 @@ static gv_err seal_blocks(struct import_job *j, struct chunk *c)
 	return err;
 }
 
+/* With the lock held: the next chunk of the thread that has done `done` of them, once
+ * there is one; NULL when the import stops and none is left. */
+static struct chunk *chunk_next(struct import_job *j, const size_t *done)
+{
+	while (*done == j->handed && !j->stop)
+		pthread_cond_wait(&j->cond, &j->lock);
+	return *done == j->handed ? NULL : j->chunks[*done % NCHUNKS];
+}
+
 static void *writer_main(void *arg)
 {
 	struct import_job *j = arg;
+	struct chunk *c;
 
 	pthread_mutex_lock(&j->lock);
-	for (;;) {
-		struct chunk *c;
+	while ((c = chunk_next(j, &j->written))) {
 		int64_t w0, c0;
 		gv_err err;
 
-		while (!j->queued && !j->stop)
-			pthread_cond_wait(&j->cond, &j->lock);
-		if (!j->queued)
-			break;
-		c = j->chunks[j->head];
 		pthread_mutex_unlock(&j->lock);
 		w0 = util_mono_us();
 		c0 = util_thread_cpu_us();
-		/* The digest of the file as received runs here, chunk after chunk in order,
-		 * where it balances the parser's share of the work. */
-		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
 		for (size_t i = 0; i < c->n; i++) {   /* bodies stay where they are now */
 			c->pend[i].rec.body = (unsigned char *)c->bodies.data + c->pend[i].body_at;
 			c->pend[i].rec.body_len = c->pend[i].body_len;
@@ -300,28 +317,56 @@ static void *writer_main(void *arg)
 		if (err == GV_OK && (c->n || c->nblocks))
 			err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n,
 							   c->sblocks, c->nblocks);
-		chunk_release(c);
+		chunk_release_written(c);
 		pthread_mutex_lock(&j->lock);
 		j->write_us += util_mono_us() - w0;
 		j->write_cpu_us += util_thread_cpu_us() - c0;
 		if (err != GV_OK && j->write_err == GV_OK)
 			j->write_err = err;
-		j->head = (j->head + 1) % NCHUNKS;
-		j->queued--;
+		j->written++;
 		pthread_cond_broadcast(&j->cond);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return NULL;
 }
 
-/* Waits until the writer holds at most `most` chunks; its error, if any. */
+/* The digest of the file as received, chunk after chunk in order. */
+static void *digester_main(void *arg)
+{
+	struct import_job *j = arg;
+	struct chunk *c;
+
+	pthread_mutex_lock(&j->lock);
+	while ((c = chunk_next(j, &j->digested))) {
+		int64_t t0;
+
+		pthread_mutex_unlock(&j->lock);
+		t0 = util_mono_us();
+		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
+		chunk_release_input(c);
+		pthread_mutex_lock(&j->lock);
+		j->digest_us += util_mono_us() - t0;
+		j->digested++;
+		pthread_cond_broadcast(&j->cond);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Chunks handed over that the writer or the digest thread has not done yet. */
+static size_t chunks_pending(const struct import_job *j)
+{
+	return j->handed - (j->written < j->digested ? j->written : j->digested);
+}
+
+/* Waits until at most `most` chunks are pending; the writer's error, if any. */
 static gv_err writer_wait(struct import_job *j, size_t most)
 {
 	gv_err err;
 	int64_t t0 = util_mono_us();
 
 	pthread_mutex_lock(&j->lock);
-	while (j->queued > most)
+	while (chunks_pending(j) > most)
 		pthread_cond_wait(&j->cond, &j->lock);
 	j->wait_us += util_mono_us() - t0;
 	err = j->write_err;
@@ -353,7 +398,7 @@ static gv_err block_close(struct import_job *j)
 	return GV_OK;
 }
 
-/* Hands the filled chunk to the writer (once it holds fewer than NCHUNKS - 1). */
+/* Hands the filled chunk over (once fewer than NCHUNKS - 1 are pending). */
 static gv_err flush(struct import_job *j)
 {
 	gv_err err = block_close(j);
@@ -365,14 +410,26 @@ static gv_err flush(struct import_job *j)
 	err = writer_wait(j, NCHUNKS - 2);
 	if (err == GV_OK && (j->fill->n || j->fill->input.len)) {
 		pthread_mutex_lock(&j->lock);
-		j->queued++;
-		j->fill = j->chunks[(j->head + j->queued) % NCHUNKS];
+		j->handed++;
+		j->fill = j->chunks[j->handed % NCHUNKS];
 		pthread_cond_broadcast(&j->cond);
 		pthread_mutex_unlock(&j->lock);
 	}
 	if (err != GV_OK)
 		j->store_err = err;
 	return err;
+}
+
+/* Whether to hand the chunk over early near the end of a body of known length, once
+ * the writer has work: when fewer bytes are left than the chunk holds, each chunk takes
+ * about half of what is left, down to LAST_CHUNK_ROWS rows.  What remains to write when
+ * the body has arrived is then a small last chunk, not up to CHUNK_ROWS rows, while the
+ * parser waits. */
+static int tail_flush(const struct import_job *j)
+{
+	uint64_t left = j->expected_bytes > j->taken_bytes ? j->expected_bytes - j->taken_bytes : 0;
+
+	return j->expected_bytes && j->handed && j->fill->n >= LAST_CHUNK_ROWS && left < j->fill->raw;
 }
 
 /* One reason object of a quarantined or flagged row.  Never the value. */
@@ -575,9 +632,11 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
+	j->taken_bytes += rawlen + 1;   /* with a line end */
+	j->fill->raw += rawlen + 1;
 	/* Small chunks first, so that the writer starts early; then larger ones: a commit
 	 * rewrites the last page of each table it appended to, and syncs the log. */
-	if (j->fill->n >= j->chunk_rows || j->fill->bytes >= CHUNK_BYTES) {
+	if (j->fill->n >= j->chunk_rows || j->fill->bytes >= CHUNK_BYTES || tail_flush(j)) {
 		if (j->chunk_rows < CHUNK_ROWS)
 			j->chunk_rows *= 2;
 		return flush(j);
@@ -802,6 +861,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 		goto out;
 	j->fill = j->chunks[0];
 	j->chunk_rows = FIRST_CHUNK_ROWS;
+	j->expected_bytes = rq->expected_bytes;
 	*j->actor = *actor;
 	err = GV_ERR_INVALID;
 	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
@@ -884,6 +944,10 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	if (err == GV_OK) {
 		if (pthread_create(&j->writer, NULL, writer_main, j) == 0)
 			j->writer_started = 1;
+		else
+			err = GV_ERR_NOMEM;
+		if (err == GV_OK && pthread_create(&j->digester, NULL, digester_main, j) == 0)
+			j->digester_started = 1;
 		else
 			err = GV_ERR_NOMEM;
 		if (err != GV_OK)   /* the batch row exists: mark it failed on the way out */
@@ -1007,10 +1071,11 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 	if (err == GV_OK && (err = j->app->st->ops->batch_finish(j->app->st, j->b)) != GV_OK)
 		j->store_err = err;
 	/* Where the end of an import goes: the writer catching up, and the index entries. */
-	log_debug("import: batch %lld, %lld rows; writer %lld ms (CPU %lld ms), parser waited %lld ms; "
-		  "last writes %lld ms, finish %lld ms",
+	log_debug("import: batch %lld, %lld rows; writer %lld ms (CPU %lld ms), digest %lld ms, parser "
+		  "waited %lld ms; last writes %lld ms, finish %lld ms",
 		  (long long)j->b->id, (long long)j->b->rows, (long long)j->write_us / 1000,
-		  (long long)j->write_cpu_us / 1000, (long long)j->wait_us / 1000,
+		  (long long)j->write_cpu_us / 1000, (long long)j->digest_us / 1000,
+		  (long long)j->wait_us / 1000,
 		  (long long)(t1 - t0) / 1000, (long long)(util_mono_us() - t2) / 1000);
 	if (err != GV_OK)
 		return err;
@@ -1024,14 +1089,15 @@ void import_free(struct import_job *j)
 {
 	if (!j)
 		return;
-	/* The writer finishes what it holds first, so nothing lands after the clean-up. */
-	if (j->writer_started) {
-		pthread_mutex_lock(&j->lock);
-		j->stop = 1;
-		pthread_cond_broadcast(&j->cond);
-		pthread_mutex_unlock(&j->lock);
+	/* The threads finish what they hold first, so nothing lands after the clean-up. */
+	pthread_mutex_lock(&j->lock);
+	j->stop = 1;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	if (j->writer_started)
 		pthread_join(j->writer, NULL);
-	}
+	if (j->digester_started)
+		pthread_join(j->digester, NULL);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
 	if (!j->finished && j->b && j->b->id) {
@@ -1047,7 +1113,8 @@ void import_free(struct import_job *j)
 		struct chunk *c = j->chunks[k];
 
 		if (c) {
-			chunk_release(c);
+			chunk_release_written(c);
+			chunk_release_input(c);
 			buf_release(&c->packed);
 			buf_release(&c->input);
 			buf_release(&c->bodies);

@@ -16,6 +16,7 @@
 #define GV_DATA_IMPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,7 @@ struct import_request {
 	const char *source;        /* the source system, 1-128 printable bytes */
 	const char *format;        /* "csv" or "jsonl" */
 	const char *declared_sm3;  /* 64 hex digits, or NULL */
+	uint64_t expected_bytes;   /* the body's declared length; 0: not known */
 };
 
 struct import_job;

@@ -5,24 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lz4.h>
 #include <zstd.h>
 
 #include "common/util.h"
 
 #define ENTRY_BYTES 12           /* u64le row_no, u32le end */
-#define LEVEL 1                  /* zstd's fastest regular level: CSV still shrinks 3-5x */
+#define HEAD_MAX (4 + ENTRY_BYTES * RAWBLOCK_ROWS)
+#define LZ4_HEAD 5               /* the codec byte and the plain length */
 
+/* The rows are gathered behind room for the largest head, so that the head goes right
+ * in front of them at the end and the plain form is compressed where it lies. */
 struct rawblock_builder {
 	struct gv_buf head;      /* u32 n, then the entries */
-	struct gv_buf rows;
+	struct gv_buf plain;     /* HEAD_MAX bytes of room, then the rows */
 	size_t n;
 	int64_t first_row;
-	ZSTD_CCtx *cctx;
+	void *lz4;               /* LZ4's state: positions in the rows, wiped when freed */
 	struct gv_buf out;       /* the last compressed block */
 };
 
-/* zstd's allocator: the size goes in front so that free can wipe what zstd kept
- * (windows of the rows in clear). */
+/* zstd's allocator for reading blocks written before LZ4: the size goes in front so
+ * that free can wipe what zstd kept (windows of the rows in clear). */
 #define HDR 16
 
 static void *wipe_alloc(void *opaque, size_t size)
@@ -62,16 +66,15 @@ gv_err rawblock_builder_new(struct rawblock_builder **out)
 	*out = NULL;
 	if (!b)
 		return GV_ERR_NOMEM;
-	buf_init(&b->head, 4 + ENTRY_BYTES * RAWBLOCK_ROWS);
-	buf_init(&b->rows, RAWBLOCK_BYTES + RAWBLOCK_ROW_MAX);
-	buf_init(&b->out, ZSTD_COMPRESSBOUND(RAWBLOCK_PLAIN_MAX));
-	b->cctx = ZSTD_createCCtx_advanced(wiping_mem);
-	if (!b->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_compressionLevel, LEVEL)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_contentSizeFlag, 1)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_checksumFlag, 0))) {
+	buf_init(&b->head, HEAD_MAX);
+	buf_init(&b->plain, HEAD_MAX + RAWBLOCK_BYTES + RAWBLOCK_ROW_MAX);
+	buf_init(&b->out, LZ4_HEAD + LZ4_COMPRESSBOUND(RAWBLOCK_PLAIN_MAX));
+	b->lz4 = calloc(1, (size_t)LZ4_sizeofState());
+	if (!b->lz4 || buf_reserve(&b->plain, HEAD_MAX) != GV_OK) {
 		rawblock_builder_free(b);
 		return GV_ERR_NOMEM;
 	}
+	buf_advance(&b->plain, HEAD_MAX);
 	*out = b;
 	return GV_OK;
 }
@@ -81,9 +84,11 @@ void rawblock_builder_free(struct rawblock_builder *b)
 	if (!b)
 		return;
 	buf_release(&b->head);
-	buf_release(&b->rows);
+	buf_release(&b->plain);
 	buf_release(&b->out);
-	ZSTD_freeCCtx(b->cctx);
+	if (b->lz4)
+		util_wipe(b->lz4, (size_t)LZ4_sizeofState());
+	free(b->lz4);
 	free(b);
 }
 
@@ -99,7 +104,7 @@ int64_t rawblock_first_row(const struct rawblock_builder *b)
 
 int rawblock_needs_close(const struct rawblock_builder *b, size_t len)
 {
-	return b->n && (b->n == RAWBLOCK_ROWS || b->rows.len + len > RAWBLOCK_BYTES);
+	return b->n && (b->n == RAWBLOCK_ROWS || b->plain.len - HEAD_MAX + len > RAWBLOCK_BYTES);
 }
 
 gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data, size_t len)
@@ -117,11 +122,11 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 		b->first_row = row_no;
 	}
 	util_put_le(e, (uint64_t)row_no, 8);
-	util_put_le(e + 8, (uint64_t)(b->rows.len + len), 4);
+	util_put_le(e + 8, (uint64_t)(b->plain.len - HEAD_MAX + len), 4);
 	if (err == GV_OK)
 		err = buf_append(&b->head, e, sizeof(e));
 	if (err == GV_OK && len)
-		err = buf_append(&b->rows, data, len);
+		err = buf_append(&b->plain, data, len);
 	if (err == GV_OK)
 		b->n++;
 	else   /* the block stays as it was: its entries and rows agree */
@@ -131,9 +136,9 @@ gv_err rawblock_add(struct rawblock_builder *b, int64_t row_no, const void *data
 
 gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *len)
 {
-	ZSTD_inBuffer parts[2] = {{b->head.data, b->head.len, 0}, {b->rows.data, b->rows.len, 0}};
-	ZSTD_outBuffer o;
-	size_t total = b->head.len + b->rows.len, bound = ZSTD_compressBound(total), rc = 0;
+	char *plain;
+	size_t total;
+	int bound, n;
 	gv_err err;
 
 	*data = NULL;
@@ -141,36 +146,33 @@ gv_err rawblock_compress(struct rawblock_builder *b, const void **data, size_t *
 	if (!b->n)
 		return GV_ERR_INVALID;
 	util_put_le((unsigned char *)b->head.data, b->n, 4);
+	plain = b->plain.data + HEAD_MAX - b->head.len;
+	memcpy(plain, b->head.data, b->head.len);
+	total = b->plain.len - HEAD_MAX + b->head.len;
+	bound = LZ4_compressBound((int)total);
 	b->out.len = 0;
-	err = buf_reserve(&b->out, bound);
-	if (err != GV_OK)
-		goto out;
-	o = (ZSTD_outBuffer){b->out.data, bound, 0};
-	ZSTD_CCtx_reset(b->cctx, ZSTD_reset_session_only);
-	err = GV_ERR_STORE;
-	if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(b->cctx, total)))
-		goto out;
-	rc = ZSTD_compressStream2(b->cctx, &o, &parts[0], ZSTD_e_continue);
-	if (ZSTD_isError(rc) || parts[0].pos != parts[0].size)
-		goto out;
-	/* With room for the whole bound, one end call finishes the frame. */
-	rc = ZSTD_compressStream2(b->cctx, &o, &parts[1], ZSTD_e_end);
-	if (ZSTD_isError(rc) || rc != 0)
-		goto out;
-	buf_advance(&b->out, o.pos);
-	*data = b->out.data;
-	*len = b->out.len;
-	err = GV_OK;
-out:
+	err = buf_reserve(&b->out, LZ4_HEAD + (size_t)bound);
+	if (err == GV_OK) {
+		b->out.data[0] = RAWBLOCK_LZ4;
+		util_put_le((unsigned char *)b->out.data + 1, total, 4);
+		n = LZ4_compress_fast_extState(b->lz4, plain, b->out.data + LZ4_HEAD, (int)total, bound, 1);
+		err = n > 0 ? GV_OK : GV_ERR_STORE;
+		if (err == GV_OK) {
+			buf_advance(&b->out, LZ4_HEAD + (size_t)n);
+			*data = b->out.data;
+			*len = b->out.len;
+		}
+	}
 	util_wipe(b->head.data, b->head.len);
-	if (b->rows.data)
-		util_wipe(b->rows.data, b->rows.len);
-	b->head.len = b->rows.len = 0;
+	util_wipe(plain, total);
+	b->head.len = 0;
+	b->plain.len = HEAD_MAX;
 	b->n = 0;
 	return err;
 }
 
-gv_err rawblock_decompress(const void *data, size_t len, struct gv_buf *out)
+/* A zstd frame, as blocks were compressed before LZ4. */
+static gv_err zstd_decompress(const void *data, size_t len, struct gv_buf *out)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(data, len);
 	ZSTD_DCtx *d;
@@ -193,6 +195,34 @@ gv_err rawblock_decompress(const void *data, size_t len, struct gv_buf *out)
 	}
 	ZSTD_freeDCtx(d);
 	return err;
+}
+
+gv_err rawblock_decompress(const void *data, size_t len, struct gv_buf *out)
+{
+	const unsigned char *p = data;
+	size_t size;
+	int n;
+	gv_err err;
+
+	if (len >= 1 && p[0] == RAWBLOCK_ZSTD)
+		return zstd_decompress(p + 1, len - 1, out);
+	if (len < LZ4_HEAD || p[0] != RAWBLOCK_LZ4 || len - LZ4_HEAD > (size_t)INT32_MAX)
+		return GV_ERR_STORE;
+	size = (size_t)util_get_le(p + 1, 4);
+	if (size < 4 || size > RAWBLOCK_PLAIN_MAX)
+		return GV_ERR_STORE;
+	err = buf_reserve(out, size);
+	if (err != GV_OK)
+		return err;
+	n = LZ4_decompress_safe((const char *)p + LZ4_HEAD, out->data + out->len, (int)(len - LZ4_HEAD),
+				(int)size);
+	if (n < 0 || (size_t)n != size) {
+		if (n > 0)
+			util_wipe(out->data + out->len, (size_t)n);
+		return GV_ERR_STORE;
+	}
+	buf_advance(out, size);
+	return GV_OK;
 }
 
 gv_err rawblock_find(const void *plain, size_t plainlen, int64_t row_no, const void **row, size_t *len)

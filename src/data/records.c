@@ -33,7 +33,6 @@
  * '#' is not allowed in record ids. */
 #define RAW_FIELD "raw"
 #define BLOCK_FIELD "rawblock"
-#define BLOCK_ZSTD 'z'   /* a block's first byte: how the rest is compressed */
 /* How a FMT_FIELDS body wrote a sealed value around its hex. */
 #define SEALED_HEAD "{\"$sm4\":\""
 #define SEALED_TAIL "\"}"
@@ -975,19 +974,8 @@ gv_err records_seal_raw_block(struct records_ds *c, struct crypto_gcm *g, int64_
 			      int64_t first_row, const void *compressed, size_t len,
 			      struct gv_buf *out)
 {
-	struct gv_buf plain;
-	char fmt = BLOCK_ZSTD;
-	gv_err err;
-
-	/* The format byte is sealed with the block so that it cannot be changed. */
-	buf_init(&plain, len + 1);
-	err = buf_append(&plain, &fmt, 1);
-	if (err == GV_OK)
-		err = buf_append(&plain, compressed, len);
-	if (err == GV_OK)
-		err = raw_seal(c, g, batch_id, BLOCK_FIELD, first_row, plain.data, plain.len, out);
-	buf_release(&plain);
-	return err;
+	/* The codec byte leads the compressed form: sealed with it, it cannot be changed. */
+	return raw_seal(c, g, batch_id, BLOCK_FIELD, first_row, compressed, len, out);
 }
 
 /* What w's sealed bytes hold, opened: the row itself, or (block_row set) the block's
@@ -1019,10 +1007,8 @@ static gv_err block_load(struct records_ds *c, const struct store_raw_row *w)
 	buf_init(&c->block, RAWBLOCK_PLAIN_MAX);
 	buf_init(&sealed, w->sealed_len);
 	err = raw_unseal(c, w, &sealed);
-	if (err == GV_OK && (sealed.len < 1 || sealed.data[0] != BLOCK_ZSTD))
-		err = GV_ERR_STORE;
 	if (err == GV_OK)
-		err = rawblock_decompress(sealed.data + 1, sealed.len - 1, &c->block);
+		err = rawblock_decompress(sealed.data, sealed.len, &c->block);
 	buf_release(&sealed);
 	if (err != GV_OK) {
 		buf_release(&c->block);

@@ -1,5 +1,6 @@
 /* test_rawblock.c - blocks of rows as received: packing, limits, compression round
- * trip, lookup by row number, and refusal of malformed blocks. */
+ * trip, blocks of the earlier codec (zstd), lookup by row number, and refusal of
+ * malformed blocks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zstd.h>
+
 #include "common/buf.h"
+#include "common/util.h"
 #include "data/rawblock.h"
 
 /* Compresses b and decompresses the result into plain. */
@@ -20,7 +24,8 @@ static void round_trip(struct rawblock_builder *b, struct gv_buf *plain, struct 
 	size_t len;
 
 	assert_int_equal(rawblock_compress(b, &data, &len), GV_OK);
-	assert_true(len > 0);
+	assert_true(len > 5);
+	assert_int_equal(((const char *)data)[0], RAWBLOCK_LZ4);
 	packed->len = 0;
 	assert_int_equal(buf_append(packed, data, len), GV_OK);
 	buf_init(plain, RAWBLOCK_PLAIN_MAX);
@@ -169,6 +174,54 @@ static void test_malformed(void **state)
 	rawblock_builder_free(b);
 }
 
+/* Blocks written with zstd before LZ4 still open; a codec byte that names neither,
+ * and an LZ4 block whose plain length is not the declared one, are refused. */
+static void test_codecs(void **state)
+{
+	struct rawblock_builder *b;
+	struct gv_buf plain, packed, out;
+	size_t bound, n;
+	char *z;
+
+	(void)state;
+	buf_init(&packed, RAWBLOCK_PLAIN_MAX);
+	assert_int_equal(rawblock_builder_new(&b), GV_OK);
+	assert_int_equal(rawblock_add(b, 1, "110101199003074514,王伟", strlen("110101199003074514,王伟")),
+			 GV_OK);
+	assert_int_equal(rawblock_add(b, 2, "second row", 10), GV_OK);
+	round_trip(b, &plain, &packed);
+	bound = 1 + ZSTD_compressBound(plain.len);
+	z = malloc(bound);
+	assert_non_null(z);
+	z[0] = RAWBLOCK_ZSTD;
+	n = ZSTD_compress(z + 1, bound - 1, plain.data, plain.len, 1);
+	assert_false(ZSTD_isError(n));
+	buf_init(&out, RAWBLOCK_PLAIN_MAX);
+	assert_int_equal(rawblock_decompress(z, 1 + n, &out), GV_OK);
+	assert_int_equal(out.len, plain.len);
+	assert_memory_equal(out.data, plain.data, plain.len);
+	expect_row(&out, 1, "110101199003074514,王伟");
+	expect_row(&out, 2, "second row");
+	out.len = 0;
+	z[0] = 'x';
+	assert_int_equal(rawblock_decompress(z, 1 + n, &out), GV_ERR_STORE);
+	packed.data[0] = RAWBLOCK_ZSTD;   /* an LZ4 block read as zstd */
+	assert_int_equal(rawblock_decompress(packed.data, packed.len, &out), GV_ERR_STORE);
+	packed.data[0] = RAWBLOCK_LZ4;
+	util_put_le((unsigned char *)packed.data + 1, plain.len + 1, 4);
+	assert_int_equal(rawblock_decompress(packed.data, packed.len, &out), GV_ERR_STORE);
+	util_put_le((unsigned char *)packed.data + 1, plain.len - 1, 4);
+	assert_int_equal(rawblock_decompress(packed.data, packed.len, &out), GV_ERR_STORE);
+	util_put_le((unsigned char *)packed.data + 1, plain.len, 4);
+	assert_int_equal(rawblock_decompress(packed.data, packed.len, &out), GV_OK);
+	assert_memory_equal(out.data, plain.data, plain.len);
+	free(z);
+	buf_release(&out);
+	buf_release(&plain);
+	buf_release(&packed);
+	rawblock_builder_free(b);
+}
+
 /* A row that cannot be added leaves the block as it was. */
 static void test_failed_add(void **state)
 {
@@ -207,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_codecs),
 		cmocka_unit_test(test_failed_add),
 	};
 
