@@ -707,7 +707,11 @@ static json_t *field_value(const char *p, size_t n)
 }
 
 /* The value of field sealed as hex (hexlen digits at hex), opened.  Values of up to
- * FIELD_SMALL sealed bytes, nearly all, are decoded on the stack. */
+ * FIELD_SMALL sealed bytes, nearly all, are decoded on the stack.  Only a sensitive
+ * field of the schema (fixed at registration) was ever sealed alone, and only a scalar:
+ * any other name is a seal moved here from elsewhere (an S body's sealed part has the
+ * field "$sensitive", an R body's ""), whose contents a rotation would otherwise write
+ * back in clear. */
 #define FIELD_SMALL 512
 static gv_err open_field(struct records_ds *c, const struct store_record *r, struct crypto_gcm *key,
 			 const char *field, const char *hex, size_t hexlen, json_t **val)
@@ -717,8 +721,10 @@ static gv_err open_field(struct records_ds *c, const struct store_record *r, str
 	struct gv_buf plain;
 	gv_err err = GV_ERR_STORE;
 
+	const struct catalog_field *f = catalog_field_find(&c->m->schema, field);
+
 	*val = NULL;
-	if (hexlen % 2 != 0)
+	if (hexlen % 2 != 0 || !f || !f->sensitive)
 		return GV_ERR_STORE;
 	if (n > sizeof(small) && !(sealed = malloc(n)))
 		return GV_ERR_NOMEM;
@@ -728,7 +734,11 @@ static gv_err open_field(struct records_ds *c, const struct store_record *r, str
 				       &plain);
 	if (err == GV_OK) {
 		*val = field_value(plain.data ? plain.data : "", plain.len);
-		err = *val ? GV_OK : GV_ERR_STORE;
+		err = *val && !json_is_object(*val) && !json_is_array(*val) ? GV_OK : GV_ERR_STORE;
+		if (err != GV_OK) {
+			json_decref(*val);
+			*val = NULL;
+		}
 	}
 	if (sealed != small)
 		free(sealed);
@@ -856,9 +866,9 @@ static gv_err read_object(struct records_ds *c, const struct store_record *r,
 	return GV_OK;
 }
 
-/* The data of a FMT_SPLIT body: its sensitive fields opened, then its clear ones.  A
- * clear member that names a sealed one does not replace it (the clear part is not
- * authenticated). */
+/* The data of a FMT_SPLIT body: its sensitive fields opened, then its clear ones.  The
+ * clear part is not authenticated: one that gives a sensitive field a value is refused,
+ * and a null there does not replace a sealed value. */
 static gv_err split_read(struct records_ds *c, const struct store_record *r,
 			 struct crypto_gcm *key, struct gv_buf *plain, json_t **out)
 {
@@ -874,6 +884,14 @@ static gv_err split_read(struct records_ds *c, const struct store_record *r,
 		err = read_object(c, r, key, plain->data ? plain->data : "", plain->len, out);
 	if (err == GV_OK)
 		err = read_object(c, r, key, (const char *)r->body + SPLIT_HEAD, n, &clear);
+	/* The writer puts a sensitive field in the clear part only when it is null. */
+	for (int i = 0; err == GV_OK && i < c->m->schema.nfields; i++) {
+		const struct catalog_field *f = &c->m->schema.fields[i];
+		json_t *v = f->sensitive ? json_object_get(clear, f->name) : NULL;
+
+		if (v && !json_is_null(v))
+			err = GV_ERR_STORE;
+	}
 	if (err == GV_OK && json_object_update_missing(*out, clear) != 0)
 		err = GV_ERR_NOMEM;
 	json_decref(clear);
@@ -1039,8 +1057,13 @@ gv_err records_open_raw(struct records_ds *c, const struct store_raw_row *w, str
 gv_err records_rekey_record(struct records_ds *c, const struct store_record *r, struct gv_buf *body)
 {
 	json_t *data = NULL;
+	char why[256];
 	gv_err err = open_body(c, r, &data);
 
+	/* Only data the schema accepts is sealed again: a member it does not know would go
+	 * into the clear part of a grade-2 body. */
+	if (err == GV_OK && records_check(c, data, why, sizeof(why)) != GV_OK)
+		err = GV_ERR_STORE;
 	if (err == GV_OK)
 		err = seal_body(c, r->record_id, r->version, data, (char)r->body[0], body);
 	json_decref(data);

@@ -6,12 +6,15 @@
  * earlier format (F) and of the current one (S), whose sealed parts do not
  * authenticate: it must not crash.  Mode 2: an object jansson makes of the text that
  * the schema accepts is sealed under the dataset's key and read back: it must come
- * back equal.
+ * back equal.  Mode 4: the text as the clear part of an S body whose sealed part is
+ * real (an empty object): when jansson makes an object of it that gives no sensitive
+ * field a value, the read must give that object, and otherwise fail.
  * The store lives in a temporary directory made on the first input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "data/records.h"
 #include "testapp.h"
 
@@ -65,7 +68,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(body);
 	memcpy(body + 1, data + 1, size - 1);
 	ref = json_loadb((const char *)data + 1, size - 1, 0, NULL);
-	if (data[0] % 4 == 0) {
+	if (data[0] % 5 == 4) {
+		struct store_index_entry idx[1];
+		char tokens[1][65];
+		size_t nidx = 0;
+		struct gv_buf empty, forged;
+		json_t *none = json_object();
+		int clear_ok = json_is_object(ref);
+
+		for (const char *const *f = (const char *const[]){"a", "b", "e", NULL}; *f; f++)
+			if (clear_ok && json_object_get(ref, *f) && !json_is_null(json_object_get(ref, *f)))
+				clear_ok = 0;
+		buf_init(&empty, 1 << 16);
+		buf_init(&forged, (size_t)1 << 20);
+		CHECK(none && records_seal(ds, "r1", 1, none, &empty, idx, tokens, &nidx) == GV_OK);
+		CHECK(empty.len > 7 && empty.data[0] == 'S');
+		CHECK(buf_append(&forged, "S\0\0\0\0", 5) == GV_OK);
+		util_put_le((unsigned char *)forged.data + 1, size - 1, 4);
+		CHECK(buf_append(&forged, data + 1, size - 1) == GV_OK);
+		CHECK(buf_append(&forged, empty.data + 7, empty.len - 7) == GV_OK);   /* after "{}" */
+		got = read_body(forged.data, forged.len);
+		if (clear_ok)
+			CHECK(got && json_equal(got, ref));
+		else
+			CHECK(!got);
+		json_decref(got);
+		json_decref(none);
+		buf_release(&empty);
+		buf_release(&forged);
+	} else if (data[0] % 5 == 0) {
 		body[0] = 'P';
 		got = read_body(body, size);
 		if (json_is_object(ref))
@@ -73,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			CHECK(!got);
 		json_decref(got);
-	} else if (data[0] % 4 == 1 || data[0] % 4 == 3) {
-		body[0] = data[0] % 4 == 1 ? 'F' : 'S';
+	} else if (data[0] % 5 == 1 || data[0] % 5 == 3) {
+		body[0] = data[0] % 5 == 1 ? 'F' : 'S';
 		json_decref(read_body(body, size));
 	} else if (json_is_object(ref) && records_check(ds, ref, why, sizeof(why)) == GV_OK) {
 		struct store_index_entry idx[1];

@@ -201,8 +201,21 @@ static void test_refused(void **state)
 	records_close(ds);
 }
 
-/* The clear part is not authenticated: a member put there under a sealed field's name
- * does not replace the sealed value, and a clear value can still be changed. */
+/* An S body with its clear part replaced by clear (its sealed part kept). */
+static void forge_clear(const struct gv_buf *body, const char *clear, struct gv_buf *out)
+{
+	size_t n = (size_t)util_get_le((unsigned char *)body->data + 1, 4);
+
+	buf_init(out, 1 << 20);
+	assert_int_equal(buf_append(out, "S\0\0\0\0", 5), GV_OK);
+	util_put_le((unsigned char *)out->data + 1, strlen(clear), 4);
+	assert_int_equal(buf_append(out, clear, strlen(clear)), GV_OK);
+	assert_int_equal(buf_append(out, body->data + 5 + n, body->len - 5 - n), GV_OK);
+}
+
+/* The clear part is not authenticated: a clear value can be changed, but a member
+ * there that gives a sensitive field a value is refused, and a null one does not
+ * replace the sealed value. */
 static void test_split_clear_part(void **state)
 {
 	struct records_ds *ds = open_ds();
@@ -210,7 +223,6 @@ static void test_split_clear_part(void **state)
 	size_t n;
 	json_t *data;
 	gv_err err;
-	const char *at;
 
 	(void)state;
 	seal(ds, "{\"s\":\"王伟\",\"t\":\"x\",\"i\":7}", &body);
@@ -218,13 +230,13 @@ static void test_split_clear_part(void **state)
 	assert_int_equal(n, strlen("{\"t\":\"x\",\"i\":7}"));
 	assert_memory_equal(body.data + 5, "{\"t\":\"x\",\"i\":7}", n);
 	assert_null(memmem(body.data, body.len, "王伟", strlen("王伟")));
-	buf_init(&forged, 1 << 20);
-	at = "{\"s\":\"forged\",\"t\":\"y\"}";
-	assert_int_equal(buf_append(&forged, "S", 1), GV_OK);
-	assert_int_equal(buf_append(&forged, "\0\0\0\0", 4), GV_OK);
-	util_put_le((unsigned char *)forged.data + 1, strlen(at), 4);
-	assert_int_equal(buf_append(&forged, at, strlen(at)), GV_OK);
-	assert_int_equal(buf_append(&forged, body.data + 5 + n, body.len - 5 - n), GV_OK);
+	forge_clear(&body, "{\"s\":\"forged\",\"t\":\"y\"}", &forged);
+	expect_refused(ds, forged.data, forged.len);
+	buf_release(&forged);
+	forge_clear(&body, "{\"m\":\"13800138000\"}", &forged);   /* absent from the seal */
+	expect_refused(ds, forged.data, forged.len);
+	buf_release(&forged);
+	forge_clear(&body, "{\"s\":null,\"t\":\"y\"}", &forged);
 	data = read_body(ds, forged.data, forged.len, &err);
 	assert_int_equal(err, GV_OK);
 	assert_string_equal(json_string_value(json_object_get(data, "s")), "王伟");
@@ -261,10 +273,11 @@ static void test_fields_format(void **state)
 {
 	struct records_ds *ds = open_ds();
 	struct crypto_gcm *g;
-	struct gv_buf body;
+	struct gv_buf body, split;
 	json_t *data;
 	gv_err err;
-	char *at;
+	char *at, hex[512];
+	size_t n;
 
 	(void)state;
 	assert_int_equal(records_gcm_new(ds, &g), GV_OK);
@@ -300,7 +313,62 @@ static void test_fields_format(void **state)
 	memmove(at, at + 1, body.len - (size_t)(at + 1 - body.data));
 	expect_refused(ds, body.data, body.len - 1);
 	buf_release(&body);
+	/* An S body's sealed part, put into an F body under the name it was sealed with
+	 * ($sensitive), and a value sealed for a field that is not sensitive, do not open. */
+	seal(ds, "{\"s\":\"王伟\",\"t\":\"x\"}", &split);
+	n = (size_t)util_get_le((unsigned char *)split.data + 1, 4);
+	assert_true(2 * (split.len - 5 - n) < sizeof(hex));
+	util_hex_encode((unsigned char *)split.data + 5 + n, split.len - 5 - n, hex);
+	buf_init(&body, 1 << 20);
+	assert_int_equal(buf_printf(&body, "F{\"t\":\"x\",\"$sensitive\":{\"$sm4\":\"%s\"}}", hex), GV_OK);
+	expect_refused(ds, body.data, body.len);
+	body.len = 0;
+	assert_int_equal(buf_append(&body, "F{\"t\":", 6), GV_OK);
+	put_sealed_field(ds, g, "t", "\"x\"", &body);
+	assert_int_equal(buf_append(&body, "}", 1), GV_OK);
+	expect_refused(ds, body.data, body.len);
+	/* A sealed field whose value is an object. */
+	body.len = 0;
+	assert_int_equal(buf_append(&body, "F{\"s\":", 6), GV_OK);
+	put_sealed_field(ds, g, "s", "{\"a\":1}", &body);
+	assert_int_equal(buf_append(&body, "}", 1), GV_OK);
+	expect_refused(ds, body.data, body.len);
+	buf_release(&body);
+	buf_release(&split);
 	crypto_gcm_free(g);
+	records_close(ds);
+}
+
+/* A rotation seals again only data the schema accepts: a member it does not know
+ * would otherwise land in the clear part. */
+static void test_rekey_checks_data(void **state)
+{
+	struct records_ds *ds = open_ds();
+	struct store_record r;
+	struct gv_buf out;
+	json_t *data;
+	gv_err err;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.record_id, sizeof(r.record_id), "r1");
+	r.version = 1;
+	r.key_version = records_key_version(ds);
+	r.body = (unsigned char *)"P{\"zz\":{\"s\":\"王伟\"}}";
+	r.body_len = strlen((const char *)r.body);
+	buf_init(&out, 1 << 20);
+	assert_int_equal(records_rekey_record(ds, &r, &out), GV_ERR_STORE);
+	assert_int_equal(out.len, 0);
+	r.body = (unsigned char *)"P{\"s\":\"王伟\",\"t\":\"x\"}";
+	r.body_len = strlen((const char *)r.body);
+	assert_int_equal(records_rekey_record(ds, &r, &out), GV_OK);
+	assert_int_equal(out.data[0], 'S');
+	assert_null(memmem(out.data, out.len, "王伟", strlen("王伟")));
+	data = read_body(ds, out.data, out.len, &err);
+	assert_int_equal(err, GV_OK);
+	assert_string_equal(json_string_value(json_object_get(data, "s")), "王伟");
+	json_decref(data);
+	buf_release(&out);
 	records_close(ds);
 }
 
@@ -312,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_split_clear_part),
 		cmocka_unit_test(test_fields_format),
+		cmocka_unit_test(test_rekey_checks_data),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
