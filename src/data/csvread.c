@@ -95,9 +95,10 @@ static const unsigned char special[256] = {
 #define HIGHS 0x8080808080808080ull
 #define ZERO_BYTE(x) (((x) - ONES) & ~(x) & HIGHS)
 
-/* Whether one of the 8 bytes in w may be special under mask.  A word without any is
- * passed whole; the test has no false negatives, and a false positive only sends the
- * word to the byte loop. */
+/* Whether one of the 8 bytes in w may be special under mask: every byte that
+ * special[] marks under it must be tested here.  A word without any is passed whole;
+ * the test has no false negatives, and a false positive only sends the word to the byte
+ * loop. */
 static int word_special(uint64_t w, unsigned mask)
 {
 	uint64_t t = ZERO_BYTE(w) | ZERO_BYTE(w ^ (ONES * '\n')) | ZERO_BYTE(w ^ (ONES * '"'));
@@ -274,7 +275,7 @@ static gv_err content_run(struct csv_reader *r, const unsigned char *p, size_t n
 			/* ASCII needs no UTF-8 step: skip it 8 bytes at a time. */
 			while (!r->u8_need && j + 8 <= k) {
 				memcpy(&w, p + j, 8);
-				if (w & 0x8080808080808080ull)
+				if (w & HIGHS)
 					break;
 				j += 8;
 			}

@@ -27,9 +27,9 @@
 #define FIELD_BYTES_MAX 65536           /* catalog max_len's own bound */
 #define BLOCKS_MAX (CHUNK_BYTES + 2 * ROW_BYTES_MAX + ((size_t)1 << 20))   /* a chunk's blocks */
 #define REF_MAX 8                       /* datasets reference rules may name */
-#define NCHUNKS 3                       /* being filled, and up to two for the writer */
+#define NCHUNKS 3                       /* being filled, and up to two handed over */
 #define FEED_MAX ((size_t)1 << 20)      /* bytes taken in one step */
-#define INDEX_SLICE 65536               /* index entries added per transaction */
+#define INDEX_SLICE 65536               /* index entries added per transaction (15 MB) */
 #define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
 /* A row waiting for the next write; its bytes as received are in a block, its
@@ -51,14 +51,14 @@ struct chunk_block {
 };
 
 /* The rows of one transaction, and the blocks that hold them as received (a block
- * never spans two chunks): compressed by the parser, sealed by the writer (the two
- * threads' shares of the work come out nearly even so). */
+ * never spans two chunks): compressed by the parser, sealed and written by the writer;
+ * its input is digested by the digest thread. */
 struct chunk {
 	struct pending pend[CHUNK_ROWS];
 	struct store_import_row rows[CHUNK_ROWS];
 	size_t n;
 	size_t bytes;
-	size_t raw;   /* bytes of its rows as received, line ends counted */
+	size_t raw_bytes;   /* about the bytes of its rows as received (tail_flush) */
 	struct chunk_block blocks[CHUNK_ROWS];
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
@@ -103,7 +103,7 @@ struct import_job {
 	size_t nindex;
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	uint64_t expected_bytes;           /* import_request's */
-	uint64_t taken_bytes;              /* bytes of the rows taken so far, line ends counted */
+	uint64_t taken_bytes;              /* about the bytes of the rows taken so far */
 	int header_done;
 	size_t ncols;
 	const struct catalog_field *cols[CATALOG_MAX_FIELDS];
@@ -249,7 +249,7 @@ static void chunk_release_written(struct chunk *c)
 	}
 	c->n = 0;
 	c->bytes = 0;
-	c->raw = 0;
+	c->raw_bytes = 0;
 	c->nblocks = 0;
 	if (c->packed.data)
 		util_wipe(c->packed.data, c->packed.len);
@@ -362,8 +362,9 @@ static size_t chunks_pending(const struct import_job *j)
 	return j->handed - (j->written < j->digested ? j->written : j->digested);
 }
 
-/* Waits until at most `most` chunks are pending; the writer's error, if any. */
-static gv_err writer_wait(struct import_job *j, size_t most)
+/* Waits until at most `most` chunks are pending with the writer or the digest thread;
+ * the writer's error, if any. */
+static gv_err chunks_wait(struct import_job *j, size_t most)
 {
 	gv_err err;
 	int64_t t0 = util_mono_us();
@@ -410,7 +411,7 @@ static gv_err flush(struct import_job *j)
 		j->store_err = err;
 		return err;
 	}
-	err = writer_wait(j, NCHUNKS - 2);
+	err = chunks_wait(j, NCHUNKS - 2);
 	if (err == GV_OK && (j->fill->n || j->fill->input.len)) {
 		pthread_mutex_lock(&j->lock);
 		j->handed++;
@@ -423,16 +424,16 @@ static gv_err flush(struct import_job *j)
 	return err;
 }
 
-/* Whether to hand the chunk over early near the end of a body of known length, once
- * the writer has work: when fewer bytes are left than the chunk holds, each chunk takes
- * about half of what is left, down to LAST_CHUNK_ROWS rows.  What remains to write when
+/* Whether to hand the chunk over early near the end of a body of known length, once a
+ * first chunk was handed over: when fewer bytes are left than the chunk holds, each
+ * chunk takes about half of what is left, down to LAST_CHUNK_ROWS rows.  What remains to write when
  * the body has arrived is then a small last chunk, not up to CHUNK_ROWS rows, while the
  * parser waits. */
 static int tail_flush(const struct import_job *j)
 {
 	uint64_t left = j->expected_bytes > j->taken_bytes ? j->expected_bytes - j->taken_bytes : 0;
 
-	return j->expected_bytes && j->handed && j->fill->n >= LAST_CHUNK_ROWS && left < j->fill->raw;
+	return j->expected_bytes && j->handed && j->fill->n >= LAST_CHUNK_ROWS && left < j->fill->raw_bytes;
 }
 
 /* One reason object of a quarantined or flagged row.  Never the value. */
@@ -489,7 +490,8 @@ static gv_err entry_keep(struct import_job *j, const struct store_record *r,
 }
 
 /* Adds the batch's index entries to the store's index, in its order, a slice of
- * INDEX_SLICE per transaction so that other requests are not held up for long. */
+ * INDEX_SLICE per transaction: other requests wait for a slice (about 60 ms for 65,536
+ * here), and fewer, larger slices spare a commit each (most batches need one). */
 static gv_err index_entries(struct import_job *j)
 {
 	struct store_index_row *rows = calloc(INDEX_SLICE, sizeof(*rows));
@@ -633,8 +635,10 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		else
 			j->b->accepted++;
 	}
-	j->taken_bytes += rawlen + 1;   /* with a line end */
-	j->fill->raw += rawlen + 1;
+	/* An estimate (a line end of one byte), enough to size the last chunks: the bytes
+	 * fed so far (batch.bytes) run ahead of the rows taken by up to a piece. */
+	j->taken_bytes += rawlen + 1;
+	j->fill->raw_bytes += rawlen + 1;
 	/* Small chunks first, so that the writer starts early; then larger ones: a commit
 	 * rewrites the last page of each table it appended to, and syncs the log. */
 	if (j->fill->n >= j->chunk_rows || j->fill->bytes >= CHUNK_BYTES || tail_flush(j)) {
@@ -952,10 +956,12 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			j->writer_started = 1;
 		else
 			err = GV_ERR_NOMEM;
-		if (err == GV_OK && pthread_create(&j->digester, NULL, digester_main, j) == 0)
-			j->digester_started = 1;
-		else
-			err = GV_ERR_NOMEM;
+		if (err == GV_OK) {
+			if (pthread_create(&j->digester, NULL, digester_main, j) == 0)
+				j->digester_started = 1;
+			else
+				err = GV_ERR_NOMEM;
+		}
 		if (err != GV_OK)   /* the batch row exists: mark it failed on the way out */
 			goto fail;
 	}
@@ -1041,7 +1047,7 @@ gv_err import_finish(struct import_job *j, struct store_batch *out, char *why, s
 		if (err == GV_OK)
 			err = flush(j);
 		if (err == GV_OK)
-			err = writer_wait(j, 0);
+			err = chunks_wait(j, 0);
 		t1 = util_mono_us();
 		if (err != GV_OK)
 			j->store_err = err;

@@ -2,8 +2,8 @@
  *
  * The body arrives in pieces (import_feed) and is never held whole: rows are parsed
  * as they complete (csvread.h, jsonlread.h), checked against the schema and the
- * dataset's quality rules (quality.h), and written in transactions of a few hundred
- * rows.  Every row is kept as received, sealed under the dataset's data key (the
+ * dataset's quality rules (quality.h), and written in transactions of up to 2048 rows
+ * by a writer thread (import.c).  Every row is kept as received, sealed under the dataset's data key (the
  * "original table"); a row that passes becomes a record linked to its batch and row;
  * a row that fails goes to quarantine with its reasons, never dropped.
  *

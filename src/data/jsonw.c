@@ -84,28 +84,29 @@ static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
 
 static gv_err put_value(struct gv_buf *out, const json_t *v, int depth);
 
-/* An object, with each member's value written by member when it takes it. */
-static gv_err put_object(struct gv_buf *out, const json_t *v, int depth, jsonw_member_fn member,
-			 void *ctx)
+static gv_err put_member(struct gv_buf *out, const char *key, const json_t *v, int first,
+			 int depth)
+{
+	gv_err err = first ? GV_OK : buf_append(out, ",", 1);
+
+	if (err == GV_OK)
+		err = put_string(out, key, strlen(key));
+	if (err == GV_OK)
+		err = buf_append(out, ":", 1);
+	return err == GV_OK ? put_value(out, v, depth) : err;
+}
+
+static gv_err put_object(struct gv_buf *out, const json_t *v, int depth)
 {
 	const char *k;
 	json_t *x;
-	int first = 1, taken = 0;
+	int first = 1;
 	gv_err err = buf_append(out, "{", 1);
 
 	json_object_foreach((json_t *)v, k, x) {
-		if (err == GV_OK && !first)
-			err = buf_append(out, ",", 1);
+		if (err == GV_OK)
+			err = put_member(out, k, x, first, depth + 1);
 		first = 0;
-		if (err == GV_OK)
-			err = put_string(out, k, strlen(k));
-		if (err == GV_OK)
-			err = buf_append(out, ":", 1);
-		taken = 0;
-		if (err == GV_OK && member)
-			err = member(ctx, k, x, out, &taken);
-		if (err == GV_OK && !taken)
-			err = put_value(out, x, depth + 1);
 		if (err != GV_OK)
 			break;
 	}
@@ -122,7 +123,7 @@ static gv_err put_value(struct gv_buf *out, const json_t *v, int depth)
 		return GV_ERR_INVALID;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		return put_object(out, v, depth, NULL, NULL);
+		return put_object(out, v, depth);
 	case JSON_ARRAY:
 		err = buf_append(out, "[", 1);
 		for (size_t i = 0; err == GV_OK && i < json_array_size(v); i++) {
@@ -160,9 +161,9 @@ gv_err jsonw_append(struct gv_buf *out, const json_t *v)
 	return put_value(out, v, 0);
 }
 
-gv_err jsonw_append_object(struct gv_buf *out, const json_t *obj, jsonw_member_fn member, void *ctx)
+gv_err jsonw_append_member(struct gv_buf *out, const char *key, const json_t *v, int first)
 {
-	return json_is_object(obj) ? put_object(out, obj, 0, member, ctx) : GV_ERR_INVALID;
+	return put_member(out, key, v, first, 1);
 }
 
 gv_err jsonw_append_string(struct gv_buf *out, const char *s, size_t len)

@@ -15,14 +15,10 @@
 /* Appends v as compact JSON; GV_ERR_TOO_LARGE at the buffer's limit, GV_ERR_INVALID for
  * a real that is not finite or nesting deeper than 64. */
 gv_err jsonw_append(struct gv_buf *out, const json_t *v) GV_MUST_CHECK;
-/* Writes the value of member key of an object itself (setting *taken), or leaves it
- * to the writer (*taken = 0). */
-typedef gv_err (*jsonw_member_fn)(void *ctx, const char *key, const json_t *v, struct gv_buf *out,
-				  int *taken);
-/* Appends object obj, letting member write the values it takes: a value can be
- * replaced without building a second object. */
-gv_err jsonw_append_object(struct gv_buf *out, const json_t *obj, jsonw_member_fn member,
-			   void *ctx) GV_MUST_CHECK;
+/* Appends one member of an object, "key":v, after a comma unless it is the first:
+ * for a writer that splits an object's members between two outputs. */
+gv_err jsonw_append_member(struct gv_buf *out, const char *key, const json_t *v,
+			   int first) GV_MUST_CHECK;
 /* How many bytes from s on need no escape inside a JSON string (not a control
  * character, '"' or '\\'): the writer's rule, which readers of its output share. */
 size_t jsonw_plain_len(const char *s, size_t len);

@@ -216,11 +216,8 @@ gv_err rawblock_decompress(const void *data, size_t len, struct gv_buf *out)
 		return err;
 	n = LZ4_decompress_safe((const char *)p + LZ4_HEAD, out->data + out->len, (int)(len - LZ4_HEAD),
 				(int)size);
-	if (n < 0 || (size_t)n != size) {
-		if (n > 0)
-			util_wipe(out->data + out->len, (size_t)n);
-		return GV_ERR_STORE;
-	}
+	if (n < 0 || (size_t)n != size)
+		return GV_ERR_STORE;   /* what it wrote is past out->len: the caller's buffer wipes it */
 	buf_advance(out, size);
 	return GV_OK;
 }

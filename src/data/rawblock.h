@@ -13,7 +13,7 @@
  *   RAWBLOCK_LZ4: u32le length of the plain form, then one LZ4 block of it;
  *   RAWBLOCK_ZSTD: a zstd frame of it, as blocks were written before LZ4 (read only).
  * LZ4 compresses CSV 2.8 times at 750 MB/s here, zstd's fastest level 4.7 times at
- * 310 MB/s: zstd was a fifth of an import's parsing thread, the slower of its two.
+ * 310 MB/s: zstd took a fifth of the import parser's time.
  * Compression comes before encryption; every block holds rows of one batch, which one
  * account submitted, so no one can learn another party's data from a block's size.
  *

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth/role.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "crypto/datakey.h"
 #include "data/catalog.h"
@@ -406,6 +407,7 @@ gv_err records_open(struct gv_app *app, const struct store_account *actor, const
 	if (!c)
 		return GV_ERR_NOMEM;
 	c->app = app;
+	buf_init(&c->sens, BODY_MAX);
 	gen = app->st->ops->generation(app->st);
 	if (!ds_cache_get(app, name, gen, c)) {
 		err = ds_load(app, name, 0, c);   /* keys are made only after the checks below */
@@ -605,21 +607,16 @@ static gv_err split_members(const struct catalog_schema *schema, const json_t *d
 		err = buf_append(sens, "{", 1);
 	json_object_foreach((json_t *)data, k, v) {
 		const struct catalog_field *f = catalog_field_find(schema, k);
-		int sensitive = f && f->sensitive && !json_is_null(v);
-		struct gv_buf *to = sensitive ? sens : clear;
 
-		if (err == GV_OK && (sensitive ? nsens++ : nclear++))
-			err = buf_append(to, ",", 1);
-		if (err == GV_OK)
-			err = jsonw_append_string(to, k, strlen(k));
-		if (err == GV_OK)
-			err = buf_append(to, ":", 1);
-		if (err == GV_OK)
-			err = jsonw_append(to, v);
 		if (err != GV_OK)
 			return err;
+		if (f && f->sensitive && !json_is_null(v))
+			err = jsonw_append_member(sens, k, v, !nsens++);
+		else
+			err = jsonw_append_member(clear, k, v, !nclear++);
 	}
-	err = buf_append(clear, "}", 1);
+	if (err == GV_OK)
+		err = buf_append(clear, "}", 1);
 	return err == GV_OK ? buf_append(sens, "}", 1) : err;
 }
 
@@ -633,7 +630,6 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
 {
 	struct crypto_gcm *g = NULL;
 	struct gv_buf text;
-	size_t at;
 	gv_err err = GV_OK;
 	char fmt = c->m->d.grade >= 3 ? FMT_RECORD : c->m->d.grade == 2 ? FMT_SPLIT : FMT_PLAIN;
 
@@ -649,10 +645,8 @@ static gv_err seal_body(struct records_ds *c, const char *rid, int64_t version, 
 		return jsonw_append(body, data);
 	if (fmt == FMT_SPLIT) {
 		static const unsigned char n0[SPLIT_HEAD - 1];
+		size_t at = body->len;
 
-		at = body->len;
-		if (!c->sens.max)
-			buf_init(&c->sens, BODY_MAX);
 		err = buf_append(body, n0, sizeof(n0));
 		if (err == GV_OK)
 			err = split_members(&c->m->schema, data, body, &c->sens);
@@ -716,12 +710,11 @@ static json_t *field_value(const char *p, size_t n)
 static gv_err open_field(struct records_ds *c, const struct store_record *r, struct crypto_gcm *key,
 			 const char *field, const char *hex, size_t hexlen, json_t **val)
 {
+	const struct catalog_field *f = catalog_field_find(&c->m->schema, field);
 	unsigned char small[FIELD_SMALL], *sealed = small;
 	size_t n = hexlen / 2;
 	struct gv_buf plain;
 	gv_err err = GV_ERR_STORE;
-
-	const struct catalog_field *f = catalog_field_find(&c->m->schema, field);
 
 	*val = NULL;
 	if (hexlen % 2 != 0 || !f || !f->sensitive)
@@ -1061,9 +1054,13 @@ gv_err records_rekey_record(struct records_ds *c, const struct store_record *r, 
 	gv_err err = open_body(c, r, &data);
 
 	/* Only data the schema accepts is sealed again: a member it does not know would go
-	 * into the clear part of a grade-2 body. */
-	if (err == GV_OK && records_check(c, data, why, sizeof(why)) != GV_OK)
+	 * into the clear part of a grade-2 body.  The reason names fields, never values. */
+	if (err == GV_OK && records_check(c, data, why, sizeof(why)) != GV_OK) {
+		log_warn("key rotation: record %s version %lld of dataset %s fails the schema "
+			 "check (%s); not re-sealed", r->record_id, (long long)r->version,
+			 c->m->d.name, why);
 		err = GV_ERR_STORE;
+	}
 	if (err == GV_OK)
 		err = seal_body(c, r->record_id, r->version, data, (char)r->body[0], body);
 	json_decref(data);

@@ -2,9 +2,11 @@
  *
  * Records are JSON objects checked against the dataset's schema and kept in versions
  * (an update adds one; history keeps all).  How a version is stored depends on the
- * dataset's grade: grade 1 as JSON; grade 2 with each sensitive field sealed by SM4-GCM;
- * grade 3 sealed whole.  Associated data binds every sealed value to its dataset,
- * record, field and version (crypto/datakey.h).  Indexed fields get a blind-index token,
+ * dataset's grade: grade 1 as JSON; grade 2 with its sensitive fields sealed together
+ * by SM4-GCM (format S; bodies of the earlier format F, each field sealed alone, are
+ * still read); grade 3 sealed whole.  Associated data binds every sealed value to its
+ * dataset, record, field ("$sensitive" for S, empty for a whole record) and version
+ * (crypto/datakey.h).  Indexed fields get a blind-index token,
  * so an equality search decrypts only the records it finds.
  *
  * Access in this issue: the department's data owner writes (once secadmin confirmed
@@ -89,8 +91,10 @@ gv_err records_seal_raw_block(struct records_ds *c, struct crypto_gcm *g, int64_
  * and key version there, fixed while c is open.  crypto_gcm_free frees it;
  * GV_ERR_STATE before c has a key. */
 gv_err records_gcm_new(struct records_ds *c, struct crypto_gcm **out) GV_MUST_CHECK;
-/* Key rotation: the same content sealed again under the current data key (a block
- * as a whole, when w names one). */
+/* Key rotation: the same content sealed again under the current data key, in the
+ * stronger of its format and the grade's (an F body becomes S); GV_ERR_STORE when the
+ * data no longer passes the schema check.  For raw rows, a block as a whole when w
+ * names one. */
 gv_err records_rekey_record(struct records_ds *c, const struct store_record *r,
 			    struct gv_buf *body) GV_MUST_CHECK;
 gv_err records_rekey_raw(struct records_ds *c, const struct store_raw_row *w,

@@ -127,8 +127,6 @@ static void import_free_cb(struct http_req *r)
 gv_err h_batches_import(struct http_req *r)
 {
 	const char *sm3 = query(r, "sm3");
-	const char *clen = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_CONTENT_LENGTH);
 	struct import_request rq;
 	struct import_job *j = NULL;
 	char why[256];
@@ -141,13 +139,7 @@ gv_err h_batches_import(struct http_req *r)
 	rq.source = query(r, "source");
 	rq.format = import_format(r);
 	rq.declared_sm3 = sm3;
-	rq.expected_bytes = 0;
-	if (clen) {   /* MHD has checked it: the body is exactly this long */
-		char *end;
-		unsigned long long n = strtoull(clen, &end, 10);
-
-		rq.expected_bytes = *end == '\0' ? (uint64_t)n : 0;
-	}
+	rq.expected_bytes = r->declared_len;
 	err = import_begin(r->app, &r->account, &rq, &j, why, sizeof(why));
 	if (err != GV_OK)
 		return reply_error(r, err, why[0] ? arena_strdup(&r->arena, why) : NULL);

@@ -8,6 +8,8 @@
 #ifndef GV_HTTP_HTTP_H
 #define GV_HTTP_HTTP_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -26,6 +28,7 @@ struct http_req {
 	struct gv_buf body;
 	int body_too_large;
 	int headers_too_large;
+	uint64_t declared_len;   /* Content-Length, as MHD enforces it; 0: none or chunked */
 	const char *method;
 	char path[512];
 	char *params[HTTP_MAX_PARAMS];

@@ -122,11 +122,13 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	 * streamed body is never held, so no limit applies to it. */
 	r->is_stream = router_is_stream(method, r->path);
 	clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (clen && !r->is_stream) {
+	if (clen) {
 		char *end;
 		unsigned long long n = strtoull(clen, &end, 10);
 
-		if (*end != '\0' || n > (unsigned long long)cfg.max_body_bytes)
+		if (*end == '\0')
+			r->declared_len = (uint64_t)n;
+		if (!r->is_stream && (*end != '\0' || n > (unsigned long long)cfg.max_body_bytes))
 			r->body_too_large = 1;
 	}
 	return r;

@@ -10,28 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "data/rawblock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Looks up every row number a plain block lists, and a few around them. */
 static void lookup_all(const uint8_t *plain, size_t len)
 {
-	size_t n = len >= 4 ? (size_t)le(plain, 4) : 0;
+	size_t n = len >= 4 ? (size_t)util_get_le(plain, 4) : 0;
 
 	for (size_t i = 0; i < n && i < RAWBLOCK_ROWS && 4 + 12 * (i + 1) <= len; i++) {
-		int64_t no = (int64_t)le(plain + 4 + 12 * i, 8);
+		int64_t no = (int64_t)util_get_le(plain + 4 + 12 * i, 8);
 
 		for (int64_t d = -1; d <= 1; d++) {
 			const void *row;
