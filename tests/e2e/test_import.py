@@ -305,6 +305,51 @@ class ImportTest(DaemonTest):
         self.assertError(self.d.req("PUT", "/v1/datasets/people/quality-rules", {"rules": RULES},
                                     self.analyst), 403, "forbidden")
 
+    def test_last_chunks_smaller_with_declared_length(self):
+        """With a declared Content-Length the last chunks of an import are smaller, so
+        that little is left to write once the body has arrived; a chunked body keeps
+        whole chunks.  Blocks of rows as received never span two chunks, so the blocks'
+        row counts show where the chunks ended."""
+        self.dataset("taper", {"fields": [{"name": "k", "type": "string"},
+                                          {"name": "pad", "type": "string"}]}, grade=1)
+        data = b"k,pad\n" + b"".join(("k%07d,%s\n" % (i, "p" * 200)).encode() for i in range(1300))
+        s, declared = self.upload("taper", data)
+        self.assertEqual((s, declared["accepted"]), (201, 1300), declared)
+        c = self.d.connect()
+        try:
+            c.putrequest("POST", "/v1/datasets/taper/batches?source=taper")
+            c.putheader("Authorization", "Bearer " + self.owner)
+            c.putheader("Content-Type", "text/csv")
+            c.putheader("X-Content-SM3", sm3(data))
+            c.putheader("Transfer-Encoding", "chunked")
+            c.endheaders()
+            for at in range(0, len(data), 50000):
+                part = data[at:at + 50000]
+                c.send(b"%x\r\n%s\r\n" % (len(part), part))
+            c.send(b"0\r\n\r\n")
+            r = c.getresponse()
+            chunked = json.loads(r.read())
+            self.assertEqual((r.status, chunked["accepted"]), (201, 1300), chunked)
+        finally:
+            c.close()
+        db = sqlite3.connect(os.path.join(self.d.data, "govvault.db"))
+        try:
+            sizes = {b["id"]: [n for (n,) in db.execute(
+                "SELECT rows FROM raw_blocks WHERE batch_id = ? ORDER BY first_row", (b["id"],))]
+                for b in (declared, chunked)}
+        finally:
+            db.close()
+        # 1301 rows (the header is row 1).  Chunked: chunks of 512 and 789 rows, so every
+        # block but the last holds 128.
+        self.assertEqual(sizes[chunked["id"]], [128] * 10 + [21])
+        # Declared: after the first chunk, each chunk takes about half of what is left,
+        # down to 128 rows: short blocks end chunks before the last, and the last chunk
+        # (after the last short block before the end) is small.
+        short = [i for i, n in enumerate(sizes[declared["id"]][:-1]) if n < 128]
+        self.assertGreaterEqual(len(short), 2, sizes[declared["id"]])
+        self.assertEqual(sum(sizes[declared["id"]]), 1301)
+        self.assertLessEqual(sum(sizes[declared["id"]][short[-1] + 1:]), 256, sizes[declared["id"]])
+
     def test_unique_across_chunks(self):
         """Rows are written in chunks (512 rows, then 1024, doubling) while the next chunk
         is checked, and their index entries are added only at the end: a value repeated
