@@ -305,6 +305,24 @@ class ImportTest(DaemonTest):
         self.assertError(self.d.req("PUT", "/v1/datasets/people/quality-rules", {"rules": RULES},
                                     self.analyst), 403, "forbidden")
 
+    def test_empty_cells_leave_fields_out(self):
+        """An empty CSV cell leaves its field out of that row's record, whatever the
+        rows before it held (the import reuses one object from row to row)."""
+        self.dataset("cells", PEOPLE)
+        ids = [resident_id(8100 + i) for i in range(3)]
+        data = ("id_no,name,mobile,district,age,note\n"
+                "%s,One,13800138001,east,31,first\n"
+                "%s,Two,,,,\n"
+                "%s,Three,13800138003,west,,third\n" % tuple(ids)).encode()
+        s, b = self.upload("cells", data)
+        self.assertEqual((s, b["accepted"]), (201, 3), b)
+        got = [self.search("cells", x, token=self.owner)[0]["data"] for x in ids]
+        self.assertEqual(got[0], {"id_no": ids[0], "name": "One", "mobile": "13800138001",
+                                  "district": "east", "age": 31, "note": "first"})
+        self.assertEqual(got[1], {"id_no": ids[1], "name": "Two"})
+        self.assertEqual(got[2], {"id_no": ids[2], "name": "Three", "mobile": "13800138003",
+                                  "district": "west", "note": "third"})
+
     def test_last_chunks_smaller_with_declared_length(self):
         """With a declared Content-Length the last chunks of an import are smaller, so
         that little is left to write once the body has arrived; a chunked body keeps
