@@ -29,7 +29,7 @@
 #define REF_MAX 8                       /* datasets reference rules may name */
 #define NCHUNKS 3                       /* being filled, and up to two handed over */
 #define FEED_MAX ((size_t)1 << 20)      /* bytes taken in one step */
-#define INDEX_SLICE 65536               /* index entries added per transaction (15 MB) */
+#define INDEX_SLICE 65536               /* index entries added per transaction (9 MB) */
 #define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
 
 /* A row waiting for the next write; its bytes as received are in a block, its
@@ -73,7 +73,7 @@ struct chunk {
  * orders entries as the index does: field (by name), token, record id, version. */
 struct sort_entry {
 	unsigned char field;                  /* rank of its name among the indexed fields' */
-	char token[64];
+	char token[65];                       /* NUL-terminated: read back in place */
 	char record_id[RECORDS_ID_LEN + 1];   /* NUL-padded */
 	unsigned char version[8];             /* big-endian */
 };
@@ -478,11 +478,11 @@ static gv_err entry_keep(struct import_job *j, const struct store_record *r,
 
 	while (rank < j->nindex && strcmp(j->index_fields[rank], e->field) != 0)
 		rank++;
-	if (rank == j->nindex || strlen(e->token) != sizeof(s.token))
+	if (rank == j->nindex || strlen(e->token) != sizeof(s.token) - 1)
 		return GV_ERR_INVALID;
 	memset(&s, 0, sizeof(s));
 	s.field = (unsigned char)rank;
-	memcpy(s.token, e->token, sizeof(s.token));
+	memcpy(s.token, e->token, sizeof(s.token) - 1);
 	snprintf(s.record_id, sizeof(s.record_id), "%s", r->record_id);
 	for (int i = 0; i < 8; i++)
 		s.version[i] = (unsigned char)((uint64_t)r->version >> (56 - 8 * i));
@@ -496,8 +496,7 @@ static gv_err index_entries(struct import_job *j)
 {
 	struct store_index_row *rows = calloc(INDEX_SLICE, sizeof(*rows));
 	struct sort_entry *copy = calloc(INDEX_SLICE, sizeof(*copy));
-	char (*tokens)[65] = calloc(INDEX_SLICE, sizeof(*tokens));
-	gv_err err = rows && copy && tokens ? extsort_finish(j->entries) : GV_ERR_NOMEM;
+	gv_err err = rows && copy ? extsort_finish(j->entries) : GV_ERR_NOMEM;
 	size_t n = 0;
 
 	while (err == GV_OK) {
@@ -510,11 +509,10 @@ static gv_err index_entries(struct import_job *j)
 			struct sort_entry *s = &copy[n];
 
 			memcpy(s, e, sizeof(*s));
-			memcpy(tokens[n], s->token, sizeof(s->token));
-			tokens[n][sizeof(s->token)] = '\0';
+			s->token[sizeof(s->token) - 1] = '\0';   /* whatever the temporary file holds */
 			s->record_id[sizeof(s->record_id) - 1] = '\0';
 			rows[n].field = j->index_fields[s->field];
-			rows[n].token = tokens[n];
+			rows[n].token = s->token;
 			rows[n].record_id = s->record_id;
 			rows[n].version = 0;
 			for (int i = 0; i < 8; i++)
@@ -530,7 +528,6 @@ static gv_err index_entries(struct import_job *j)
 	}
 	free(rows);
 	free(copy);
-	free(tokens);
 	return err;
 }
 
