@@ -14,16 +14,17 @@ void buf_init(struct gv_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->touched = 0;
 }
 
 void buf_release(struct gv_buf *b)
 {
 	if (b->data) {
-		util_wipe(b->data, b->cap);
+		util_wipe(b->data, b->touched);
 		free(b->data);
 	}
 	b->data = NULL;
-	b->len = b->cap = 0;
+	b->len = b->cap = b->touched = 0;
 }
 
 gv_err buf_reserve(struct gv_buf *b, size_t extra)
@@ -35,7 +36,7 @@ gv_err buf_reserve(struct gv_buf *b, size_t extra)
 		return GV_ERR_TOO_LARGE;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
-		return GV_OK;
+		goto out;
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
@@ -45,11 +46,32 @@ gv_err buf_reserve(struct gv_buf *b, size_t extra)
 		return GV_ERR_NOMEM;
 	if (b->data) {
 		memcpy(p, b->data, b->len + 1);
-		util_wipe(b->data, b->cap);
+		util_wipe(b->data, b->touched);
 		free(b->data);
 	}
 	b->data = p;
 	b->cap = cap;
+	b->touched = b->len + 1;
+out:
+	/* The caller may write all it reserved (in-place producers) */
+	if (b->touched < need)
+		b->touched = need;
+	return GV_OK;
+}
+
+gv_err buf_preallocate(struct gv_buf *b, size_t size)
+{
+	if (b->data)
+		return GV_ERR_STATE;
+	if (size > b->max)
+		return GV_ERR_TOO_LARGE;
+	b->data = malloc(size + 1);
+	if (!b->data)
+		return GV_ERR_NOMEM;
+	b->data[0] = '\0';
+	b->len = 0;
+	b->cap = size + 1;
+	b->touched = 1;
 	return GV_OK;
 }
 

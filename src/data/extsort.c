@@ -123,8 +123,8 @@ void extsort_free(struct extsort *s)
 {
 	if (!s)
 		return;
-	if (s->buf)
-		util_wipe(s->buf, s->cap * s->size);
+	if (s->buf)   /* only what entries used: the rest was never touched */
+		util_wipe(s->buf, (s->total < s->cap ? s->total : s->cap) * s->size);
 	if (s->heads)
 		util_wipe(s->heads, (s->nruns + 1) * s->size);
 	if (s->out)

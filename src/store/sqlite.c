@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -933,6 +934,8 @@ static void sq_close(struct gv_store *st)
 	sqp_finalize(s);
 	sqs_finalize(s);
 	sqlite3_close(s->db);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	sqc_close(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -1083,6 +1086,7 @@ gv_err store_sqlite_open(const char *path, struct gv_store **out)
 	if (!s)
 		return GV_ERR_NOMEM;
 	s->base.ops = &sqlite_ops;
+	s->wal_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	if (sqc_open(s) != GV_OK) {
 		free(s);

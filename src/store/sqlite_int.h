@@ -27,6 +27,7 @@ struct sqlite_store {
 	sqlite3_stmt *share_stmts[SQLITE_SHARE_STMTS];
 	uint64_t generation;    /* bumped under the lock by writes of datasets and keys */
 	struct sqlite_cache *cache;   /* sqlite_cache.c */
+	int wal_fd;             /* the write-ahead log, read-only, for its writeback (or -1) */
 };
 
 /* sqlite_cache.c: sessions, accounts and role restrictions held in memory.  Gets

@@ -448,7 +448,10 @@ struct store_ops {
 	/* Import batches.  insert sets b->id (state BATCH_LOADING). */
 	gv_err (*batch_insert)(struct gv_store *st, struct store_batch *b);
 	/* Stores n rows of a loading batch and the nblocks blocks holding them, in one
-	 * transaction. */
+	 * transaction.  Neither it nor index_add need be durable on its own (a backend
+	 * may commit them without waiting for the disk): batch_finish's commit is, with
+	 * all they wrote, and a batch still loading after a crash is failed and dropped
+	 * (batch_recover). */
 	gv_err (*batch_write)(struct gv_store *st, int64_t batch_id,
 			      const struct store_import_row *rows, size_t n,
 			      const struct store_raw_block *blocks, size_t nblocks);
@@ -461,8 +464,8 @@ struct store_ops {
 	 * each as entries in row order would. */
 	gv_err (*index_add)(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 			    const struct store_index_row *rows, size_t n);
-	/* Sets the final state, counts and report; a batch that is not committed loses its
-	 * rows, records and index entries in the same transaction. */
+	/* Sets the final state, counts and report, durably; a batch that is not committed
+	 * loses its rows, records and index entries in the same transaction. */
 	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
 	gv_err (*batch_get)(struct gv_store *st, int64_t dataset_id, int64_t id,
 			    struct store_batch *out);

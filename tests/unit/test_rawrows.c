@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "data/rawblock.h"
 #include "data/records.h"
+#include "store/sqlite_int.h"
 #include "testapp.h"
 
 static struct testapp t;
@@ -84,6 +87,20 @@ static void expect_raw(struct records_ds *ds, int64_t row_no, const char *text)
 	buf_release(&out);
 }
 
+/* The connection's PRAGMA synchronous (2: FULL). */
+static int synchronous_mode(void)
+{
+	sqlite3 *db = ((struct sqlite_store *)t.app.st)->db;
+	sqlite3_stmt *q;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
 /* Row 1 (a header) and row 2 sealed on their own, rows 3 to 5 in a block at 3. */
 static void test_write_and_read(void **state)
 {
@@ -120,7 +137,18 @@ static void test_write_and_read(void **state)
 	}
 	k = (struct store_raw_block){batch_id, 3, 3, records_key_version(ds),
 				     (unsigned char *)block.data, block.len};
+	assert_int_equal(synchronous_mode(), 2);
 	assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_OK);
+	/* The chunk was committed without an fsync of its own (the batch's last commit
+	 * syncs it); every other transaction still gets FULL. */
+	assert_int_equal(synchronous_mode(), 2);
+	assert_true(((struct sqlite_store *)t.app.st)->wal_fd >= 0);   /* its writeback started */
+	for (int i = 0; i < 5; i++)
+		expect_raw(ds, i + 1, rows[i]);
+	/* A refused chunk (rolled back) leaves FULL too. */
+	k.batch_id = batch_id + 1;
+	assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_ERR_INVALID);
+	assert_int_equal(synchronous_mode(), 2);
 	for (int i = 0; i < 5; i++)
 		expect_raw(ds, i + 1, rows[i]);
 	buf_release(&own[0]);
