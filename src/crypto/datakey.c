@@ -159,8 +159,8 @@ gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const c
 			       char out[65])
 {
 	unsigned char mac[CRYPTO_SM3_LEN];
+	char small[256], *norm = small;   /* most values are short: no allocation */
 	const char *end;
-	char *norm;
 	size_t n;
 	gv_err err;
 
@@ -172,8 +172,7 @@ gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const c
 	n = (size_t)(end - value);
 	if (n > 65536)
 		return GV_ERR_TOO_LARGE;
-	norm = malloc(n + 1);
-	if (!norm)
+	if (n > sizeof(small) && !(norm = malloc(n)))
 		return GV_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++)
 		norm[i] = value[i] >= 'a' && value[i] <= 'z' ? (char)(value[i] - 'a' + 'A') : value[i];
@@ -185,9 +184,11 @@ gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const c
 		err = crypto_hmac_parts(m, parts, lens, 2, mac);
 	}
 	if (err == GV_OK)
-		util_hex_encode(mac, sizeof(mac), out);
+		util_hex_encode(mac, DATAKEY_TOKEN_HEX / 2, out);
 	util_wipe(norm, n);
-	free(norm);
+	util_wipe(mac, sizeof(mac));
+	if (norm != small)
+		free(norm);
 	return err;
 }
 

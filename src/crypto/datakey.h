@@ -63,9 +63,14 @@ gv_err datakey_open_gcm(struct crypto_gcm *g, int64_t dataset_id, const char *re
 gv_err datakey_blind_index_mac(struct crypto_hmac *m, const char *field, const char *value,
 			       char out[65]) GV_MUST_CHECK;
 
-/* Blind index token of a value for equality search: HMAC-SM3(index key, field ||
- * 0x00 || normalised value) in hex.  Normalisation trims ASCII space and folds ASCII
- * letters to upper case, so "11010519491231002x " finds "11010519491231002X". */
+/* Blind index token of a value for equality search: the first 128 bits of
+ * HMAC-SM3(index key, field || 0x00 || normalised value), in DATAKEY_TOKEN_HEX hex
+ * digits.  128 bits keep tokens of distinct values apart (a collision is a 2^-64
+ * chance after 2^32 values) and the key keeps them unguessable, as the full MAC would;
+ * the index is a quarter smaller than with all 256.  Normalisation trims ASCII space
+ * and folds ASCII letters to upper case, so "11010519491231002x " finds
+ * "11010519491231002X". */
+#define DATAKEY_TOKEN_HEX 32
 gv_err datakey_blind_index(const unsigned char ikey[INDEXKEY_LEN], const char *field,
 			   const char *value, char out[65]) GV_MUST_CHECK;
 

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "crypto/datakey.h"
 #include "data/csvread.h"
 #include "data/dataset.h"
 #include "data/jsonlread.h"
@@ -30,8 +31,8 @@
 #define REF_MAX 8                       /* datasets reference rules may name */
 #define NCHUNKS 3                       /* being filled, and up to two handed over */
 #define FEED_MAX ((size_t)1 << 20)      /* bytes taken in one step */
-#define INDEX_SLICE 65536               /* index entries added per transaction (9 MB) */
-#define SORT_RUN 131072                 /* index entries sorted in memory (18 MB) per run */
+#define INDEX_SLICE 65536               /* index entries added per transaction (7 MB) */
+#define SORT_RUN 131072                 /* index entries sorted in memory (10 MB) per run */
 
 /* A row waiting for the next write; its bytes as received are in a block, its
  * record's body in the chunk's bodies. */
@@ -74,7 +75,7 @@ struct chunk {
  * orders entries as the index does: field (by name), token, record id, version. */
 struct sort_entry {
 	unsigned char field;                  /* rank of its name among the indexed fields' */
-	char token[65];                       /* NUL-terminated: read back in place */
+	char token[DATAKEY_TOKEN_HEX + 1];    /* NUL-terminated: read back in place */
 	char record_id[RECORDS_ID_LEN + 1];   /* NUL-padded */
 	unsigned char version[8];             /* big-endian */
 };

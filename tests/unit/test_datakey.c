@@ -128,7 +128,29 @@ static void test_blind_index(void **state)
 	assert_string_not_equal(t1, t3);   /* per field */
 	assert_int_equal(datakey_blind_index(other, "id_no", "11010519491231002X", t4), GV_OK);
 	assert_string_not_equal(t1, t4);   /* per dataset key */
-	assert_int_equal(strlen(t1), 64);
+	/* The token is the MAC's first 128 bits. */
+	{
+		static const char text[] = "id_no\0" "11010519491231002X";
+		unsigned char mac[CRYPTO_SM3_LEN];
+		char hex[2 * CRYPTO_SM3_LEN + 1];
+
+		assert_int_equal(crypto_hmac_sm3(ikey, sizeof(ikey), text, sizeof(text) - 1, mac), GV_OK);
+		util_hex_encode(mac, sizeof(mac), hex);
+		assert_int_equal(strlen(t1), DATAKEY_TOKEN_HEX);
+		assert_memory_equal(t1, hex, DATAKEY_TOKEN_HEX);
+	}
+	/* A value longer than the stack buffer the normalisation uses first. */
+	{
+		char longv[600], lower[600];
+
+		memset(longv, 'A', sizeof(longv) - 1);
+		longv[sizeof(longv) - 1] = '\0';
+		memset(lower, 'a', sizeof(lower) - 1);
+		lower[sizeof(lower) - 1] = '\0';
+		assert_int_equal(datakey_blind_index(ikey, "notes", longv, t3), GV_OK);
+		assert_int_equal(datakey_blind_index(ikey, "notes", lower, t4), GV_OK);
+		assert_string_equal(t3, t4);
+	}
 }
 
 int main(void)

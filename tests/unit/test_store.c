@@ -1094,7 +1094,8 @@ static void test_reopen(void **state)
 }
 
 /* A database of schema 7 (written before sharing, raw-row blocks and the versioned
- * blind index existed) takes migrations 8 to 10 when it is opened, keeping its data
+ * blind index existed, with tokens of 64 hex digits) takes migrations 8 to 11 when it
+ * is opened, keeping its data
  * and the index entries of its committed records.  Made by taking the later tables
  * and columns out of this store's database with SQLite itself (SQL in the tests, like
  * sql_count, only where they are about the SQLite backend's own tables). */
@@ -1108,6 +1109,9 @@ static void test_migrate_from_v7(void **state)
 		" CREATE TABLE bi7 (dataset_id INTEGER NOT NULL, field TEXT NOT NULL, token TEXT NOT NULL,"
 		" record_id TEXT NOT NULL, PRIMARY KEY (dataset_id, field, token, record_id)) WITHOUT ROWID;"
 		" INSERT INTO bi7 SELECT dataset_id, field, token, record_id FROM blind_index;"
+		/* tokens of 64 hex digits, as before schema 11 */
+		" INSERT INTO bi7 SELECT dataset_id, field, 'ab' || substr(hex(zeroblob(31)), 1, 62),"
+		" record_id FROM blind_index WHERE token = 'tok-a';"
 		" DROP TABLE blind_index; ALTER TABLE bi7 RENAME TO blind_index;"
 		" CREATE INDEX blind_index_record ON blind_index(dataset_id, record_id);"
 		" CREATE INDEX records_batch ON records(batch_id) WHERE batch_id IS NOT NULL;"
@@ -1134,6 +1138,12 @@ static void test_migrate_from_v7(void **state)
 	assert_int_equal(st2->ops->dataset_get(st2, "imports", &d), GV_OK);
 	assert_int_equal(st2->ops->record_find(st2, d.id, "f", "tok-a", 10, rec_count_cb, &n), GV_OK);
 	assert_int_equal(n, 2);
+	/* Schema 11 cut the long tokens to their first 32 digits, under which they are found. */
+	n = 0;
+	assert_int_equal(st2->ops->record_find(st2, d.id, "f", "ab000000000000000000000000000000", 10,
+					       rec_count_cb, &n), GV_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(sql_count("SELECT count(*) FROM blind_index WHERE length(token) = 64"), 0);
 	assert_int_equal(st2->ops->dataset_get(st2, "shared", &d), GV_OK);
 	assert_int_equal(st2->ops->share_depts_put(st2, d.id, "Health"), GV_OK);
 	assert_int_equal(st2->ops->share_depts_get(st2, d.id, out, sizeof(out)), GV_OK);
