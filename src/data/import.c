@@ -21,7 +21,7 @@
 #include "data/records.h"
 
 #define CHUNK_ROWS 2048                /* rows per store transaction, */
-#define FIRST_CHUNK_ROWS 512           /* doubling up to CHUNK_ROWS, */
+#define FIRST_CHUNK_ROWS 128           /* doubling up to CHUNK_ROWS, */
 #define LAST_CHUNK_ROWS 128            /* halving to this near the end, */
 #define CHUNK_BYTES ((size_t)16 << 20)  /* or fewer when they are large */
 #define CHUNK_RESERVE ((size_t)4 << 20) /* a chunk's input and bodies, reserved ahead */
@@ -76,7 +76,7 @@ struct chunk {
 struct sort_entry {
 	unsigned char field;                  /* rank of its name among the indexed fields' */
 	char token[DATAKEY_TOKEN_HEX + 1];    /* NUL-terminated: read back in place */
-	char record_id[RECORDS_ID_LEN + 1];   /* NUL-padded */
+	char record_id[RECORDS_NEW_ID_HEX + 1];
 	unsigned char version[8];             /* big-endian */
 };
 
@@ -105,6 +105,7 @@ struct import_job {
 	size_t nindex;
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	uint64_t expected_bytes;           /* import_request's */
+	size_t created_by_len;             /* of the actor's name, as a record's created_by holds it */
 	uint64_t taken_bytes;              /* about the bytes of the rows taken so far */
 	int header_done;
 	size_t ncols;
@@ -480,12 +481,12 @@ static gv_err entry_keep(struct import_job *j, const struct store_record *r,
 
 	while (rank < j->nindex && strcmp(j->index_fields[rank], e->field) != 0)
 		rank++;
-	if (rank == j->nindex || strlen(e->token) != sizeof(s.token) - 1)
+	if (rank == j->nindex || strlen(e->token) != sizeof(s.token) - 1 ||
+	    strlen(r->record_id) != sizeof(s.record_id) - 1)
 		return GV_ERR_INVALID;
-	memset(&s, 0, sizeof(s));
 	s.field = (unsigned char)rank;
-	memcpy(s.token, e->token, sizeof(s.token) - 1);
-	snprintf(s.record_id, sizeof(s.record_id), "%s", r->record_id);
+	memcpy(s.token, e->token, sizeof(s.token));
+	memcpy(s.record_id, r->record_id, sizeof(s.record_id));
 	for (int i = 0; i < 8; i++)
 		s.version[i] = (unsigned char)((uint64_t)r->version >> (56 - 8 * i));
 	return extsort_add(j->entries, &s);
@@ -590,7 +591,8 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		records_new_id(r->record_id);
 		r->version = 1;
 		r->key_version = records_key_version(j->ds);
-		snprintf(r->created_by, sizeof(r->created_by), "%s", j->actor->username);
+		memcpy(r->created_by, j->actor->username, j->created_by_len);
+		r->created_by[j->created_by_len] = '\0';
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
@@ -881,6 +883,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	j->chunk_rows = FIRST_CHUNK_ROWS;
 	j->expected_bytes = rq->expected_bytes;
 	*j->actor = *actor;
+	j->created_by_len = strnlen(actor->username, sizeof(((struct store_record *)0)->created_by) - 1);
 	err = GV_ERR_INVALID;
 	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
 		snprintf(why, whylen, "source (the source system) is required: 1-128 printable bytes");

@@ -42,11 +42,40 @@ size_t jsonw_plain_len(const char *s, size_t len)
 	return i;
 }
 
+/* Appends "<s>", preceded by pre (npre bytes) and followed by post (npost), when s
+ * needs no escape (most strings, and every field name): one reservation and one copy.
+ * 0 when s needs escapes, and nothing was written. */
+static int put_plain(struct gv_buf *out, const char *pre, size_t npre, const char *s, size_t len,
+		     const char *post, size_t npost, gv_err *err)
+{
+	char *p;
+
+	if (jsonw_plain_len(s, len) != len)
+		return 0;
+	*err = len > SIZE_MAX - 8 ? GV_ERR_TOO_LARGE : buf_reserve(out, npre + len + 2 + npost);
+	if (*err != GV_OK)
+		return 1;
+	p = out->data + out->len;
+	memcpy(p, pre, npre);
+	p += npre;
+	*p++ = '"';
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '"';
+	memcpy(p, post, npost);
+	buf_advance(out, npre + len + 2 + npost);
+	return 1;
+}
+
 static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t run = 0;
-	gv_err err = buf_append(out, "\"", 1);
+	gv_err err;
+
+	if (put_plain(out, "", 0, s, len, "", 0, &err))
+		return err;
+	err = buf_append(out, "\"", 1);
 
 	for (size_t i = 0; err == GV_OK && i < len; i++) {
 		unsigned char c;
@@ -87,12 +116,15 @@ static gv_err put_value(struct gv_buf *out, const json_t *v, int depth);
 static gv_err put_member(struct gv_buf *out, const char *key, const json_t *v, int first,
 			 int depth)
 {
-	gv_err err = first ? GV_OK : buf_append(out, ",", 1);
+	gv_err err = GV_OK;
 
-	if (err == GV_OK)
-		err = put_string(out, key, strlen(key));
-	if (err == GV_OK)
-		err = buf_append(out, ":", 1);
+	if (!put_plain(out, ",", !first, key, strlen(key), ":", 1, &err)) {
+		err = first ? GV_OK : buf_append(out, ",", 1);
+		if (err == GV_OK)
+			err = put_string(out, key, strlen(key));
+		if (err == GV_OK)
+			err = buf_append(out, ":", 1);
+	}
 	return err == GV_OK ? put_value(out, v, depth) : err;
 }
 

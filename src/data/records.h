@@ -54,7 +54,8 @@ gv_err records_add_key(struct records_ds *c, int *version) GV_MUST_CHECK;
 /* Loads data-key versions made since c was opened (a rotation meanwhile); call
  * between store reads, never inside a store callback. */
 gv_err records_refresh_keys(struct records_ds *c) GV_MUST_CHECK;
-/* A fresh random record id (32 hex digits). */
+/* A fresh random record id (RECORDS_NEW_ID_HEX hex digits). */
+#define RECORDS_NEW_ID_HEX 32
 void records_new_id(char out[RECORDS_ID_LEN + 1]);
 /* catalog_record_check against the dataset's schema. */
 gv_err records_check(struct records_ds *c, const json_t *data, char *whybuf,

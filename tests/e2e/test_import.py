@@ -357,8 +357,8 @@ class ImportTest(DaemonTest):
                 for b in (declared, chunked)}
         finally:
             db.close()
-        # 1301 rows (the header is row 1).  Chunked: chunks of 512 and 789 rows, so every
-        # block but the last holds 128.
+        # 1301 rows (the header is row 1).  Chunked: chunks of 128, 256, 512 and 405
+        # rows, so every block but the last holds 128.
         self.assertEqual(sizes[chunked["id"]], [128] * 10 + [21])
         # Declared: after the first chunk, each chunk takes about half of what is left,
         # down to 128 rows: short blocks end chunks before the last, and the last chunk
@@ -369,14 +369,14 @@ class ImportTest(DaemonTest):
         self.assertLessEqual(sum(sizes[declared["id"]][short[-1] + 1:]), 256, sizes[declared["id"]])
 
     def test_unique_across_chunks(self):
-        """Rows are written in chunks (512 rows, then 1024, doubling) while the next chunk
+        """Rows are written in chunks (128 rows, then 256, doubling) while the next chunk
         is checked, and their index entries are added only at the end: a value repeated
         in a later chunk (one already written, or one still being written) or in the
         same chunk is caught all the same, from the import's own set of values."""
         self.dataset("serials", {"fields": [{"name": "k", "type": "string", "indexed": True}]}, grade=1,
                      quality_rules=[{"field": "k", "rule": "unique"}])
         keys = ["s%05d" % i for i in range(2000)]
-        keys.insert(600, "s00005")     # the first chunk (the header and 511 rows) is written
+        keys.insert(600, "s00005")     # in an earlier chunk (rows 1-128), written by then
         keys.insert(1700, "s00700")    # in the chunk before, possibly still being written
         keys.insert(1900, "s01800")    # earlier in the same chunk
         data = ("k\n" + "\n".join(keys) + "\n").encode()
