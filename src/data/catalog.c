@@ -226,6 +226,20 @@ const struct catalog_field *catalog_field_find(const struct catalog_schema *s, c
 	return NULL;
 }
 
+const struct catalog_field *catalog_field_find_next(const struct catalog_schema *s, const char *name,
+						    int *next)
+{
+	const struct catalog_field *f;
+
+	if (*next >= 0 && *next < s->nfields && !strcmp(s->fields[*next].name, name))
+		f = &s->fields[*next];
+	else
+		f = catalog_field_find(s, name);
+	if (f)
+		*next = (int)(f - s->fields) + 1;
+	return f;
+}
+
 int catalog_grade_suggest(const struct catalog_schema *s, long long expected_rows,
 			  const struct catalog_policy *p, char *why, size_t whylen)
 {
@@ -260,13 +274,14 @@ gv_err catalog_record_check(const struct catalog_schema *s, const json_t *rec, c
 {
 	const char *key;
 	json_t *v;
+	int next = 0;
 
 	if (!json_is_object(rec)) {
 		snprintf(why, whylen, "a record must be a JSON object");
 		return GV_ERR_INVALID;
 	}
 	json_object_foreach((json_t *)rec, key, v) {
-		const struct catalog_field *f = catalog_field_find(s, key);
+		const struct catalog_field *f = catalog_field_find_next(s, key, &next);
 		int ok;
 
 		if (!f) {

@@ -63,6 +63,10 @@ gv_err catalog_record_check(const struct catalog_schema *s, const json_t *rec, c
 			    size_t whylen) GV_MUST_CHECK;
 /* The field named name, or NULL. */
 const struct catalog_field *catalog_field_find(const struct catalog_schema *s, const char *name);
+/* The same, trying field *next first and leaving *next after the field found: the
+ * members of record after record come in the same order, mostly the schema's. */
+const struct catalog_field *catalog_field_find_next(const struct catalog_schema *s, const char *name,
+						    int *next);
 
 const char *catalog_kind_name(int kind);
 /* -1 if unknown. */

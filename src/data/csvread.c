@@ -19,6 +19,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/buf.h"
 #include "common/util.h"
@@ -107,6 +110,23 @@ static int word_special(uint64_t w, unsigned mask)
 		t |= ZERO_BYTE(w ^ (ONES * '\r')) | ZERO_BYTE(w ^ (ONES * ','));
 	return t != 0;
 }
+
+#ifdef __SSE2__
+/* Bytes of the 16 at p that special[] may mark under mask, as a bit mask (bit i for
+ * p[i]); the same bytes as word_special tests. */
+static unsigned special16(const unsigned char *p, unsigned mask)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_setzero_si128()),
+				 _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+					      _mm_cmpeq_epi8(x, _mm_set1_epi8('"'))));
+
+	if (mask & SP_UNQ)
+		t = _mm_or_si128(t, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+						 _mm_cmpeq_epi8(x, _mm_set1_epi8(','))));
+	return (unsigned)_mm_movemask_epi8(t);
+}
+#endif
 
 static const char *const status_text[CSV_STATUS__COUNT] = {
 	[CSV_OK] = "ok",
@@ -258,7 +278,20 @@ static gv_err content_run(struct csv_reader *r, const unsigned char *p, size_t n
 		cap = room_row;
 	if (cap > room_field)
 		cap = room_field;
-	while (k + 8 <= cap) {   /* field text is mostly plain: 8 bytes at a time */
+	/* Field text is mostly plain: 16 bytes at a time where SSE2 is (every x86-64),
+	 * then 8. */
+#ifdef __SSE2__
+	while (k + 16 <= cap) {
+		unsigned m = special16(p + k, mask);
+
+		if (m) {
+			k += (size_t)__builtin_ctz(m);
+			break;
+		}
+		k += 16;
+	}
+#endif
+	while (k + 8 <= cap) {
 		uint64_t w;
 
 		memcpy(&w, p + k, 8);
@@ -272,7 +305,12 @@ static gv_err content_run(struct csv_reader *r, const unsigned char *p, size_t n
 		for (size_t j = 0; j < k && r->status == CSV_OK; j++) {
 			uint64_t w;
 
-			/* ASCII needs no UTF-8 step: skip it 8 bytes at a time. */
+			/* ASCII needs no UTF-8 step: skip it 16 or 8 bytes at a time. */
+#ifdef __SSE2__
+			while (!r->u8_need && j + 16 <= k &&
+			       !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + j))))
+				j += 16;
+#endif
 			while (!r->u8_need && j + 8 <= k) {
 				memcpy(&w, p + j, 8);
 				if (w & HIGHS)

@@ -600,13 +600,13 @@ static gv_err split_members(const struct catalog_schema *schema, const json_t *d
 {
 	const char *k;
 	json_t *v;
-	int nclear = 0, nsens = 0;
+	int nclear = 0, nsens = 0, next = 0;
 	gv_err err = buf_append(clear, "{", 1);
 
 	if (err == GV_OK)
 		err = buf_append(sens, "{", 1);
 	json_object_foreach((json_t *)data, k, v) {
-		const struct catalog_field *f = catalog_field_find(schema, k);
+		const struct catalog_field *f = catalog_field_find_next(schema, k, &next);
 
 		if (err != GV_OK)
 			return err;

@@ -55,6 +55,25 @@ static void test_schema_parse_and_errors(void **state)
 	assert_false(s.fields[2].sensitive);
 	assert_non_null(catalog_field_find(&s, "n"));
 	assert_null(catalog_field_find(&s, "m"));
+	/* find_next: the field it is told to try first, or any other; next follows it. */
+	{
+		int next = 0;
+
+		assert_ptr_equal(catalog_field_find_next(&s, "id_no", &next), &s.fields[0]);
+		assert_int_equal(next, 1);
+		assert_ptr_equal(catalog_field_find_next(&s, "note", &next), &s.fields[1]);
+		assert_int_equal(next, 2);
+		assert_ptr_equal(catalog_field_find_next(&s, "id_no", &next), &s.fields[0]);   /* out of order */
+		assert_int_equal(next, 1);
+		assert_null(catalog_field_find_next(&s, "m", &next));   /* unknown: next stays */
+		assert_int_equal(next, 1);
+		next = 3;   /* past the end, as after the last field */
+		assert_ptr_equal(catalog_field_find_next(&s, "n", &next), &s.fields[2]);
+		assert_int_equal(next, 3);
+		next = 3;
+		assert_null(catalog_field_find_next(&s, "no", &next));
+		assert_int_equal(next, 3);
+	}
 	/* Round trip through JSON. */
 	{
 		struct catalog_schema s2;

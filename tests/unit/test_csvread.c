@@ -387,6 +387,65 @@ static void test_nul(void **state)
 	      "rows=2 bad=1 blank=0/0 bom=0\n");
 }
 
+/* Each byte that ends or breaks plain field text, at every position of a field long
+ * enough for two 16-byte windows and an 8-byte one: in an unquoted field, and in a
+ * quoted one (where only the quote and NUL are special); a byte >= 0x80 likewise,
+ * valid (U+00E9) and not (0xFF). */
+static void test_special_at_every_offset(void **state)
+{
+	char in[64], expect[256];
+
+	(void)state;
+	for (size_t len = 1; len <= 44; len++)
+		for (size_t at = 0; at < len; at++) {
+			char *t;
+
+			memset(in, 'a', len);
+			in[at] = ',';
+			in[len] = '\n';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu ok|%.*s|%.*s\nrows=1 bad=0 blank=0/0 bom=0\n",
+				 len + 1, (int)at, in, (int)(len - at - 1), in + at + 1);
+			t = csv_run(&lim_default, in, len + 1, NULL, 0, 0);
+			assert_string_equal(t, expect);
+			free(t);
+			in[at] = '\0';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu nul@%zu raw=", len + 1, at);
+			t = csv_run(&lim_default, in, len + 1, NULL, 0, 0);
+			assert_memory_equal(t, expect, strlen(expect));
+			free(t);
+			in[at] = '\xff';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu utf8@%zu raw=", len + 1, at);
+			t = csv_run(&lim_default, in, len + 1, NULL, 0, 0);
+			assert_memory_equal(t, expect, strlen(expect));
+			free(t);
+			/* Quoted: the comma and a line end are text. */
+			in[0] = '"';
+			memset(in + 1, 'b', len);
+			in[1 + at] = at % 2 ? ',' : '\n';
+			in[len + 1] = '"';
+			in[len + 2] = '\n';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu ok|%.*s%s%.*s\nrows=1 bad=0 blank=0/0 bom=0\n",
+				 len + 3, (int)at, in + 1, at % 2 ? "," : "\\x0a", (int)(len - at - 1),
+				 in + 2 + at);
+			t = csv_run(&lim_default, in, len + 3, NULL, 0, 0);
+			assert_string_equal(t, expect);
+			free(t);
+		}
+	/* Valid two-byte UTF-8 at every position after a run of ASCII. */
+	for (size_t at = 0; at + 2 <= 44; at++) {
+		char *t;
+
+		memset(in, 'a', 44);
+		memcpy(in + at, "\xc3\xa9", 2);
+		in[44] = '\n';
+		snprintf(expect, sizeof(expect), "1/1 @0+45 ok|%.*s\\xc3\\xa9%.*s\nrows=1 bad=0 blank=0/0 bom=0\n",
+			 (int)at, in, (int)(42 - at), in + at + 2);
+		t = csv_run(&lim_default, in, 45, NULL, 0, 0);
+		assert_string_equal(t, expect);
+		free(t);
+	}
+}
+
 static void test_bare_cr(void **state)
 {
 	(void)state;
@@ -717,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_bare_cr),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_row_limit_bytes),
+		cmocka_unit_test(test_special_at_every_offset),
 		cmocka_unit_test(test_big_input),
 		cmocka_unit_test(test_giant_unterminated),
 		cmocka_unit_test(test_api),

@@ -61,7 +61,7 @@ static void check_string(const char *s, size_t len)
 }
 
 /* Every byte that needs an escape, alone in runs of plain ASCII and of multi-byte
- * UTF-8, at every position of two 8-byte windows. */
+ * UTF-8, at every position of two 16-byte windows and an 8-byte one. */
 static void test_every_escape_at_every_offset(void **state)
 {
 	static const char *const fill[] = {"a", "\xe7\x8e\x8b"};   /* 'a', and U+738B */
@@ -72,7 +72,7 @@ static void test_every_escape_at_every_offset(void **state)
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		for (size_t f = 0; f < 2; f++)
-			for (size_t len = 1; len <= 24; len++)
+			for (size_t len = 1; len <= 44; len++)
 				for (size_t at = 0; at < len; at++) {
 					size_t n = 0;
 
