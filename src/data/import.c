@@ -20,7 +20,7 @@
 #include "data/tokenset.h"
 #include "data/records.h"
 
-#define CHUNK_ROWS 2048                /* rows per store transaction, */
+#define CHUNK_ROWS 1024                /* rows per store transaction, */
 #define FIRST_CHUNK_ROWS 128           /* doubling up to CHUNK_ROWS, */
 #define LAST_CHUNK_ROWS 128            /* halving to this near the end, */
 #define CHUNK_BYTES ((size_t)16 << 20)  /* or fewer when they are large */
@@ -43,17 +43,15 @@ struct pending {
 	char *reasons;
 };
 
-/* A block of the chunk: where its compressed form is in chunk.packed, and its sealed
- * form in chunk.sealed. */
+/* A block of the chunk: where its sealed form is in chunk.sealed. */
 struct chunk_block {
 	int64_t first_row;
 	int rows;
-	size_t at, len;
 	size_t sealed_at, sealed_len;
 };
 
 /* The rows of one transaction, and the blocks that hold them as received (a block
- * never spans two chunks): compressed by the parser, sealed and written by the writer;
+ * never spans two chunks): compressed and sealed by the parser, written by the writer;
  * its input is digested by the digest thread. */
 struct chunk {
 	struct pending pend[CHUNK_ROWS];
@@ -64,7 +62,6 @@ struct chunk {
 	struct chunk_block blocks[CHUNK_ROWS];
 	struct store_raw_block sblocks[CHUNK_ROWS];
 	size_t nblocks;
-	struct gv_buf packed;   /* rows compressed, not encrypted: wiped when released */
 	struct gv_buf input;    /* the bytes received since the chunk before, for the digest */
 	struct gv_buf bodies;   /* the records' bodies, one after another (wiped: grade 1
 				 * bodies are clear text) */
@@ -97,7 +94,7 @@ struct import_job {
 	struct csv_reader *csv;
 	struct jsonl_reader *jsonl;
 	struct rawblock_builder *rb;       /* rows as received, not yet in a block */
-	struct crypto_gcm *wgcm;           /* the writer's handle of the data key */
+	struct crypto_gcm *bgcm;           /* the data key's handle for the blocks */
 	/* Index entries of the accepted rows, added to the index in its order at the end
 	 * (store.h, index_add); the names of the indexed fields in that order. */
 	struct extsort *entries;
@@ -113,12 +110,11 @@ struct import_job {
 	char fatal[256];                  /* set: the batch will be rejected */
 	gv_err store_err;                 /* set: a write failed; the batch fails */
 	int finished;
-	/* Rows are parsed, checked, sealed and their blocks compressed into `fill` while
-	 * the writer thread seals the blocks of and commits the chunks before, and the
-	 * digest thread runs the file's SM3 over them, so that the work is shared and the
-	 * wait for the disk hidden.  On two cores three threads even out by themselves:
-	 * with the digest on the writer, the writer was the slower side once blocks were
-	 * compressed with LZ4.
+	/* Rows are parsed, checked and sealed, and their blocks compressed and sealed,
+	 * into `fill` while the writer thread commits the chunks before and the digest
+	 * thread runs the file's SM3 over them, so that the work is shared and the wait
+	 * for the disk hidden.  On two cores three threads even out by themselves: with
+	 * the digest on the writer, the writer was the slower side.
 	 * chunks is a ring: chunk k is chunks[k % NCHUNKS].  `handed` chunks went to the
 	 * two threads, of which the writer has written `written` and the digest thread
 	 * digested `digested`; the next one is `fill`, whose slot both have left.  Two
@@ -254,9 +250,6 @@ static void chunk_release_written(struct chunk *c)
 	c->bytes = 0;
 	c->raw_bytes = 0;
 	c->nblocks = 0;
-	if (c->packed.data)
-		util_wipe(c->packed.data, c->packed.len);
-	c->packed.len = 0;
 	if (c->bodies.data)
 		util_wipe(c->bodies.data, c->bodies.len);
 	c->bodies.len = 0;
@@ -270,26 +263,15 @@ static void chunk_release_input(struct chunk *c)
 	c->input.len = 0;
 }
 
-/* Seals the chunk's blocks; the writer's side of block_close. */
-static gv_err seal_blocks(struct import_job *j, struct chunk *c)
+/* The chunk's sealed blocks as the store takes them: only once the chunk is handed
+ * over, as the buffer may move while it grows. */
+static void block_refs(struct import_job *j, struct chunk *c)
 {
-	gv_err err = GV_OK;
-
-	for (size_t i = 0; err == GV_OK && i < c->nblocks; i++) {
-		struct chunk_block *k = &c->blocks[i];
-
-		k->sealed_at = c->sealed.len;
-		err = records_seal_raw_block(j->ds, j->wgcm, j->b->id, k->first_row,
-					     c->packed.data + k->at, k->len, &c->sealed);
-		k->sealed_len = c->sealed.len - k->sealed_at;
-	}
-	/* Only now: the buffer may have moved while it grew. */
-	for (size_t i = 0; err == GV_OK && i < c->nblocks; i++)
+	for (size_t i = 0; i < c->nblocks; i++)
 		c->sblocks[i] = (struct store_raw_block){
 			j->b->id, c->blocks[i].first_row, c->blocks[i].rows, records_key_version(j->ds),
 			(const unsigned char *)c->sealed.data + c->blocks[i].sealed_at,
 			c->blocks[i].sealed_len};
-	return err;
 }
 
 /* With the lock held: the next chunk of the thread that has done `done` of them, once
@@ -319,10 +301,10 @@ static void *writer_main(void *arg)
 			c->pend[i].rec.body_len = c->pend[i].body_len;
 			c->rows[i] = c->pend[i].row;
 		}
-		err = seal_blocks(j, c);
-		if (err == GV_OK && (c->n || c->nblocks))
-			err = j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows, c->n,
-							   c->sblocks, c->nblocks);
+		block_refs(j, c);
+		err = c->n || c->nblocks ? j->app->st->ops->batch_write(j->app->st, j->b->id, c->rows,
+									 c->n, c->sblocks, c->nblocks)
+					 : GV_OK;
 		chunk_release_written(c);
 		pthread_mutex_lock(&j->lock);
 		j->write_us += util_mono_us() - w0;
@@ -381,13 +363,16 @@ static gv_err chunks_wait(struct import_job *j, size_t most)
 	return err;
 }
 
-/* Compresses the rows gathered as received into a block of the chunk being filled. */
+/* Compresses and seals the rows gathered as received into a block of the chunk being
+ * filled.  Sealing here, not on the writer, evens the two out: the writer, which had
+ * the rest of the chunk's work after the last row, had become the slower side once
+ * commits no longer waited for the disk. */
 static gv_err block_close(struct import_job *j)
 {
 	struct chunk *c = j->fill;
 	struct chunk_block *k = &c->blocks[c->nblocks];
 	const void *data;
-	size_t len, at = c->packed.len;
+	size_t len;
 	gv_err err;
 
 	if (!rawblock_rows(j->rb))
@@ -395,12 +380,13 @@ static gv_err block_close(struct import_job *j)
 	k->first_row = rawblock_first_row(j->rb);
 	k->rows = (int)rawblock_rows(j->rb);
 	err = rawblock_compress(j->rb, &data, &len);
-	if (err == GV_OK)
-		err = buf_append(&c->packed, data, len);
 	if (err != GV_OK)
 		return err;
-	k->at = at;
-	k->len = len;
+	k->sealed_at = c->sealed.len;
+	err = records_seal_raw_block(j->ds, j->bgcm, j->b->id, k->first_row, data, len, &c->sealed);
+	k->sealed_len = c->sealed.len - k->sealed_at;
+	if (err != GV_OK)
+		return err;
 	c->nblocks++;
 	return GV_OK;
 }
@@ -862,15 +848,13 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 			err = GV_ERR_NOMEM;
 			break;
 		}
-		buf_init(&c->packed, BLOCKS_MAX);
 		buf_init(&c->input, BLOCKS_MAX);
 		buf_init(&c->bodies, CHUNK_BYTES + 4 * ROW_BYTES_MAX + ((size_t)1 << 20));
 		buf_init(&c->sealed, BLOCKS_MAX);
 		/* Room for a chunk of 1 KiB rows ahead, so that the buffers do not grow by
 		 * copies into fresh pages (a tenth of the parser's time went to page faults);
 		 * pages never written cost nothing. */
-		if (buf_preallocate(&c->packed, CHUNK_RESERVE / 2) != GV_OK ||
-		    buf_preallocate(&c->input, CHUNK_RESERVE) != GV_OK ||
+		if (buf_preallocate(&c->input, CHUNK_RESERVE) != GV_OK ||
 		    buf_preallocate(&c->bodies, CHUNK_RESERVE) != GV_OK ||
 		    buf_preallocate(&c->sealed, CHUNK_RESERVE / 2) != GV_OK) {
 			err = GV_ERR_NOMEM;
@@ -923,7 +907,7 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	if (err == GV_OK)
 		err = rawblock_builder_new(&j->rb);
 	if (err == GV_OK)
-		err = records_gcm_new(j->ds, &j->wgcm);
+		err = records_gcm_new(j->ds, &j->bgcm);
 	if (err == GV_OK)
 		err = tokenset_new(&j->uniq);
 	if (err == GV_OK && !(j->qres = malloc(sizeof(*j->qres))))
@@ -1146,7 +1130,6 @@ void import_free(struct import_job *j)
 		if (c) {
 			chunk_release_written(c);
 			chunk_release_input(c);
-			buf_release(&c->packed);
 			buf_release(&c->input);
 			buf_release(&c->bodies);
 			buf_release(&c->sealed);
@@ -1154,7 +1137,7 @@ void import_free(struct import_job *j)
 		}
 	}
 	rawblock_builder_free(j->rb);
-	crypto_gcm_free(j->wgcm);
+	crypto_gcm_free(j->bgcm);
 	csv_reader_free(j->csv);
 	jsonl_reader_free(j->jsonl);
 	crypto_sm3_stream_free(j->sm3);
