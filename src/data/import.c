@@ -138,6 +138,7 @@ struct import_job {
 	/* A CSV row as an object, and a row's reasons: reused from row to row, so that a
 	 * row makes no object and no key of its own (a tenth of the parser's work). */
 	json_t *row_obj, *reasons;
+	json_t *cells[CATALOG_MAX_FIELDS];  /* column i's value in row_obj, or NULL: borrowed */
 	int unique_max;                    /* data.import_unique_values */
 	struct stash_entry stash[QUALITY_MAX_RULES];
 	size_t nstash;
@@ -332,6 +333,7 @@ static void *digester_main(void *arg)
 		t0 = util_mono_us();
 		crypto_sm3_stream_update(j->sm3, c->input.data, c->input.len);
 		chunk_release_input(c);
+		j->app->st->ops->writeback(j->app->st);   /* what the writer committed so far */
 		pthread_mutex_lock(&j->lock);
 		j->digest_us += util_mono_us() - t0;
 		j->digested++;
@@ -637,33 +639,56 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 	return GV_OK;
 }
 
-/* A CSV cell as the JSON value its field's type asks for; text that is no such
- * literal stays a string, so the schema check names the field. */
-static json_t *cell_value(const struct catalog_field *f, const char *text, size_t len)
+/* The JSON type a CSV cell takes as its field's type reads it (an integer in *iv, a
+ * real in *dv); text that is no such literal stays a string, so that the schema check
+ * names the field. */
+static json_type cell_type(const struct catalog_field *f, const char *text, size_t len,
+			   long long *iv, double *dv)
 {
 	char *end;
 
 	if (f->type == CT_BOOLEAN && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0))
-		return json_boolean(text[0] == 't');
+		return text[0] == 't' ? JSON_TRUE : JSON_FALSE;
 	if ((f->type == CT_INTEGER || f->type == CT_NUMBER) && len &&
 	    strspn(text, "-0123456789.eE+") == len && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
 		int integral = strspn(text, "-0123456789") == len;
 
 		errno = 0;
 		if (integral) {
-			long long v = strtoll(text, &end, 10);
-
+			*iv = strtoll(text, &end, 10);
 			if (!errno && *end == '\0')
-				return json_integer(v);
+				return JSON_INTEGER;
 		} else if (f->type == CT_NUMBER) {
-			double v = strtod(text, &end);
-
+			*dv = strtod(text, &end);
 			if (!errno && *end == '\0')
-				return json_real(v);
+				return JSON_REAL;
 		}
 	}
+	return JSON_STRING;
+}
+
+/* Sets column i of the row object to a cell: in place when the last row left a value
+ * of the same type there (no new value, no lookup of the name), else as a new value. */
+static gv_err cell_set(struct import_job *j, size_t i, const char *text, size_t len)
+{
+	json_t *old = j->cells[i], *v;
+	long long iv = 0;
+	double dv = 0;
+	json_type t = cell_type(j->cols[i], text, len, &iv, &dv);
+
+	if (old && json_typeof(old) == t && t == JSON_INTEGER)
+		return json_integer_set(old, iv) == 0 ? GV_OK : GV_ERR_NOMEM;
 	/* The reader delivers only valid UTF-8 without NUL in an OK row. */
-	return json_stringn_nocheck(text, len);
+	if (old && json_typeof(old) == t && t == JSON_STRING)
+		return json_string_setn_nocheck(old, text, len) == 0 ? GV_OK : GV_ERR_NOMEM;
+	v = t == JSON_INTEGER ? json_integer(iv) : t == JSON_REAL ? json_real(dv) :
+	    t == JSON_STRING ? json_stringn_nocheck(text, len) : json_boolean(t == JSON_TRUE);
+	j->cells[i] = v;
+	if (!v || json_object_set_new(j->row_obj, j->cols[i]->name, v) != 0) {
+		j->cells[i] = NULL;   /* set_new dropped v; the name keeps its old value, if any */
+		return GV_ERR_NOMEM;
+	}
+	return GV_OK;
 }
 
 static gv_err csv_header(struct import_job *j, const struct csv_row *row)
@@ -725,17 +750,16 @@ static gv_err on_csv(void *ctx, const struct csv_row *row)
 		snprintf(msg, sizeof(msg), "the row has %zu fields, the header %zu", row->nfields, j->ncols);
 		return take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, NULL, msg, 0);
 	}
-	/* Each column's value replaces the last row's; an empty cell takes the field out. */
+	/* Each column's value replaces the last row's, in place when it has the same type
+	 * (no new value, no lookup of the name); an empty cell takes the field out. */
 	for (size_t i = 0; i < row->nfields; i++) {
-		const char *name = j->cols[i]->name;
-		json_t *v;
-
 		if (!row->fields[i].len) {
-			json_object_del(obj, name);
+			if (j->cells[i])
+				json_object_del(obj, j->cols[i]->name);
+			j->cells[i] = NULL;
 			continue;
 		}
-		v = cell_value(j->cols[i], row->fields[i].ptr, row->fields[i].len);
-		if (!v || json_object_set_new(obj, name, v) != 0)
+		if (cell_set(j, i, row->fields[i].ptr, row->fields[i].len) != GV_OK)
 			return GV_ERR_NOMEM;
 	}
 	return take_row(j, row->row_no, row->line_no, row->raw.ptr, row->raw.len, obj, NULL, 0);

@@ -307,9 +307,9 @@ static gv_err block_insert(struct sqlite_store *s, const struct store_raw_block 
  * and its fsync of the log makes every frame written before it durable too.  A crash
  * before then loses part of a loading batch, which startup fails and drops anyway
  * (batch_recover).  Syncing each chunk had the writer waiting for the disk a third
- * of its time.  So that the last fsync does not wait for all of it, each relaxed
- * commit starts the log's writeback without waiting for it (sync_file_range, as
- * PostgreSQL and RocksDB do).  Lock held; every other transaction keeps FULL. */
+ * of its time.  So that the last fsync does not wait for all of it, the import starts
+ * the log's writeback as it goes (writeback: sync_file_range, as PostgreSQL and
+ * RocksDB do).  Lock held; every other transaction keeps FULL. */
 static gv_err relaxed_begin(struct sqlite_store *s)
 {
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
@@ -317,21 +317,10 @@ static gv_err relaxed_begin(struct sqlite_store *s)
 	return sqd_begin(s);
 }
 
-/* Starts writing the log's dirty pages out, without waiting; opens the log first. */
-static void wal_writeback(struct sqlite_store *s)
+void sqb_writeback(struct gv_store *st)
 {
-	if (s->wal_fd == -1) {
-		const char *db = sqlite3_db_filename(s->db, "main");
-		char path[4096];
+	struct sqlite_store *s = impl(st);
 
-		s->wal_fd = -2;   /* tried: an in-memory database has no log */
-		if (db && *db && (size_t)snprintf(path, sizeof(path), "%s-wal", db) < sizeof(path)) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-			if (fd >= 0)
-				s->wal_fd = fd;
-		}
-	}
 	if (s->wal_fd >= 0)
 		(void)sync_file_range(s->wal_fd, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint: errors change nothing */
 }
@@ -343,8 +332,6 @@ static gv_err relaxed_end(struct sqlite_store *s, gv_err err)
 		err = sqd_commit(s);
 	else
 		sqd_rollback(s);
-	if (err == GV_OK)
-		wal_writeback(s);
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
 		log_error("sqlite: synchronous=FULL could not be restored: %s", sqlite3_errmsg(s->db));
 		err = GV_ERR_STORE;

@@ -27,7 +27,8 @@ struct sqlite_store {
 	sqlite3_stmt *share_stmts[SQLITE_SHARE_STMTS];
 	uint64_t generation;    /* bumped under the lock by writes of datasets and keys */
 	struct sqlite_cache *cache;   /* sqlite_cache.c */
-	int wal_fd;             /* the write-ahead log, read-only, for its writeback (or -1) */
+	int wal_fd;             /* the write-ahead log, read-only, for writeback (or -1); set
+				 * at open, then only read (writeback takes no lock) */
 };
 
 /* sqlite_cache.c: sessions, accounts and role restrictions held in memory.  Gets
@@ -215,6 +216,7 @@ gv_err sqb_batch_insert(struct gv_store *st, struct store_batch *b);
 gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store_import_row *rows,
 		       size_t n, const struct store_raw_block *blocks, size_t nblocks);
 gv_err sqb_batch_finish(struct gv_store *st, const struct store_batch *b);
+void sqb_writeback(struct gv_store *st);
 gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 		     const struct store_index_row *rows, size_t n);
 /* Inserts blind-index entries of dataset_id (record writes and index_add share it);

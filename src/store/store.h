@@ -467,6 +467,11 @@ struct store_ops {
 	/* Sets the final state, counts and report, durably; a batch that is not committed
 	 * loses its rows, records and index entries in the same transaction. */
 	gv_err (*batch_finish)(struct gv_store *st, const struct store_batch *b);
+	/* Starts writing what was committed out to the disk, without waiting: a hint, from
+	 * any thread, that batch_finish's sync will need it.  An import gives it after each
+	 * chunk, so that the last sync has little left and the writer thread does not do
+	 * the starting. */
+	void (*writeback)(struct gv_store *st);
 	gv_err (*batch_get)(struct gv_store *st, int64_t dataset_id, int64_t id,
 			    struct store_batch *out);
 	/* Newest first. */

@@ -306,22 +306,32 @@ class ImportTest(DaemonTest):
                                     self.analyst), 403, "forbidden")
 
     def test_empty_cells_leave_fields_out(self):
-        """An empty CSV cell leaves its field out of that row's record, whatever the
-        rows before it held (the import reuses one object from row to row)."""
+        """An empty CSV cell leaves its field out of that row's record, and a cell's
+        value is its own, whatever the rows before held: the import reuses one object,
+        and its values in place, from row to row."""
         self.dataset("cells", PEOPLE)
-        ids = [resident_id(8100 + i) for i in range(3)]
+        ids = [resident_id(8100 + i) for i in range(6)]
         data = ("id_no,name,mobile,district,age,note\n"
                 "%s,One,13800138001,east,31,first\n"
                 "%s,Two,,,,\n"
-                "%s,Three,13800138003,west,,third\n" % tuple(ids)).encode()
+                "%s,Three,13800138003,west,,third\n"
+                "%s,Four,13800138004,north,x4,fourth\n"     # age not a number: quarantined
+                "%s,Five,13800138005,n,5,a longer note than any before it\n"
+                "%s,Six,13800138006,south,60,6\n" % tuple(ids)).encode()
         s, b = self.upload("cells", data)
-        self.assertEqual((s, b["accepted"]), (201, 3), b)
-        got = [self.search("cells", x, token=self.owner)[0]["data"] for x in ids]
+        self.assertEqual((s, b["accepted"], b["quarantined"]), (201, 5, 1), b)
+        got = [self.search("cells", x, token=self.owner) for x in ids]
+        got = [r[0]["data"] if r else None for r in got]
         self.assertEqual(got[0], {"id_no": ids[0], "name": "One", "mobile": "13800138001",
                                   "district": "east", "age": 31, "note": "first"})
         self.assertEqual(got[1], {"id_no": ids[1], "name": "Two"})
         self.assertEqual(got[2], {"id_no": ids[2], "name": "Three", "mobile": "13800138003",
                                   "district": "west", "note": "third"})
+        self.assertIsNone(got[3])
+        self.assertEqual(got[4], {"id_no": ids[4], "name": "Five", "mobile": "13800138005",
+                                  "district": "n", "age": 5, "note": "a longer note than any before it"})
+        self.assertEqual(got[5], {"id_no": ids[5], "name": "Six", "mobile": "13800138006",
+                                  "district": "south", "age": 60, "note": "6"})
 
     def test_last_chunks_smaller_with_declared_length(self):
         """With a declared Content-Length the last chunks of an import are smaller, so

@@ -142,7 +142,14 @@ static void test_write_and_read(void **state)
 	/* The chunk was committed without an fsync of its own (the batch's last commit
 	 * syncs it); every other transaction still gets FULL. */
 	assert_int_equal(synchronous_mode(), 2);
-	assert_true(((struct sqlite_store *)t.app.st)->wal_fd >= 0);   /* its writeback started */
+	assert_true(((struct sqlite_store *)t.app.st)->wal_fd >= 0);   /* the log, for writeback */
+	t.app.st->ops->writeback(t.app.st);
+	{   /* the page cache is the store's region (sq_configure), not malloc's */
+		int used = 0, high = 0;
+
+		assert_int_equal(sqlite3_status(SQLITE_STATUS_PAGECACHE_USED, &used, &high, 0), SQLITE_OK);
+		assert_true(used > 0);
+	}
 	for (int i = 0; i < 5; i++)
 		expect_raw(ds, i + 1, rows[i]);
 	/* A refused chunk (rolled back) leaves FULL too. */
