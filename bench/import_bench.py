@@ -2,7 +2,9 @@
 streamed CSV import (POST /v1/datasets/NAME/batches) of 1 KiB rows into a grade-2
 dataset with 3 encrypted fields (one with a blind index) and 5 quality rules, beside raw
 SQLite batched inserts of the same file's lines (import_baseline.c: transactions of 512
-rows, one prepared statement, govvault's pragmas and records table).
+rows, one prepared statement, govvault's pragmas and records table; each of its
+transactions is durable on its own, while an import, all or nothing, syncs once at its
+commit).
 
 The daemon is the real govvaultd over HTTPS, with its per-request audit record; the
 import is timed from the first byte of the request to the 201 answer and must accept
@@ -236,7 +238,8 @@ def main():
             print("%-64s %12.1f %12.1f %6.2fx" % (name, a, base, a / base))
         print("(HTTPS %s body with X-Content-SM3, first byte to 201; grade-2 dataset, 3 sealed fields,"
               " 1 blind index, 5 quality rules; baseline: the same lines into a records-shaped table,"
-              " 512 rows per transaction, WAL + synchronous=FULL)" % ("chunked" if CHUNKED else "Content-Length"))
+              " 512 rows per transaction, WAL + synchronous=FULL; govvault's chunks commit without"
+              " an fsync each, its batch's commit syncs them all)" % ("chunked" if CHUNKED else "Content-Length"))
     finally:
         if d:
             d.stop()

@@ -386,6 +386,7 @@ static gv_err block_close(struct import_job *j)
 		return err;
 	k->sealed_at = c->sealed.len;
 	err = records_seal_raw_block(j->ds, j->bgcm, j->b->id, k->first_row, data, len, &c->sealed);
+	util_wipe((void *)data, len);   /* the rows compressed, in clear: the builder's until the next block */
 	k->sealed_len = c->sealed.len - k->sealed_at;
 	if (err != GV_OK)
 		return err;
@@ -667,6 +668,14 @@ static json_type cell_type(const struct catalog_field *f, const char *text, size
 	return JSON_STRING;
 }
 
+/* Wipes the last row's string in column i before it is freed or replaced: jansson
+ * frees without wiping, and a cell may hold personal data. */
+static void cell_wipe(json_t *v)
+{
+	if (v && json_is_string(v))
+		util_wipe((char *)json_string_value(v), json_string_length(v));
+}
+
 /* Sets column i of the row object to a cell: in place when the last row left a value
  * of the same type there (no new value, no lookup of the name), else as a new value. */
 static gv_err cell_set(struct import_job *j, size_t i, const char *text, size_t len)
@@ -678,16 +687,17 @@ static gv_err cell_set(struct import_job *j, size_t i, const char *text, size_t 
 
 	if (old && json_typeof(old) == t && t == JSON_INTEGER)
 		return json_integer_set(old, iv) == 0 ? GV_OK : GV_ERR_NOMEM;
+	cell_wipe(old);
 	/* The reader delivers only valid UTF-8 without NUL in an OK row. */
 	if (old && json_typeof(old) == t && t == JSON_STRING)
 		return json_string_setn_nocheck(old, text, len) == 0 ? GV_OK : GV_ERR_NOMEM;
 	v = t == JSON_INTEGER ? json_integer(iv) : t == JSON_REAL ? json_real(dv) :
 	    t == JSON_STRING ? json_stringn_nocheck(text, len) : json_boolean(t == JSON_TRUE);
-	j->cells[i] = v;
-	if (!v || json_object_set_new(j->row_obj, j->cols[i]->name, v) != 0) {
-		j->cells[i] = NULL;   /* set_new dropped v; the name keeps its old value, if any */
+	/* On failure set_new drops v and the name keeps its old value, which cells[i]
+	 * still names (an empty cell later takes it out). */
+	if (!v || json_object_set_new(j->row_obj, j->cols[i]->name, v) != 0)
 		return GV_ERR_NOMEM;
-	}
+	j->cells[i] = v;
 	return GV_OK;
 }
 
@@ -754,8 +764,10 @@ static gv_err on_csv(void *ctx, const struct csv_row *row)
 	 * (no new value, no lookup of the name); an empty cell takes the field out. */
 	for (size_t i = 0; i < row->nfields; i++) {
 		if (!row->fields[i].len) {
-			if (j->cells[i])
+			if (j->cells[i]) {
+				cell_wipe(j->cells[i]);
 				json_object_del(obj, j->cols[i]->name);
+			}
 			j->cells[i] = NULL;
 			continue;
 		}
@@ -1171,6 +1183,8 @@ void import_free(struct import_job *j)
 	records_close(j->ds);
 	tokenset_free(j->uniq);
 	free(j->qres);
+	for (size_t i = 0; i < GV_ARRAY_LEN(j->cells); i++)
+		cell_wipe(j->cells[i]);
 	json_decref(j->row_obj);
 	json_decref(j->reasons);
 	extsort_free(j->entries);

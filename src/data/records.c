@@ -546,9 +546,12 @@ gv_err records_add_key(struct records_ds *c, int *version)
 	return err == GV_ERR_EXISTS ? GV_ERR_STATE : err;
 }
 
+/* 8 bytes of time and 8 random ones; import.c's sort entries hold ids of this length. */
+_Static_assert(RECORDS_NEW_ID_HEX == 2 * 16, "a new record id is 16 bytes in hex");
+
 void records_new_id(char out[RECORDS_ID_LEN + 1])
 {
-	unsigned char raw[16];
+	unsigned char raw[RECORDS_NEW_ID_HEX / 2];
 	int64_t ms = util_now_us() / 1000;
 
 	/* Time first, like a UUIDv7: new records go to the end of the primary-key B-tree

@@ -534,10 +534,24 @@ static gv_err sq_account_list(struct gv_store *st, store_account_cb cb, void *ct
 	return err;
 }
 
+gv_err sq_durable(struct sqlite_store *s)
+{
+	if (!s->sync_lost)
+		return GV_OK;
+	if (!sqlite3_get_autocommit(s->db) ||
+	    sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+		return GV_ERR_STORE;
+	s->sync_lost = 0;
+	log_warn("sqlite: synchronous=FULL restored; writes go on");
+	return GV_OK;
+}
+
 static gv_err tx(struct sqlite_store *s, enum stmt_id id)
 {
 	sqlite3_stmt *q = stmt_get(s, id);
 
+	if (id == Q_BEGIN && sq_durable(s) != GV_OK)
+		return GV_ERR_STORE;
 	return q ? exec_simple(s, q) : GV_ERR_STORE;
 }
 
@@ -1103,6 +1117,7 @@ static void pagecache_configure(void)
 		return;
 	at = (char *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
 	(void)madvise(at, PAGECACHE_BYTES, MADV_HUGEPAGE);   /* a hint: without it, 4 KiB pages */
+	(void)madvise(map, PAGECACHE_BYTES + HUGE_PAGE, MADV_DONTDUMP);   /* grade-1 pages are clear */
 	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, at, (int)line, (int)(PAGECACHE_BYTES / line)) !=
 	    SQLITE_OK)
 		munmap(map, PAGECACHE_BYTES + HUGE_PAGE);

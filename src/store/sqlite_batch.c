@@ -310,11 +310,17 @@ static gv_err block_insert(struct sqlite_store *s, const struct store_raw_block 
  * of its time.  So that the last fsync does not wait for all of it, the import starts
  * the log's writeback as it goes (writeback: sync_file_range, as PostgreSQL and
  * RocksDB do).  Lock held; every other transaction keeps FULL. */
-static gv_err relaxed_begin(struct sqlite_store *s)
+static gv_err relaxed_begin(struct sqlite_store *s, int *began)
 {
-	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
-		return GV_ERR_STORE;
-	return sqd_begin(s);
+	gv_err err = sq_durable(s);
+
+	*began = 0;
+	if (err == GV_OK && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		err = GV_ERR_STORE;
+	if (err == GV_OK)
+		err = sqd_begin(s);
+	*began = err == GV_OK;
+	return err;
 }
 
 void sqb_writeback(struct gv_store *st)
@@ -325,15 +331,20 @@ void sqb_writeback(struct gv_store *st)
 		(void)sync_file_range(s->wal_fd, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint: errors change nothing */
 }
 
-/* Commits (err GV_OK) or rolls back, then restores FULL; the outcome. */
-static gv_err relaxed_end(struct sqlite_store *s, gv_err err)
+/* Commits (err GV_OK) or rolls back what relaxed_begin began, then restores FULL; the
+ * outcome.  Should FULL not come back, nothing is written until it does (sq_durable). */
+static gv_err relaxed_end(struct sqlite_store *s, gv_err err, int began)
 {
-	if (err == GV_OK)
+	if (began && err == GV_OK)
 		err = sqd_commit(s);
-	else
+	else if (began)
 		sqd_rollback(s);
+	if (!sqlite3_get_autocommit(s->db))   /* a commit and its rollback both failed */
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-		log_error("sqlite: synchronous=FULL could not be restored: %s", sqlite3_errmsg(s->db));
+		log_error("sqlite: synchronous=FULL could not be restored (%s): writes are refused "
+			  "until it is", sqlite3_errmsg(s->db));
+		s->sync_lost = 1;
 		err = GV_ERR_STORE;
 	}
 	return err;
@@ -344,9 +355,10 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 {
 	struct sqlite_store *s = impl(st);
 	gv_err err;
+	int began;
 
 	pthread_mutex_lock(&s->lock);
-	err = relaxed_begin(s);
+	err = relaxed_begin(s, &began);
 	if (err == GV_OK) {
 		for (size_t i = 0; err == GV_OK && i < nblocks; i++)
 			err = blocks[i].batch_id == batch_id ? block_insert(s, &blocks[i]) : GV_ERR_INVALID;
@@ -367,7 +379,7 @@ gv_err sqb_batch_write(struct gv_store *st, int64_t batch_id, const struct store
 			err = sqd_records_insert(s, recs, nrec);
 		}
 	}
-	err = relaxed_end(s, err);
+	err = relaxed_end(s, err, began);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -454,9 +466,10 @@ gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 	struct sqlite_store *s = impl(st);
 	sqlite3_stmt *q;
 	gv_err err;
+	int began;
 
 	pthread_mutex_lock(&s->lock);
-	err = relaxed_begin(s);
+	err = relaxed_begin(s, &began);
 	if (err != GV_OK)
 		goto out;
 	q = batch_stmt(s, QB_BATCH_INDEXED);
@@ -471,7 +484,7 @@ gv_err sqb_index_add(struct gv_store *st, int64_t batch_id, int64_t dataset_id,
 	if (err == GV_OK)
 		err = sqb_index_insert(s, dataset_id, rows, n);
 out:
-	err = relaxed_end(s, err);
+	err = relaxed_end(s, err, began);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

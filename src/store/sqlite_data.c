@@ -356,7 +356,7 @@ static gv_err rec_exec(struct sqlite_store *s, enum data_stmt id, int64_t ds, co
 
 gv_err sqd_begin(struct sqlite_store *s)
 {
-	return dtx(s, QD_BEGIN);
+	return sq_durable(s) == GV_OK ? dtx(s, QD_BEGIN) : GV_ERR_STORE;
 }
 
 gv_err sqd_commit(struct sqlite_store *s)

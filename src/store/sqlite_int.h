@@ -29,6 +29,8 @@ struct sqlite_store {
 	struct sqlite_cache *cache;   /* sqlite_cache.c */
 	int wal_fd;             /* the write-ahead log, read-only, for writeback (or -1); set
 				 * at open, then only read (writeback takes no lock) */
+	int sync_lost;          /* synchronous=FULL could not be restored after an import's
+				 * relaxed commit: writes are refused until it is (sq_durable) */
 };
 
 /* sqlite_cache.c: sessions, accounts and role restrictions held in memory.  Gets
@@ -84,11 +86,24 @@ static inline gv_err map_rc(struct sqlite_store *s, int rc)
 	return GV_ERR_STORE;
 }
 
+/* GV_OK when commits are durable (synchronous=FULL), restoring FULL first if an
+ * import's relaxed commit could not (sqlite_batch.c); GV_ERR_STORE while it cannot be,
+ * so that nothing is committed without its fsync.  Lock held. */
+gv_err sq_durable(struct sqlite_store *s);
+
 /* Runs a statement with no result rows. */
 static inline gv_err exec_simple(struct sqlite_store *s, sqlite3_stmt *q)
 {
-	int rc = sqlite3_step(q);
-	gv_err err = map_rc(s, rc);
+	int rc;
+	gv_err err;
+
+	/* A statement outside a transaction commits by itself. */
+	if (s->sync_lost && sqlite3_get_autocommit(s->db) && sq_durable(s) != GV_OK) {
+		stmt_done(q);
+		return GV_ERR_STORE;
+	}
+	rc = sqlite3_step(q);
+	err = map_rc(s, rc);
 
 	stmt_done(q);
 	return err;

@@ -431,6 +431,47 @@ static void test_special_at_every_offset(void **state)
 			assert_string_equal(t, expect);
 			free(t);
 		}
+	/* A CR or a quote inside an unquoted field, and a doubled quote inside a quoted one,
+	 * at every position; a field limit ending inside a 16-byte window. */
+	for (size_t len = 2; len <= 44; len++)
+		for (size_t at = 1; at < len; at++) {
+			struct csv_limits lim = lim_default;
+			char *t;
+
+			memset(in, 'a', len);
+			in[len] = '\n';
+			in[at] = '\r';
+			if (at + 1 < len)
+				snprintf(expect, sizeof(expect), "1/1 @0+%zu bare_cr@%zu raw=", len + 1, at);
+			else   /* before the LF it ends the line (CRLF) */
+				snprintf(expect, sizeof(expect), "1/1 @0+%zu ok|%.*s\n", len + 1, (int)at, in);
+			t = csv_run(&lim_default, in, len + 1, NULL, 0, 0);
+			assert_memory_equal(t, expect, strlen(expect));
+			free(t);
+			in[at] = '"';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu quote_in_field@%zu raw=", len + 1, at);
+			t = csv_run(&lim_default, in, len + 1, NULL, 0, 0);
+			assert_memory_equal(t, expect, strlen(expect));
+			free(t);
+			in[at] = 'a';
+			lim.max_field_bytes = at;   /* the field is one byte too long from here */
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu field_too_long@%zu raw=", len + 1, at);
+			t = csv_run(&lim, in, len + 1, NULL, 0, 0);
+			assert_memory_equal(t, expect, strlen(expect));
+			free(t);
+			/* "bb…""…bb": the doubled quote is one quote of the field. */
+			in[0] = '"';
+			memset(in + 1, 'b', len + 1);
+			in[at] = '"';
+			in[at + 1] = '"';
+			in[len + 2] = '"';
+			in[len + 3] = '\n';
+			snprintf(expect, sizeof(expect), "1/1 @0+%zu ok|%.*s\"%.*s\nrows=1 bad=0 blank=0/0 bom=0\n",
+				 len + 4, (int)(at - 1), in + 1, (int)(len - at), in + at + 2);
+			t = csv_run(&lim_default, in, len + 4, NULL, 0, 0);
+			assert_string_equal(t, expect);
+			free(t);
+		}
 	/* Valid two-byte UTF-8 at every position after a run of ASCII. */
 	for (size_t at = 0; at + 2 <= 44; at++) {
 		char *t;

@@ -101,6 +101,23 @@ static int synchronous_mode(void)
 	return v;
 }
 
+/* The PRAGMA synchronous statements the connection ran, in order ("N" for NORMAL,
+ * "F" for FULL). */
+static char pragmas[64];
+
+static int trace_pragma(unsigned type, void *ctx, void *p, void *x)
+{
+	const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+	size_t n = strlen(pragmas);
+
+	(void)type;
+	(void)ctx;
+	(void)x;
+	if (sql && strncmp(sql, "PRAGMA synchronous=", 19) == 0 && n + 1 < sizeof(pragmas))
+		pragmas[n] = sql[19];
+	return 0;
+}
+
 /* Row 1 (a header) and row 2 sealed on their own, rows 3 to 5 in a block at 3. */
 static void test_write_and_read(void **state)
 {
@@ -138,9 +155,12 @@ static void test_write_and_read(void **state)
 	k = (struct store_raw_block){batch_id, 3, 3, records_key_version(ds),
 				     (unsigned char *)block.data, block.len};
 	assert_int_equal(synchronous_mode(), 2);
+	assert_int_equal(sqlite3_trace_v2(((struct sqlite_store *)t.app.st)->db, SQLITE_TRACE_STMT,
+					  trace_pragma, NULL), SQLITE_OK);
 	assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_OK);
-	/* The chunk was committed without an fsync of its own (the batch's last commit
-	 * syncs it); every other transaction still gets FULL. */
+	/* The chunk was committed under NORMAL, without an fsync of its own (the batch's
+	 * last commit syncs it); every other transaction still gets FULL. */
+	assert_string_equal(pragmas, "NF");
 	assert_int_equal(synchronous_mode(), 2);
 	assert_true(((struct sqlite_store *)t.app.st)->wal_fd >= 0);   /* the log, for writeback */
 	t.app.st->ops->writeback(t.app.st);
@@ -156,6 +176,18 @@ static void test_write_and_read(void **state)
 	k.batch_id = batch_id + 1;
 	assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_ERR_INVALID);
 	assert_int_equal(synchronous_mode(), 2);
+	assert_string_equal(pragmas, "NFNF");
+	/* Had FULL not come back, the next write restores it before anything commits. */
+	{
+		struct sqlite_store *ss = (struct sqlite_store *)t.app.st;
+
+		assert_int_equal(sqlite3_exec(ss->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL), SQLITE_OK);
+		ss->sync_lost = 1;
+		assert_int_equal(t.app.st->ops->batch_write(t.app.st, batch_id, r, 5, &k, 1), GV_ERR_INVALID);
+		assert_int_equal(ss->sync_lost, 0);
+		assert_int_equal(synchronous_mode(), 2);
+		assert_int_equal(sqlite3_trace_v2(ss->db, 0, NULL, NULL), SQLITE_OK);
+	}
 	for (int i = 0; i < 5; i++)
 		expect_raw(ds, i + 1, rows[i]);
 	buf_release(&own[0]);
