@@ -11,6 +11,13 @@
 
 #define GV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Eight bytes at a time in a uint64_t, for scans of text for a few byte values:
+ * UTIL_ZERO_BYTE(x) is non-zero when a byte of x is zero, and only then (x ^ (UTIL_ONES
+ * * c) has a zero byte where x has c). */
+#define UTIL_ONES 0x0101010101010101ull
+#define UTIL_HIGHS 0x8080808080808080ull
+#define UTIL_ZERO_BYTE(x) (((x) - UTIL_ONES) & ~(x) & UTIL_HIGHS)
+
 /* Wall clock, microseconds / seconds since the epoch (UTC). */
 int64_t util_now_us(void);
 /* Microseconds on a clock that never steps (for timeouts and ages, not dates). */

@@ -94,20 +94,17 @@ static const unsigned char special[256] = {
 	['\r'] = SP_UNQ, [','] = SP_UNQ,
 };
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-#define ZERO_BYTE(x) (((x) - ONES) & ~(x) & HIGHS)
-
 /* Whether one of the 8 bytes in w may be special under mask: every byte that
  * special[] marks under it must be tested here.  A word without any is passed whole;
  * the test has no false negatives, and a false positive only sends the word to the byte
  * loop. */
 static int word_special(uint64_t w, unsigned mask)
 {
-	uint64_t t = ZERO_BYTE(w) | ZERO_BYTE(w ^ (ONES * '\n')) | ZERO_BYTE(w ^ (ONES * '"'));
+	uint64_t t = UTIL_ZERO_BYTE(w) | UTIL_ZERO_BYTE(w ^ (UTIL_ONES * '\n')) |
+		     UTIL_ZERO_BYTE(w ^ (UTIL_ONES * '"'));
 
 	if (mask & SP_UNQ)
-		t |= ZERO_BYTE(w ^ (ONES * '\r')) | ZERO_BYTE(w ^ (ONES * ','));
+		t |= UTIL_ZERO_BYTE(w ^ (UTIL_ONES * '\r')) | UTIL_ZERO_BYTE(w ^ (UTIL_ONES * ','));
 	return t != 0;
 }
 
@@ -313,7 +310,7 @@ static gv_err content_run(struct csv_reader *r, const unsigned char *p, size_t n
 #endif
 			while (!r->u8_need && j + 8 <= k) {
 				memcpy(&w, p + j, 8);
-				if (w & HIGHS)
+				if (w & UTIL_HIGHS)
 					break;
 				j += 8;
 			}

@@ -102,7 +102,6 @@ struct import_job {
 	size_t nindex;
 	size_t chunk_rows;                 /* rows of the chunk being filled, at most */
 	uint64_t expected_bytes;           /* import_request's */
-	size_t created_by_len;             /* of the actor's name, as a record's created_by holds it */
 	uint64_t taken_bytes;              /* about the bytes of the rows taken so far */
 	int header_done;
 	size_t ncols;
@@ -418,9 +417,9 @@ static gv_err flush(struct import_job *j)
 
 /* Whether to hand the chunk over early near the end of a body of known length, once a
  * first chunk was handed over: when fewer bytes are left than the chunk holds, each
- * chunk takes about half of what is left, down to LAST_CHUNK_ROWS rows.  What remains to write when
- * the body has arrived is then a small last chunk, not up to CHUNK_ROWS rows, while the
- * parser waits. */
+ * chunk takes about half of what is left, down to LAST_CHUNK_ROWS rows.  What remains
+ * to write when the body has arrived is then a small last chunk, not up to CHUNK_ROWS
+ * rows, while the parser waits. */
 static int tail_flush(const struct import_job *j)
 {
 	uint64_t left = j->expected_bytes > j->taken_bytes ? j->expected_bytes - j->taken_bytes : 0;
@@ -580,12 +579,12 @@ static gv_err take_row(struct import_job *j, uint64_t row_no, uint64_t line_no, 
 		records_new_id(r->record_id);
 		r->version = 1;
 		r->key_version = records_key_version(j->ds);
-		memcpy(r->created_by, j->actor->username, j->created_by_len);
-		r->created_by[j->created_by_len] = '\0';
 		r->created_at = util_now_s();
 		r->batch_id = j->b->id;
 		r->raw_row = (int64_t)row_no;
-		err = records_seal(j->ds, r->record_id, 1, obj, &j->fill->bodies, idx, tokens, &nidx);
+		err = util_strcpy(r->created_by, sizeof(r->created_by), j->actor->username);
+		if (err == GV_OK)
+			err = records_seal(j->ds, r->record_id, 1, obj, &j->fill->bodies, idx, tokens, &nidx);
 		p->body_len = j->fill->bodies.len - p->body_at;
 		p->row.rec = r;
 		for (size_t i = 0; err == GV_OK && i < nidx; i++)
@@ -903,7 +902,6 @@ gv_err import_begin(struct gv_app *app, const struct store_account *actor,
 	j->chunk_rows = FIRST_CHUNK_ROWS;
 	j->expected_bytes = rq->expected_bytes;
 	*j->actor = *actor;
-	j->created_by_len = strnlen(actor->username, sizeof(((struct store_record *)0)->created_by) - 1);
 	err = GV_ERR_INVALID;
 	if (!rq->source || !*rq->source || strlen(rq->source) > 128 || !util_utf8_printable(rq->source)) {
 		snprintf(why, whylen, "source (the source system) is required: 1-128 printable bytes");

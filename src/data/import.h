@@ -2,9 +2,9 @@
  *
  * The body arrives in pieces (import_feed) and is never held whole: rows are parsed
  * as they complete (csvread.h, jsonlread.h), checked against the schema and the
- * dataset's quality rules (quality.h), and written in transactions of up to 2048 rows
- * by a writer thread (import.c).  Every row is kept as received, sealed under the dataset's data key (the
- * "original table"); a row that passes becomes a record linked to its batch and row;
+ * dataset's quality rules (quality.h), and written in transactions of up to 1024 rows
+ * by a writer thread (import.c).  Every row is kept as received, sealed under the
+ * dataset's data key (the "original table"); a row that passes becomes a record linked to its batch and row;
  * a row that fails goes to quarantine with its reasons, never dropped.
  *
  * A batch is all or nothing: its records stay invisible until import_finish commits

@@ -13,18 +13,13 @@
 
 #define DEPTH_MAX 64
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /* Whether any of the 8 bytes in w needs an escape (< 0x20, '"' or '\\').  Bytes with
  * the high bit set never do, so they are masked out of each test. */
 static int word_needs_escape(uint64_t w)
 {
-	uint64_t quote = w ^ (ONES * '"'), bslash = w ^ (ONES * '\\');
-
 	/* != 0, not a conversion to int: that would drop the upper four bytes. */
-	return ((((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash)) &
-		HIGHS) != 0;
+	return (((w - UTIL_ONES * 0x20) & ~w & UTIL_HIGHS) | UTIL_ZERO_BYTE(w ^ (UTIL_ONES * '"')) |
+		UTIL_ZERO_BYTE(w ^ (UTIL_ONES * '\\'))) != 0;
 }
 
 size_t jsonw_plain_len(const char *s, size_t len)
@@ -59,19 +54,17 @@ size_t jsonw_plain_len(const char *s, size_t len)
 	return i;
 }
 
-/* Appends "<s>", preceded by pre (npre bytes) and followed by post (npost), when s
- * needs no escape (most strings, and every field name): one reservation and one copy.
- * 0 when s needs escapes, and nothing was written. */
-static int put_plain(struct gv_buf *out, const char *pre, size_t npre, const char *s, size_t len,
-		     const char *post, size_t npost, gv_err *err)
+/* Appends "<s>", preceded by pre (npre bytes) and followed by post (npost), for an s
+ * that needs no escape (most strings, and every field name): one reservation and one
+ * copy. */
+static gv_err put_plain(struct gv_buf *out, const char *pre, size_t npre, const char *s, size_t len,
+			const char *post, size_t npost)
 {
+	gv_err err = len > SIZE_MAX - 8 ? GV_ERR_TOO_LARGE : buf_reserve(out, npre + len + 2 + npost);
 	char *p;
 
-	if (jsonw_plain_len(s, len) != len)
-		return 0;
-	*err = len > SIZE_MAX - 8 ? GV_ERR_TOO_LARGE : buf_reserve(out, npre + len + 2 + npost);
-	if (*err != GV_OK)
-		return 1;
+	if (err != GV_OK)
+		return err;
 	p = out->data + out->len;
 	memcpy(p, pre, npre);
 	p += npre;
@@ -81,20 +74,17 @@ static int put_plain(struct gv_buf *out, const char *pre, size_t npre, const cha
 	*p++ = '"';
 	memcpy(p, post, npost);
 	buf_advance(out, npre + len + 2 + npost);
-	return 1;
+	return GV_OK;
 }
 
-static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
+/* Appends "<s>" escaped; s[0..plain) needs no escape (jsonw_plain_len). */
+static gv_err put_escaped(struct gv_buf *out, const char *s, size_t len, size_t plain)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t run = 0;
-	gv_err err;
+	gv_err err = buf_append(out, "\"", 1);
 
-	if (put_plain(out, "", 0, s, len, "", 0, &err))
-		return err;
-	err = buf_append(out, "\"", 1);
-
-	for (size_t i = 0; err == GV_OK && i < len; i++) {
+	for (size_t i = plain; err == GV_OK && i < len; i++) {
 		unsigned char c;
 		char esc[6];
 		size_t n = 0;
@@ -128,17 +118,27 @@ static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
 	return err;
 }
 
+static gv_err put_string(struct gv_buf *out, const char *s, size_t len)
+{
+	size_t plain = jsonw_plain_len(s, len);
+
+	return plain == len ? put_plain(out, "", 0, s, len, "", 0) : put_escaped(out, s, len, plain);
+}
+
 static gv_err put_value(struct gv_buf *out, const json_t *v, int depth);
 
 static gv_err put_member(struct gv_buf *out, const char *key, const json_t *v, int first,
 			 int depth)
 {
-	gv_err err = GV_OK;
+	size_t klen = strlen(key), plain = jsonw_plain_len(key, klen);
+	gv_err err;
 
-	if (!put_plain(out, ",", !first, key, strlen(key), ":", 1, &err)) {
+	if (plain == klen) {
+		err = put_plain(out, ",", !first, key, klen, ":", 1);
+	} else {
 		err = first ? GV_OK : buf_append(out, ",", 1);
 		if (err == GV_OK)
-			err = put_string(out, key, strlen(key));
+			err = put_escaped(out, key, klen, plain);
 		if (err == GV_OK)
 			err = buf_append(out, ":", 1);
 	}

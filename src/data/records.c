@@ -564,13 +564,6 @@ void records_new_id(char out[RECORDS_ID_LEN + 1])
 	util_hex_encode(raw, sizeof(raw), out);
 }
 
-/* The text a value other than a string is indexed by: numbers and booleans in JSON
- * (strings are indexed as they are). */
-static char *index_text(const json_t *v)
-{
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-}
-
 gv_err records_token(struct records_ds *c, const char *field, const json_t *v, char out[65])
 {
 	struct crypto_hmac *m = index_mac(c);
@@ -579,9 +572,10 @@ gv_err records_token(struct records_ds *c, const char *field, const json_t *v, c
 
 	if (!m)
 		return GV_ERR_CRYPTO;
-	if (json_is_string(v))   /* most indexed values: no copy */
+	/* Strings are indexed as they are (no copy), numbers and booleans as their JSON. */
+	if (json_is_string(v))
 		return datakey_blind_index_mac(m, field, json_string_value(v), out);
-	text = index_text(v);
+	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 	err = text ? datakey_blind_index_mac(m, field, text, out) : GV_ERR_NOMEM;
 	if (text)
 		util_free_secret(text);
